@@ -33,9 +33,7 @@ class IdentifierKind(StrEnum):
     CHAT_VISITOR = "chat_visitor"
 
 
-SCOPED_KINDS: frozenset[str] = frozenset(
-    {IdentifierKind.MESSENGER_PSID, IdentifierKind.INSTAGRAM_IGSID}
-)
+SCOPED_KINDS: frozenset[str] = frozenset({IdentifierKind.MESSENGER_PSID, IdentifierKind.INSTAGRAM_IGSID})
 """Kinds whose values mean nothing without their scope (page-scoped, account-scoped)."""
 
 
@@ -130,7 +128,9 @@ class Identifier(OmnicxModel):
         try:
             return cls(kind=kind, value=value, scope=scope if at else None)
         except ValueError as exc:  # pydantic's ValidationError is a ValueError
-            raise ValidationError(f"{text[:80]!r} is not a valid identifier: {exc}", value=text[:200]) from exc
+            raise ValidationError(
+                f"{text[:80]!r} is not a valid identifier: {exc}", value=text[:200]
+            ) from exc
 
 
 class ObservedIdentifier(OmnicxModel):

@@ -42,9 +42,7 @@ def _pairs_to_dict(pairs: list[Any] | tuple[Any, ...]) -> dict[str, str]:
 
 
 class _HttpMessage(OmnicxModel):
-    model_config = ConfigDict(
-        frozen=True, extra="forbid", ser_json_bytes="base64", val_json_bytes="base64"
-    )
+    model_config = ConfigDict(frozen=True, extra="forbid", ser_json_bytes="base64", val_json_bytes="base64")
 
     method: HttpMethod = "POST"
     url: Url

@@ -69,9 +69,7 @@ def _validate(text: str) -> tuple[str, str]:
     if "<" in text:
         text = parseaddr(text)[1] or text
     try:
-        result = email_validator.validate_email(
-            text, check_deliverability=False, allow_smtputf8=True
-        )
+        result = email_validator.validate_email(text, check_deliverability=False, allow_smtputf8=True)
     except email_validator.EmailNotValidError as exc:
         raise NormalizationError(
             f"{text[:80]!r} is not an email address: {exc}", kind="email", value=text

@@ -91,6 +91,4 @@ def _normalize(raw: str, region: str | None) -> str:
             return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
         error = "not a possible number for its country (wrong length)"
     hint = "" if region or text.startswith("+") else "; pass region='US' (or another) for national numbers"
-    raise NormalizationError(
-        f"{raw[:80]!r} is not a phone number: {error}{hint}", kind="phone", value=raw
-    )
+    raise NormalizationError(f"{raw[:80]!r} is not a phone number: {error}{hint}", kind="phone", value=raw)

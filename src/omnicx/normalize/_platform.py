@@ -58,7 +58,9 @@ def normalize_platform_id(kind: str, raw: str | int, scope: str | int | None = N
         )
     rule = _PATTERNS.get(kind)
     if rule is not None and not rule[0].match(value):
-        raise NormalizationError(f"{value[:80]!r} is not a {kind}: expected {rule[1]}", kind=kind, value=value)
+        raise NormalizationError(
+            f"{value[:80]!r} is not a {kind}: expected {rule[1]}", kind=kind, value=value
+        )
     if len(value) > 512 or _CONTROL.search(value):
         raise NormalizationError(
             f"a {kind} value must be at most 512 characters without control characters",
@@ -113,5 +115,7 @@ def _scope(kind: str, scope: str | int | None) -> str | None:
         return None
     text = _text(kind, scope)
     if not _SCOPE.match(text):
-        raise NormalizationError(f"scope {text[:80]!r} must be 1-128 letters, digits or . _ -", kind=kind, value=text)
+        raise NormalizationError(
+            f"scope {text[:80]!r} must be 1-128 letters, digits or . _ -", kind=kind, value=text
+        )
     return text

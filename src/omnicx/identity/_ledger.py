@@ -1,0 +1,177 @@
+"""The evidence ledger: append-only facts about which identifiers belong together.
+
+The ledger records *facts*; the merge policy decides what they mean. Customers
+are a pure function of (ledger, policy): a link the policy refuses stays in the
+ledger and is reported as a conflict, never dropped. Nothing is removed from the
+ledger except by erasure (:class:`Erasure`), which also leaves salted-hash
+tombstones.
+
+Every entry is a frozen pydantic model with a stable ``id`` and an ``at`` time;
+entries are evaluated in the canonical order ``(at, id)`` whatever order they
+were appended in. Storage persists entries as JSON (``ledger_entry_adapter``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, StringConstraints, TypeAdapter, model_validator
+
+from omnicx.models import Assurance, Identifier
+from omnicx.models._base import OmnicxModel, UtcDatetime
+
+__all__ = [
+    "Erasure",
+    "Evidence",
+    "LedgerEntry",
+    "Link",
+    "LinkKind",
+    "NeverLink",
+    "Revocation",
+    "Sighting",
+    "entry_id",
+    "ledger_entry_adapter",
+]
+
+Text = Annotated[str, StringConstraints(max_length=1024)]
+EntryId = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+
+
+class LinkKind(StrEnum):
+    """Where a link came from."""
+
+    OBSERVED = "observed"
+    """Both identifiers arrived in one payload."""
+    MANUAL = "manual"
+    """An agent linked them."""
+    IMPORTED = "imported"
+    """An import or a host system said so."""
+    SUGGESTED = "suggested"
+    """A matcher guessed; never merges on its own."""
+
+
+class Evidence(OmnicxModel):
+    """Why an entry exists: the payload it came from, or who did it and why."""
+
+    channel: Text | None = None
+    dedupe_key: Text | None = None
+    actor: Text | None = None
+    reason: Text | None = None
+
+
+def entry_id(prefix: str, *parts: str) -> str:
+    """A stable entry id: the same facts always give the same id (idempotent appends)."""
+    digest = hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
+    return f"{prefix}_{digest[:26]}"
+
+
+class _Entry(OmnicxModel):
+    id: EntryId
+    at: UtcDatetime
+    """When the fact was observed (the payload's time), which orders evaluation."""
+    evidence: Evidence = Evidence()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _derive_id(cls, data: Any) -> Any:
+        if isinstance(data, dict) and not data.get("id"):
+            return {**data, "id": cls._stable_id(data)}
+        return data
+
+    @classmethod
+    def _stable_id(cls, data: dict[str, Any]) -> str:
+        raise NotImplementedError  # every concrete entry overrides this
+
+
+def _key(value: Any) -> str:
+    if isinstance(value, Identifier):
+        return value.key
+    if isinstance(value, dict):
+        return Identifier.model_validate(value).key
+    return str(value)
+
+
+def _ev(data: dict[str, Any]) -> str:
+    ev = data.get("evidence") or {}
+    if isinstance(ev, Evidence):
+        ev = ev.model_dump()
+    return "|".join(str(ev.get(k) or "") for k in ("channel", "dedupe_key", "actor", "reason"))
+
+
+class Sighting(_Entry):
+    """An identifier was seen (alone or with others): it exists from ``at`` on."""
+
+    type: Literal["sighting"] = "sighting"
+    identifier: Identifier
+    assurance: Assurance
+
+    @classmethod
+    def _stable_id(cls, data: dict[str, Any]) -> str:
+        return entry_id("sig", _key(data.get("identifier")), str(data.get("at")), _ev(data))
+
+
+class Link(_Entry):
+    """``a`` and ``b`` belong to one person, by ``kind`` of evidence at ``assurance``."""
+
+    type: Literal["link"] = "link"
+    a: Identifier
+    b: Identifier
+    kind: LinkKind
+    assurance: Assurance
+
+    @classmethod
+    def _stable_id(cls, data: dict[str, Any]) -> str:
+        a, b = sorted((_key(data.get("a")), _key(data.get("b"))))
+        return entry_id("lnk", a, b, str(data.get("kind")), str(data.get("at")), _ev(data))
+
+
+class Revocation(_Entry):
+    """Link ``link_id`` no longer counts (an unmerge). The link itself stays in the ledger."""
+
+    type: Literal["revocation"] = "revocation"
+    link_id: EntryId
+
+    @classmethod
+    def _stable_id(cls, data: dict[str, Any]) -> str:
+        return entry_id("rev", str(data.get("link_id")), str(data.get("at")), _ev(data))
+
+
+class NeverLink(_Entry):
+    """A manual rule: ``a`` and ``b`` must never end in one customer."""
+
+    type: Literal["never_link"] = "never_link"
+    a: Identifier
+    b: Identifier
+
+    @classmethod
+    def _stable_id(cls, data: dict[str, Any]) -> str:
+        a, b = sorted((_key(data.get("a")), _key(data.get("b"))))
+        return entry_id("nvr", a, b, str(data.get("at")), _ev(data))
+
+
+class Erasure(_Entry):
+    """A customer was forgotten. ``tombstones`` are salted hashes of its identifiers.
+
+    Storage removes the forgotten identifiers' entries; this entry stays, so a
+    later sighting of a tombstoned identifier is recognised (see the identity docs).
+    """
+
+    type: Literal["erasure"] = "erasure"
+    customer_id: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    tombstones: tuple[Annotated[str, StringConstraints(min_length=16, max_length=128)], ...]
+
+    @classmethod
+    def _stable_id(cls, data: dict[str, Any]) -> str:
+        return entry_id("era", str(data.get("customer_id")), str(data.get("at")))
+
+
+LedgerEntry = Annotated[
+    Sighting | Link | Revocation | NeverLink | Erasure,
+    Field(discriminator="type"),
+]
+"""Any ledger entry, told apart by ``type``."""
+
+ledger_entry_adapter: TypeAdapter[LedgerEntry] = TypeAdapter(LedgerEntry)
+"""Validates and serialises ledger entries (``dump_json`` / ``validate_json``)."""
