@@ -248,6 +248,9 @@ class _Parser:
         self.read = Reader(CHANNEL)
 
     def parse(self, body: bytes) -> list[InboundEvent]:
+        return _built(self.read, "the top level", lambda: self._walk(body))
+
+    def _walk(self, body: bytes) -> list[InboundEvent]:
         read = self.read
         payload = read.document(body, self.config.max_body_bytes)
         kind = read.required_text(payload, "object", "")
@@ -693,31 +696,20 @@ class _Parser:
             wamid = read.required_ident(echo, "id", here)
             to = read.required_ident(echo, "to", here)
             recipient = self._person(to, None, None, [], waba_id, here)
-            occurred_at = read.moment(echo, "timestamp", here)
-            parts = self._parts(echo, here, None)
-
-            def build(
-                wamid: str = wamid,
-                occurred_at: datetime = occurred_at,
-                parts: tuple[ContentPart, ...] = parts,
-                recipient: _Sender = recipient,
-            ) -> Message:
-                return Message(
-                    id=interaction_id(CHANNEL, wamid),
-                    channel=CHANNEL,
-                    adapter=CHANNEL,
-                    dedupe_key=wamid,
-                    occurred_at=occurred_at,
-                    received_at=self.received_at,
-                    direction=Direction.OUTBOUND,
-                    author=Author(role=AuthorRole.AGENT),
-                    endpoint=recipient.endpoint,
-                    metadata=business,
-                    parts=parts,
-                    platform_message_id=wamid,
-                )
-
-            message = _built(read, here, build)
+            message = Message(
+                id=interaction_id(CHANNEL, wamid),
+                channel=CHANNEL,
+                adapter=CHANNEL,
+                dedupe_key=wamid,
+                occurred_at=read.moment(echo, "timestamp", here),
+                received_at=self.received_at,
+                direction=Direction.OUTBOUND,
+                author=Author(role=AuthorRole.AGENT),
+                endpoint=recipient.endpoint,
+                metadata=business,
+                parts=self._parts(echo, here, None),
+                platform_message_id=wamid,
+            )
             events.append(
                 InboundEvent(
                     interaction=message,
