@@ -21,6 +21,7 @@ from pydantic import ValidationError as PydanticValidationError
 
 from omnicx.channels._base import AdapterConfig, Capability, ChannelAdapter, OutboundMessage
 from omnicx.channels._meta import Reader, hub_challenge, observe, verify_hub_signature
+from omnicx.channels._meta_send import bearer_token
 from omnicx.errors import ConfigurationError, NormalizationError, UnsupportedEvent, ValidationError
 from omnicx.models import (
     Assurance,
@@ -159,7 +160,7 @@ class WhatsAppAdapter(ChannelAdapter[WhatsAppConfig]):
         ``access_token`` or a phone number id, and :class:`~omnicx.errors.ValidationError`
         for an endpoint or message WhatsApp cannot carry.
         """
-        token = _bearer(self.config.access_token)
+        token = bearer_token(self.config.access_token, channel=CHANNEL, setting="access_token")
         phone_number_id = self._phone_number_id(message)
         body: dict[str, Any] = {"messaging_product": "whatsapp", "recipient_type": "individual"}
         if endpoint.kind == IdentifierKind.PHONE:
@@ -223,20 +224,6 @@ class WhatsAppAdapter(ChannelAdapter[WhatsAppConfig]):
                 channel=CHANNEL,
             )
         return self.config.phone_number_id
-
-
-def _bearer(token: SecretStr | None) -> str:
-    if token is None:
-        raise ConfigurationError(
-            "set access_token (a system user or business token) in the WhatsApp config to send messages",
-            channel=CHANNEL,
-        )
-    value = token.get_secret_value()
-    if not value or any(ord(c) < 0x21 or ord(c) == 0x7F for c in value):
-        raise ConfigurationError(
-            "the WhatsApp access_token is empty or holds blanks or control characters", channel=CHANNEL
-        )
-    return value
 
 
 class _Parser:
