@@ -159,7 +159,7 @@ def test_handshake_returns_the_challenge() -> None:
 
 
 @pytest.mark.parametrize(
-    "adapter_class,config_class",
+    ("adapter_class", "config_class"),
     [
         (WhatsAppAdapter, WhatsAppConfig),
         (MessengerAdapter, MessengerConfig),
