@@ -15,14 +15,21 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import SecretStr
+from pydantic import ValidationError as PydanticValidationError
 
 from omnicx.channels._signatures import constant_time_equals, hmac_hex
-from omnicx.errors import ConfigurationError, NormalizationError, PayloadError, SignatureError
+from omnicx.errors import (
+    ConfigurationError,
+    NormalizationError,
+    PayloadError,
+    SignatureError,
+    ValidationError,
+)
 from omnicx.models import Assurance, InboundRequest, ObservedIdentifier
 from omnicx.normalize import normalize_identifier, normalize_timestamp
 
@@ -37,6 +44,7 @@ __all__ = [
 
 SIGNATURE_HEADER = "x-hub-signature-256"
 SIGNATURE_HEADER_SHA1 = "x-hub-signature"
+T = TypeVar("T")
 _MAX_CHALLENGE = 1024
 _MAX_ID = 512
 _MAX_SHORT = 1024
@@ -134,6 +142,18 @@ class Reader:
     def error(self, message: str) -> PayloadError:
         """A :class:`PayloadError` for this channel."""
         return PayloadError(f"the {self.channel} payload {message}", channel=self.channel)
+
+    def built(self, where: str, build: Callable[[], T]) -> T:
+        """``build()``, with a model that refuses a payload value turned into a PayloadError.
+
+        omnicx models raise :class:`~omnicx.errors.ValidationError` (text too
+        long for a part, a latitude out of range …); in a webhook that is a
+        malformed payload.
+        """
+        try:
+            return build()
+        except (ValidationError, PydanticValidationError) as exc:
+            raise self.error(f"at {where} does not fit omnicx's models: {str(exc)[:300]}") from None
 
     def document(self, body: bytes, limit: int) -> dict[str, Any]:
         """``body`` as a JSON object, refused when larger than ``limit`` bytes or not JSON."""

@@ -22,8 +22,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import ValidationError as PydanticValidationError
-
 from omnicx.channels._meta import Reader, observe
 from omnicx.errors import NormalizationError, UnsupportedEvent
 from omnicx.models import (
@@ -83,11 +81,7 @@ def parse_messaging(spec: MessagingSpec, body: bytes, received_at: datetime) -> 
     does not record (opt-ins, handovers, referrals without a message …).
     """
     parser = _Parser(spec, received_at)
-    try:
-        return parser.parse(body)
-    except PydanticValidationError as exc:
-        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()[:3])
-        raise parser.read.error(f"does not fit omnicx's models ({problems})") from None
+    return parser.read.built("the top level", lambda: parser.parse(body))
 
 
 @dataclass

@@ -12,12 +12,11 @@ arrives with a BSUID and no phone at all gets the BSUID as its endpoint.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import datetime
-from typing import Annotated, Any, ClassVar, Literal, TypeVar
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import Field, SecretStr
-from pydantic import ValidationError as PydanticValidationError
 
 from omnicx.channels._base import AdapterConfig, Capability, ChannelAdapter, OutboundMessage
 from omnicx.channels._meta import Reader, hub_challenge, observe, verify_hub_signature
@@ -55,7 +54,6 @@ from omnicx.models._interactions import StatusUpdate
 __all__ = ["WhatsAppAdapter", "WhatsAppConfig"]
 
 CHANNEL = "whatsapp"
-T = TypeVar("T")
 _MEDIA_KINDS = frozenset({"image", "audio", "video", "document", "sticker"})
 _STATUSES = {
     "sent": DeliveryStatus.SENT,
@@ -235,7 +233,7 @@ class _Parser:
         self.read = Reader(CHANNEL)
 
     def parse(self, body: bytes) -> list[InboundEvent]:
-        return _built(self.read, "the top level", lambda: self._walk(body))
+        return self.read.built("the top level", lambda: self._walk(body))
 
     def _walk(self, body: bytes) -> list[InboundEvent]:
         read = self.read
@@ -444,7 +442,7 @@ class _Parser:
                 interaction = Message(parts=parts, platform_message_id=wamid, **common)
             return InboundEvent(interaction=interaction, identifiers=tuple(identifiers), raw_type=kind)
 
-        return _built(read, where, build)
+        return read.built(where, build)
 
     def _system(
         self, msg: Mapping[str, Any], common: dict[str, Any], where: str
@@ -669,7 +667,7 @@ class _Parser:
                 interaction=update, identifiers=tuple(recipient.identifiers), raw_type=f"status.{raw_status}"
             )
 
-        return _built(read, where, build)
+        return read.built(where, build)
 
     # --- Coexistence echoes -------------------------------------------------
 
@@ -705,15 +703,6 @@ class _Parser:
                 )
             )
         return events
-
-
-def _built(read: Reader, where: str, build: Callable[[], T]) -> T:
-    """``build()``, with a pydantic validation failure turned into a PayloadError naming ``where``."""
-    try:
-        return build()
-    except PydanticValidationError as exc:
-        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()[:3])
-        raise read.error(f"at {where} does not fit omnicx's models ({problems})") from None
 
 
 def _matching_contact(
