@@ -136,6 +136,11 @@ def message_ids(value: str | None) -> list[str]:
     return [bare] if _MSG_ID_BARE.match(bare) else []
 
 
+def _lf(text: str) -> str:
+    """Line ends as ``\n`` whatever the transport used (SMTP and IMAP give CRLF)."""
+    return text.replace("\r\n", "\n")
+
+
 def _clean(text: str | None, limit: int) -> str | None:
     if text is None:
         return None
@@ -485,7 +490,7 @@ class EmailAdapter(ChannelAdapter[EmailConfig]):
         try:
             content = part.get_content()  # type: ignore[attr-defined]
             if isinstance(content, str):
-                return content.encode("utf-8", "replace").decode("utf-8")
+                return _lf(content.encode("utf-8", "replace").decode("utf-8"))
         except _STDLIB_ERRORS:
             pass
         try:
@@ -496,9 +501,9 @@ class EmailAdapter(ChannelAdapter[EmailConfig]):
             return None
         charset = part.get_content_charset() or "utf-8"
         try:
-            return payload.decode(charset, errors="replace")
+            return _lf(payload.decode(charset, errors="replace"))
         except LookupError:
-            return payload.decode("utf-8", errors="replace")
+            return _lf(payload.decode("utf-8", errors="replace"))
 
     def _attachment(self, path: str, part: StdMessage) -> MediaPart | None:
         kind = part.get_content_type()
