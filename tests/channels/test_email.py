@@ -16,7 +16,7 @@ import pytest
 from omnicx.channels import OutboundMessage
 from omnicx.channels.email import EmailAdapter, EmailConfig, iter_mbox, message_ids
 from omnicx.errors import ConfigurationError, PayloadError, UnsupportedEvent
-from omnicx.models import Assurance, Direction, Identifier, MediaPart, Message
+from omnicx.models import Direction, Identifier, MediaPart, Message
 from omnicx.testing import inbound_request
 
 FIXTURES = Path(__file__).parent.parent / "fixtures"
