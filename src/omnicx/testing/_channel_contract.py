@@ -162,7 +162,8 @@ class ChannelAdapterContract:
 
     def test_metadata(self) -> None:
         """The class passes registration checks and declares sensible metadata."""
-        assert adapter_problems(self.adapter_class) == []
+        problems = adapter_problems(self.adapter_class)
+        assert not problems, " ".join(problems)
         assert Capability.INBOUND in self.adapter_class.capabilities, "declare Capability.INBOUND"
         adapter = self.make_adapter()
         assert isinstance(adapter.config, self.adapter_class.Config)
