@@ -12,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import SecretStr
 
+from omnicx.channels import HandshakeResponse
 from omnicx.channels._meta import hub_challenge, verify_hub_signature
 from omnicx.channels.instagram import InstagramAdapter, InstagramConfig
 from omnicx.channels.messenger import MessengerAdapter, MessengerConfig
@@ -168,7 +169,9 @@ def test_handshake_returns_the_challenge() -> None:
 )
 def test_every_meta_adapter_answers_the_handshake(adapter_class: type, config_class: type) -> None:
     adapter = adapter_class(config_class(app_secret=SecretStr("s"), verify_token=SecretStr("meatball-42")))
-    assert adapter.hub_challenge(request(b"", {}, method="GET", url=HANDSHAKE)) == "1158201444"
+    assert adapter.handshake(request(b"", {}, method="GET", url=HANDSHAKE)) == HandshakeResponse(
+        body=b"1158201444"
+    )
 
 
 def test_wrong_verify_token_is_refused() -> None:

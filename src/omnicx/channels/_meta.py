@@ -155,16 +155,11 @@ class Reader:
         except (ValidationError, PydanticValidationError) as exc:
             raise self.error(f"at {where} does not fit omnicx's models: {str(exc)[:300]}") from None
 
-    def document(self, body: bytes, limit: int) -> dict[str, Any]:
-        """``body`` as a JSON object, refused when larger than ``limit`` bytes or not JSON."""
-        if len(body) > limit:
-            raise PayloadError(
-                f"the {self.channel} request body is {len(body)} bytes, more than the {limit} allowed; "
-                "raise max_body_bytes in the adapter's config if such payloads are legitimate",
-                channel=self.channel,
-                size=len(body),
-                limit=limit,
-            )
+    def document(self, body: bytes) -> dict[str, Any]:
+        """``body`` as a JSON object; refused when it is not UTF-8 JSON holding an object.
+
+        The adapters size-check the body first (``ChannelAdapter.checked_body``).
+        """
         try:
             value = json.loads(body.decode("utf-8"))
         except UnicodeDecodeError as exc:

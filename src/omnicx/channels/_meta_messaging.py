@@ -70,7 +70,6 @@ class MessagingSpec:
     object_name: str
     id_kind: str
     bot_app_ids: frozenset[str]
-    max_body_bytes: int
 
 
 def parse_messaging(spec: MessagingSpec, body: bytes, received_at: datetime) -> list[InboundEvent]:
@@ -101,7 +100,7 @@ class _Parser:
 
     def parse(self, body: bytes) -> list[InboundEvent]:
         read = self.read
-        payload = read.document(body, self.spec.max_body_bytes)
+        payload = read.document(body)
         kind = read.required_text(payload, "object", "")
         if kind != self.spec.object_name:
             raise UnsupportedEvent(

@@ -14,7 +14,13 @@ from typing import Annotated, ClassVar, Literal
 
 from pydantic import Field, SecretStr
 
-from omnicx.channels._base import AdapterConfig, Capability, ChannelAdapter, OutboundMessage
+from omnicx.channels._base import (
+    AdapterConfig,
+    Capability,
+    ChannelAdapter,
+    HandshakeResponse,
+    OutboundMessage,
+)
 from omnicx.channels._meta import hub_challenge, verify_hub_signature
 from omnicx.channels._meta_messaging import MessagingSpec, parse_messaging
 from omnicx.channels._meta_send import bearer_token, scoped_recipient, send_api_request
@@ -76,12 +82,16 @@ class InstagramAdapter(ChannelAdapter[InstagramConfig]):
             request, self.config.app_secret, channel=CHANNEL, accept_sha1=self.config.accept_sha1
         )
 
-    def hub_challenge(self, request: InboundRequest) -> str | None:
-        """The ``hub.challenge`` to answer with 200 for a subscription handshake, else ``None``.
+    def handshake(self, request: InboundRequest) -> HandshakeResponse | None:
+        """Answer Meta's ``GET ?hub.mode=subscribe&hub.verify_token=…&hub.challenge=…``.
 
-        Raises :class:`~omnicx.errors.SignatureError` for a wrong verify token.
+        Returns a 200 response whose plain-text body is the challenge, or
+        ``None`` when the request is not a handshake. Raises
+        :class:`~omnicx.errors.SignatureError` for a wrong verify token and
+        :class:`~omnicx.errors.ConfigurationError` when no ``verify_token`` is set.
         """
-        return hub_challenge(request, self.config.verify_token, channel=CHANNEL)
+        challenge = hub_challenge(request, self.config.verify_token, channel=CHANNEL)
+        return None if challenge is None else HandshakeResponse(body=challenge.encode())
 
     def parse(self, request: InboundRequest) -> list[InboundEvent]:
         """Every event of an ``instagram`` webhook, in payload order.
@@ -95,9 +105,8 @@ class InstagramAdapter(ChannelAdapter[InstagramConfig]):
             object_name="instagram",
             id_kind=IdentifierKind.INSTAGRAM_IGSID,
             bot_app_ids=self.config.bot_app_ids,
-            max_body_bytes=self.config.max_body_bytes,
         )
-        return parse_messaging(spec, request.body, request.received_at)
+        return parse_messaging(spec, self.checked_body(request), request.received_at)
 
     def build_outbound(self, message: OutboundMessage, endpoint: Identifier) -> OutboundRequest:
         """A Send API request carrying ``message.text`` to an ``instagram_igsid`` endpoint.

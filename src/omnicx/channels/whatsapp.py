@@ -18,7 +18,13 @@ from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import Field, SecretStr
 
-from omnicx.channels._base import AdapterConfig, Capability, ChannelAdapter, OutboundMessage
+from omnicx.channels._base import (
+    AdapterConfig,
+    Capability,
+    ChannelAdapter,
+    HandshakeResponse,
+    OutboundMessage,
+)
 from omnicx.channels._meta import Reader, hub_challenge, observe, verify_hub_signature
 from omnicx.channels._meta_send import bearer_token
 from omnicx.errors import ConfigurationError, NormalizationError, UnsupportedEvent, ValidationError
@@ -128,12 +134,16 @@ class WhatsAppAdapter(ChannelAdapter[WhatsAppConfig]):
             request, self.config.app_secret, channel=CHANNEL, accept_sha1=self.config.accept_sha1
         )
 
-    def hub_challenge(self, request: InboundRequest) -> str | None:
-        """The ``hub.challenge`` to answer with 200 for a subscription handshake, else ``None``.
+    def handshake(self, request: InboundRequest) -> HandshakeResponse | None:
+        """Answer Meta's ``GET ?hub.mode=subscribe&hub.verify_token=…&hub.challenge=…``.
 
-        Raises :class:`~omnicx.errors.SignatureError` for a wrong verify token.
+        Returns a 200 response whose plain-text body is the challenge, or
+        ``None`` when the request is not a handshake. Raises
+        :class:`~omnicx.errors.SignatureError` for a wrong verify token and
+        :class:`~omnicx.errors.ConfigurationError` when no ``verify_token`` is set.
         """
-        return hub_challenge(request, self.config.verify_token, channel=CHANNEL)
+        challenge = hub_challenge(request, self.config.verify_token, channel=CHANNEL)
+        return None if challenge is None else HandshakeResponse(body=challenge.encode())
 
     def parse(self, request: InboundRequest) -> list[InboundEvent]:
         """Every message, status and echo of the webhook, in payload order.
@@ -143,7 +153,7 @@ class WhatsAppAdapter(ChannelAdapter[WhatsAppConfig]):
         for a well-formed one with nothing omnicx handles (template status
         updates, account alerts …).
         """
-        return _Parser(self.config, request.received_at).parse(request.body)
+        return _Parser(self.config, request.received_at).parse(self.checked_body(request))
 
     # --- outbound -----------------------------------------------------------
 
@@ -237,7 +247,7 @@ class _Parser:
 
     def _walk(self, body: bytes) -> list[InboundEvent]:
         read = self.read
-        payload = read.document(body, self.config.max_body_bytes)
+        payload = read.document(body)
         kind = read.required_text(payload, "object", "")
         if kind != "whatsapp_business_account":
             raise UnsupportedEvent(
