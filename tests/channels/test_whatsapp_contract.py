@@ -386,7 +386,7 @@ GOLDEN = (
                     "phone:+16505551234 (asserted)",
                 ],
                 "parts": ["contact"],
-                "metadata": {**DOCS_BUSINESS, "origin": "contact_request"},
+                "metadata": {**DOCS_BUSINESS, "username": "sheena.nelson", "origin": "contact_request"},
             }
         ],
     ),

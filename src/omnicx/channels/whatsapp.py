@@ -94,9 +94,16 @@ class WhatsAppConfig(AdapterConfig):
 class _Sender:
     """Who a message came from (or a status went to): identifiers, endpoint, name."""
 
-    def __init__(self, identifiers: list[ObservedIdentifier], name: str | None, problems: list[str]) -> None:
+    def __init__(
+        self,
+        identifiers: list[ObservedIdentifier],
+        name: str | None,
+        username: str | None,
+        problems: list[str],
+    ) -> None:
         self.identifiers = identifiers
         self.name = name
+        self.username = username
         self.problems = problems
 
     @property
@@ -340,7 +347,7 @@ class _Parser:
         if not found:
             detail = f" ({'; '.join(problems)})" if problems else ""
             raise read.error(f"at {where} names no usable WhatsApp user (no wa_id, from or user_id){detail}")
-        return _Sender(found, name or username, problems)
+        return _Sender(found, name or username, username, problems)
 
     # --- messages -----------------------------------------------------------
 
@@ -410,6 +417,8 @@ class _Parser:
                 for k in _REFERRAL_KEYS
                 if (v := read.text(ref, k, f"{where}.referral", max_length=4096))
             }
+        if sender.username is not None:
+            metadata["username"] = sender.username
         if sender.problems:
             metadata["identifier_problems"] = sender.problems
         common: dict[str, Any] = {
