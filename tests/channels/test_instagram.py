@@ -118,7 +118,7 @@ def test_facebook_login_needs_the_page_id() -> None:
         adapter.build_outbound(OutboundMessage(text="hi"), ENDPOINT)
 
 
-def test_text_over_1000_characters_is_refused() -> None:
+def test_text_of_1000_characters_is_refused() -> None:
     adapter = InstagramAdapter(InstagramConfig(app_secret=SecretStr("s"), access_token=SecretStr("t")))
-    with pytest.raises(ValidationError, match="1000"):
-        adapter.build_outbound(OutboundMessage(text="x" * 1001), ENDPOINT)
+    with pytest.raises(ValidationError, match="999"):
+        adapter.build_outbound(OutboundMessage(text="x" * 1000), ENDPOINT)

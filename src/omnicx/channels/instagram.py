@@ -30,7 +30,7 @@ from omnicx.models import Identifier, IdentifierKind, InboundEvent, InboundReque
 __all__ = ["InstagramAdapter", "InstagramConfig"]
 
 CHANNEL = "instagram"
-_MAX_TEXT = 1000
+_MAX_TEXT = 999  # "Text message must be less than 1000 characters"
 
 
 class InstagramConfig(AdapterConfig):
