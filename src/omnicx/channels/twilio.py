@@ -79,8 +79,8 @@ class TwilioConfig(AdapterConfig):
     """Settings of the Twilio messaging adapter.
 
     ``auth_token`` verifies webhooks and, with ``account_sid``, authenticates
-    outbound requests. ``api_key_sid`` / ``api_key_secret`` replace the auth
-    token for outbound requests when set (Twilio's recommended practice).
+    outbound requests. ``key_sid`` / ``key_secret`` (a Twilio API key) replace
+    the auth token for outbound requests when set, as Twilio recommends.
     ``default_sender`` is the From of outbound messages when the message names
     none: a number (``+14155550100``, SMS) or a channel address
     (``whatsapp:+14155238886``); ``messaging_service_sid`` sends through a
@@ -89,8 +89,8 @@ class TwilioConfig(AdapterConfig):
 
     auth_token: SecretStr
     account_sid: Annotated[str, StringConstraints(pattern=_ACCOUNT_SID)] | None = None
-    api_key_sid: Annotated[str, StringConstraints(pattern=r"^SK[0-9a-fA-F]{32}$")] | None = None
-    api_key_secret: SecretStr | None = None
+    key_sid: Annotated[str, StringConstraints(pattern=r"^SK[0-9a-fA-F]{32}$")] | None = None
+    key_secret: SecretStr | None = None
     default_sender: Annotated[str, StringConstraints(min_length=1, max_length=256)] | None = None
     messaging_service_sid: Annotated[str, StringConstraints(pattern=r"^MG[0-9a-fA-F]{32}$")] | None = None
 
@@ -126,7 +126,7 @@ class TwilioAdapter(ChannelAdapter[TwilioConfig]):
         An inbound message gives a :class:`~omnicx.models.Message` with the
         sender's verified phone; a status callback a
         :class:`~omnicx.models.StatusUpdate` (endpoint: the recipient ``To``,
-        no identifiers observed). Raises :class:`~omnicx.errors.PayloadError`
+        observed as asserted). Raises :class:`~omnicx.errors.PayloadError`
         for a malformed webhook and :class:`~omnicx.errors.UnsupportedEvent`
         for a channel address omnicx does not model (``messenger:``, ``rcs:`` …)
         or an unknown ``MessageStatus``.
@@ -168,6 +168,8 @@ class TwilioAdapter(ChannelAdapter[TwilioConfig]):
         sid = params.require("MessageSid", "message webhook")
         channel, sender = self._address(params, "From", "message webhook")
         profile = params.get("ProfileName")
+        if profile is not None:
+            profile = profile[:256]
         wa_id = params.get("WaId")
         if wa_id is not None and channel == Channel.WHATSAPP:
             wa_phone = params.phone("WaId", wa_id)
@@ -274,7 +276,9 @@ class TwilioAdapter(ChannelAdapter[TwilioConfig]):
             error=error,
             metadata={"twilio_status": status},
         )
-        return InboundEvent(interaction=update, identifiers=(), raw_type="status_callback")
+        # The business chose the number it sent to: a sighting of it, asserted, never proof.
+        observed = ObservedIdentifier(identifier=recipient, assurance=Assurance.ASSERTED)
+        return InboundEvent(interaction=update, identifiers=(observed,), raw_type="status_callback")
 
     # --- outbound --------------------------------------------------------------
 
@@ -357,8 +361,8 @@ class TwilioAdapter(ChannelAdapter[TwilioConfig]):
         )
 
     def _authorization(self, account: str) -> str:
-        if self.config.api_key_sid is not None and self.config.api_key_secret is not None:
-            user, secret = self.config.api_key_sid, self.config.api_key_secret.get_secret_value()
+        if self.config.key_sid is not None and self.config.key_secret is not None:
+            user, secret = self.config.key_sid, self.config.key_secret.get_secret_value()
         else:
             user, secret = account, self.config.auth_token.get_secret_value()
         if _CONTROL.search(secret):

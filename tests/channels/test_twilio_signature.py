@@ -1,0 +1,242 @@
+"""X-Twilio-Signature: every vector of SIGNATURES.md, the port variants, bodySHA256, refusals.
+
+Vectors: twilio/twilio-python tests/unit/test_request_validator.py (MIT), as listed in
+/work/shared/fixtures/channels/SIGNATURES.md. Expected signatures are the documented strings.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from urllib.parse import urlencode
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from omnicx.channels._twilio_signature import compute_signature, url_variants
+from omnicx.channels.twilio import TwilioAdapter, TwilioConfig
+from omnicx.channels.twilio_voice import TwilioVoiceAdapter, TwilioVoiceConfig
+from omnicx.errors import SignatureError
+from omnicx.models import InboundRequest
+
+TOKEN = "12345"
+URL = "https://mycompany.com/myapp.php?foo=1&bar=2"
+PARAMS = [
+    ("CallSid", "CA1234567890ABCDE"),
+    ("Caller", "+14158675309"),
+    ("Digits", "1234"),
+    ("From", "+14158675309"),
+    ("To", "+18005551212"),
+]
+REPEATED = [
+    ("Sid", "CA123"),
+    ("SidAccount", "AC123"),
+    ("Digits", "5678"),
+    ("Digits", "1234"),
+    ("Digits", "1234"),
+]
+JSON_BODY = b'{"property": "value", "boolean": true}'
+JSON_SHA256 = "0a1ff7634d9ab3b95db5c9a2dfe9416e41502b283a80c7cf19632632f96e6620"
+RECEIVED = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
+
+
+def as_mapping(pairs: list[tuple[str, str]]) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for name, value in pairs:
+        out.setdefault(name, []).append(value)
+    return out
+
+
+def request(url: str, body: bytes, signature: str | None, method: str = "POST") -> InboundRequest:
+    headers = {"Content-Type": "application/x-www-form-urlencoded"}
+    if signature is not None:
+        headers["X-Twilio-Signature"] = signature
+    return InboundRequest(method=method, url=url, headers=headers, body=body, received_at=RECEIVED)
+
+
+@pytest.fixture
+def adapter() -> TwilioAdapter:
+    return TwilioAdapter(TwilioConfig(auth_token=TOKEN))
+
+
+# --- the documented vectors ----------------------------------------------------------
+
+
+def test_vector_form_params() -> None:
+    assert compute_signature(URL, as_mapping(PARAMS), TOKEN) == "RSOYDt4T1cUTdK1PDd93/VVr8B8="
+
+
+def test_vector_https_with_default_port() -> None:
+    url = "https://mycompany.com:443/myapp.php?foo=1&bar=2"
+    assert compute_signature(url, as_mapping(PARAMS), TOKEN) == "kvajT1Ptam85bY51eRf/AJRuM3w="
+
+
+def test_vector_http_with_default_port() -> None:
+    url = "http://mycompany.com:80/myapp.php?foo=1&bar=2"
+    assert compute_signature(url, as_mapping(PARAMS), TOKEN) == "0ZXoZLH/DfblKGATFgpif+LLRf4="
+
+
+def test_vector_repeated_names_sign_each_distinct_value_sorted() -> None:
+    assert compute_signature(URL, as_mapping(REPEATED), TOKEN) == "IK+Dwps556ElfBT0I3Rgjkr1wJU="
+
+
+def test_vector_json_body_signs_url_with_body_hash() -> None:
+    url = f"{URL}&bodySHA256={JSON_SHA256}"
+    assert compute_signature(url, {}, TOKEN) == "a9nBmqA0ju/hNViExpshrM61xv4="
+
+
+# --- verify() on whole requests -------------------------------------------------------
+
+
+def test_form_request_verifies(adapter: TwilioAdapter) -> None:
+    assert adapter.verify(request(URL, urlencode(PARAMS).encode(), "RSOYDt4T1cUTdK1PDd93/VVr8B8=")) is None
+
+
+def test_signature_made_with_port_verifies_on_url_without_port(adapter: TwilioAdapter) -> None:
+    req = request(URL, urlencode(PARAMS).encode(), "kvajT1Ptam85bY51eRf/AJRuM3w=")
+    assert adapter.verify(req) is None
+
+
+def test_signature_made_without_port_verifies_on_url_with_port(adapter: TwilioAdapter) -> None:
+    url = "https://mycompany.com:443/myapp.php?foo=1&bar=2"
+    assert adapter.verify(request(url, urlencode(PARAMS).encode(), "RSOYDt4T1cUTdK1PDd93/VVr8B8=")) is None
+
+
+def test_http_signature_made_with_port_80_verifies_without_it(adapter: TwilioAdapter) -> None:
+    url = "http://mycompany.com/myapp.php?foo=1&bar=2"
+    assert adapter.verify(request(url, urlencode(PARAMS).encode(), "0ZXoZLH/DfblKGATFgpif+LLRf4=")) is None
+
+
+def test_repeated_names_verify_in_wire_order(adapter: TwilioAdapter) -> None:
+    body = b"Sid=CA123&SidAccount=AC123&Digits=5678&Digits=1234&Digits=1234"
+    assert adapter.verify(request(URL, body, "IK+Dwps556ElfBT0I3Rgjkr1wJU=")) is None
+
+
+def test_json_body_with_matching_hash_verifies(adapter: TwilioAdapter) -> None:
+    url = f"{URL}&bodySHA256={JSON_SHA256}"
+    assert adapter.verify(request(url, JSON_BODY, "a9nBmqA0ju/hNViExpshrM61xv4=")) is None
+
+
+def test_voice_adapter_shares_the_scheme() -> None:
+    voice = TwilioVoiceAdapter(TwilioVoiceConfig(auth_token=TOKEN))
+    assert voice.verify(request(URL, urlencode(PARAMS).encode(), "RSOYDt4T1cUTdK1PDd93/VVr8B8=")) is None
+    with pytest.raises(SignatureError):
+        voice.verify(request(URL, urlencode(PARAMS).encode(), "IK+Dwps556ElfBT0I3Rgjkr1wJU="))
+
+
+def test_get_request_signs_the_url_alone(adapter: TwilioAdapter) -> None:
+    url = "https://mycompany.com/myapp.php?" + urlencode(PARAMS)
+    signature = "RSOYDt4T1cUTdK1PDd93/VVr8B8="  # computed over URL+params: must not match a GET
+    with pytest.raises(SignatureError):
+        adapter.verify(request(url, b"", signature, method="GET"))
+    assert compute_signature(url, {}, TOKEN) != signature
+
+
+# --- refusals ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("url", "body", "signature"),
+    [
+        pytest.param(
+            URL,
+            urlencode([*PARAMS[:-1], ("To", "+18005551213")]).encode(),
+            "RSOYDt4T1cUTdK1PDd93/VVr8B8=",
+            id="tampered-param",
+        ),
+        pytest.param(
+            URL,
+            urlencode([*PARAMS, ("Extra", "1")]).encode(),
+            "RSOYDt4T1cUTdK1PDd93/VVr8B8=",
+            id="added-param",
+        ),
+        pytest.param(
+            URL.replace("foo=1", "foo=2"),
+            urlencode(PARAMS).encode(),
+            "RSOYDt4T1cUTdK1PDd93/VVr8B8=",
+            id="tampered-url",
+        ),
+        pytest.param(
+            URL.replace("https", "http"),
+            urlencode(PARAMS).encode(),
+            "RSOYDt4T1cUTdK1PDd93/VVr8B8=",
+            id="other-scheme",
+        ),
+        pytest.param(
+            "https://mycompany.com:8443/myapp.php?foo=1&bar=2",
+            urlencode(PARAMS).encode(),
+            "RSOYDt4T1cUTdK1PDd93/VVr8B8=",
+            id="non-default-port",
+        ),
+        pytest.param(URL, urlencode(PARAMS).encode(), "rsoydt4t1cutdk1pdd93/vvr8b8=", id="case-changed"),
+        pytest.param(URL, urlencode(PARAMS).encode(), "", id="empty-header"),
+        pytest.param(
+            f"{URL}&bodySHA256={JSON_SHA256}",
+            JSON_BODY.replace(b"true", b"false"),
+            "a9nBmqA0ju/hNViExpshrM61xv4=",
+            id="json-body-tampered",
+        ),
+        pytest.param(
+            f"{URL}&bodySHA256={'0' * 64}", JSON_BODY, "a9nBmqA0ju/hNViExpshrM61xv4=", id="json-hash-tampered"
+        ),
+        pytest.param(URL, b"CallSid=\xff\xfe", "RSOYDt4T1cUTdK1PDd93/VVr8B8=", id="invalid-utf8"),
+        pytest.param(URL, b"CallSid=%ff%fe", "RSOYDt4T1cUTdK1PDd93/VVr8B8=", id="invalid-utf8-escape"),
+        pytest.param("https://mycompany.com:notaport/x", b"", "RSOYDt4T1cUTdK1PDd93/VVr8B8=", id="bad-port"),
+    ],
+)
+def test_refused(adapter: TwilioAdapter, url: str, body: bytes, signature: str) -> None:
+    with pytest.raises(SignatureError):
+        adapter.verify(request(url, body, signature))
+
+
+def test_missing_header_is_refused(adapter: TwilioAdapter) -> None:
+    with pytest.raises(SignatureError, match="no X-Twilio-Signature"):
+        adapter.verify(request(URL, urlencode(PARAMS).encode(), None))
+
+
+def test_wrong_token_is_refused() -> None:
+    wrong = TwilioAdapter(TwilioConfig(auth_token="54321"))
+    with pytest.raises(SignatureError, match="does not match"):
+        wrong.verify(request(URL, urlencode(PARAMS).encode(), "RSOYDt4T1cUTdK1PDd93/VVr8B8="))
+
+
+def test_url_variants() -> None:
+    assert url_variants("https://a.example/x?y=1") == (
+        "https://a.example/x?y=1",
+        "https://a.example:443/x?y=1",
+    )
+    assert url_variants("http://a.example:80/x") == ("http://a.example:80/x", "http://a.example/x")
+    assert url_variants("https://u:p@a.example/x") == (
+        "https://u:p@a.example/x",
+        "https://u:p@a.example:443/x",
+    )
+    assert url_variants("https://a.example:8443/x") == ("https://a.example:8443/x",)
+    assert url_variants("ftp://a.example/x") == ("ftp://a.example/x",)
+
+
+# --- invariants ------------------------------------------------------------------------
+
+_names = st.text(
+    alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789", min_size=1, max_size=12
+)
+_values = st.text(max_size=20)
+
+
+@settings(max_examples=100)
+@given(pairs=st.lists(st.tuples(_names, _values), max_size=12), data=st.data())
+def test_signature_ignores_parameter_order(pairs: list[tuple[str, str]], data: st.DataObject) -> None:
+    shuffled = data.draw(st.permutations(pairs))
+    assert compute_signature(URL, as_mapping(pairs), TOKEN) == compute_signature(
+        URL, as_mapping(shuffled), TOKEN
+    )
+
+
+@settings(max_examples=100)
+@given(pairs=st.lists(st.tuples(_names, _values), min_size=1, max_size=12), data=st.data())
+def test_signed_request_verifies_whatever_the_wire_order(
+    pairs: list[tuple[str, str]], data: st.DataObject
+) -> None:
+    adapter = TwilioAdapter(TwilioConfig(auth_token=TOKEN))
+    signature = compute_signature(URL, as_mapping(pairs), TOKEN)
+    body = urlencode(data.draw(st.permutations(pairs))).encode()
+    assert adapter.verify(request(URL, body, signature)) is None
