@@ -59,7 +59,7 @@ class TwilioParams:
         value = self.get(name)
         if value is None:
             return None
-        if not value.isascii() or not value.isdigit() or int(value) > limit:
+        if not value.isascii() or not value.isdigit() or len(value) > 12 or int(value) > limit:
             raise PayloadError(
                 f"the Twilio parameter {name}={value[:40]!r} is not a whole number from 0 to {limit}",
                 channel=self.channel,
