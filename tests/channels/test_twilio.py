@@ -9,13 +9,14 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from urllib.parse import unquote, urlencode
+from urllib.parse import parse_qsl, unquote, urlencode
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from omnicx.channels._base import OutboundMessage
+from omnicx.channels._base import AdapterConfig, OutboundMessage
+from omnicx.channels._twilio_signature import compute_signature
 from omnicx.channels.twilio import STATUS_MAP, TwilioAdapter, TwilioConfig
 from omnicx.errors import (
     ConfigurationError,
@@ -43,6 +44,7 @@ from omnicx.models import (
     ThreadHints,
 )
 from omnicx.models._interactions import StatusUpdate
+from omnicx.testing import ChannelAdapterContract, GoldenCase, inbound_request
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "channels"
 RECEIVED = datetime(2026, 11, 24, 12, 0, 5, tzinfo=UTC)
@@ -412,8 +414,6 @@ _form_text = st.text(max_size=60)
 def test_damaged_payloads_raise_only_omnicx_errors(
     base: str, drop: set[int], replace: dict[int, str], tail: bytes
 ) -> None:
-    from urllib.parse import parse_qsl
-
     adapter = TwilioAdapter(TwilioConfig(auth_token="t"))
     pairs = parse_qsl((FIXTURES / base).read_text(), keep_blank_values=True)
     damaged = [(n, replace.get(i, v)) for i, (n, v) in enumerate(pairs) if i not in drop]
@@ -538,3 +538,137 @@ def test_outbound_refused(
 ) -> None:
     with pytest.raises(error):
         TwilioAdapter(TwilioConfig(**config)).build_outbound(message, endpoint)  # type: ignore[arg-type]
+
+
+# --- the conformance kit --------------------------------------------------------------
+
+FORM = {"content-type": "application/x-www-form-urlencoded"}
+KIT_AT = "2024-01-01T00:00:00+00:00"  # GoldenCase's default received_at: Twilio bodies carry no time
+
+
+def twilio_sign(request: InboundRequest, auth_token: str) -> InboundRequest:
+    """Sign ``request`` as Twilio does (the scheme is pinned by test_twilio_signature's vectors)."""
+    params: dict[str, list[str]] = {}
+    try:
+        for name, value in parse_qsl(request.body.decode("utf-8"), keep_blank_values=True, errors="strict"):
+            params.setdefault(name, []).append(value)
+    except ValueError:  # undecodable bodies cannot be signed meaningfully; verify refuses them
+        params = {}
+    signature = compute_signature(request.url, params, auth_token)
+    return request.model_copy(update={"headers": {**request.headers, "x-twilio-signature": signature}})
+
+
+class TestTwilioContract(ChannelAdapterContract):
+    adapter_class = TwilioAdapter
+    config = TwilioConfig(auth_token="tok3n", account_sid=ACCOUNT, default_sender="+15017122661")
+    wrong_config = TwilioConfig(
+        auth_token="not-the-token", account_sid=ACCOUNT, default_sender="+15017122661"
+    )
+    signature_headers = ("x-twilio-signature",)
+    outbound_endpoint = Identifier(kind="phone", value="+14017122661")
+    golden_cases = (
+        GoldenCase.from_file(
+            "sms_botbuilder",
+            FIXTURES / "twilio_sms_botbuilder.form.txt",
+            [
+                {
+                    "type": "message",
+                    "channel": "sms",
+                    "dedupe_key": "SMc56324aa4a31735561b7205472192d68",
+                    "occurred_at": KIT_AT,
+                    "direction": "inbound",
+                    "author": "customer",
+                    "endpoint": "phone:+541138050810",
+                    "identifiers": ["phone:+541138050810 (verified)"],
+                    "text": "Hello",
+                    "parts": ["text"],
+                    "platform_message_id": "SMc56324aa4a31735561b7205472192d68",
+                }
+            ],
+            headers=FORM,
+        ),
+        GoldenCase.from_file(
+            "mms_media_botbuilder",
+            FIXTURES / "twilio_mms_media_botbuilder.form.txt",
+            [
+                {
+                    "dedupe_key": "SMa56324aa4a31735561b7205472192d68",
+                    "endpoint": "phone:+571138050810",
+                    "parts": ["text", "media:file"],
+                }
+            ],
+            headers=FORM,
+        ),
+        GoldenCase(
+            name="mms_botbuilder_dict_placeholder_number",
+            request=inbound_request(dict_fixture_wire_body(), headers=FORM),
+            raises=PayloadError,
+        ),
+        GoldenCase.from_file(
+            "mms_docs",
+            FIXTURES / "twilio_mms_docs.form.txt",
+            [
+                {
+                    "dedupe_key": "MM" + X32,
+                    "endpoint": "phone:+14017122661",
+                    "parts": ["text", "media:image", "media:document"],
+                }
+            ],
+            headers=FORM,
+        ),
+        GoldenCase.from_file(
+            "whatsapp_button",
+            FIXTURES / "twilio_whatsapp_button_docs.form.txt",
+            [
+                {
+                    "channel": "whatsapp",
+                    "endpoint": "phone:+14017122661",
+                    "identifiers": ["phone:+14017122661 (verified)"],
+                    "author_name": "Ana",
+                    "reply_to": "MM" + "Y" * 32,
+                    "parts": ["interactive_reply"],
+                }
+            ],
+            headers=FORM,
+        ),
+        GoldenCase.from_file(
+            "whatsapp_location",
+            FIXTURES / "twilio_whatsapp_location_docs.form.txt",
+            [{"channel": "whatsapp", "parts": ["location"]}],
+            headers=FORM,
+        ),
+        GoldenCase.from_file(
+            "status_delivered",
+            FIXTURES / "twilio_status_delivered_docs.form.txt",
+            [
+                {
+                    "type": "status",
+                    "channel": "sms",
+                    "dedupe_key": f"SM{X32}:delivered",
+                    "direction": "outbound",
+                    "endpoint": "phone:+15558675310",
+                    "identifiers": ["phone:+15558675310 (asserted)"],
+                    "target_message_id": "SM" + X32,
+                    "status": "delivered",
+                    "raw_type": "status_callback",
+                }
+            ],
+            headers=FORM,
+        ),
+        GoldenCase.from_file(
+            "status_undelivered",
+            FIXTURES / "twilio_status_undelivered_docs.form.txt",
+            [{"dedupe_key": f"SM{X32}:undelivered", "status": "failed"}],
+            headers=FORM,
+        ),
+        GoldenCase.from_file(
+            "whatsapp_status_read",
+            FIXTURES / "twilio_whatsapp_status_read_docs.form.txt",
+            [{"channel": "whatsapp", "dedupe_key": f"SM{X32}:read", "status": "read"}],
+            headers=FORM,
+        ),
+    )
+
+    def sign(self, request: InboundRequest, config: AdapterConfig, sent_at: datetime) -> InboundRequest:
+        assert isinstance(config, TwilioConfig)
+        return twilio_sign(request, config.auth_token.get_secret_value())

@@ -32,7 +32,10 @@ class TestWebformContract(ChannelAdapterContract):
                     "dedupe_key": "-:sha256:53f7f710d0f8ff9d4be71b029f74bdfd300c445917b19c25570460baca2420ff",
                     "occurred_at": "2024-01-01T00:00:00+00:00",
                     "endpoint": "email:ana.silva@example.com",
-                    "identifiers": ["email:ana.silva@example.com (asserted)", "phone:+14155550123 (asserted)"],
+                    "identifiers": [
+                        "email:ana.silva@example.com (asserted)",
+                        "phone:+14155550123 (asserted)",
+                    ],
                     "author": "customer",
                     "author_name": "Ana Silva",
                     "subject": "Order #1234 missing",
