@@ -240,3 +240,13 @@ def test_signed_request_verifies_whatever_the_wire_order(
     signature = compute_signature(URL, as_mapping(pairs), TOKEN)
     body = urlencode(data.draw(st.permutations(pairs))).encode()
     assert adapter.verify(request(URL, body, signature)) is None
+
+
+def test_sign_request_reproduces_the_vectors() -> None:
+    from omnicx.channels._twilio_signature import sign_request
+
+    form = sign_request(request(URL, urlencode(PARAMS).encode(), None), TOKEN)
+    assert form.header("x-twilio-signature") == "RSOYDt4T1cUTdK1PDd93/VVr8B8="
+    json_url = f"{URL}&bodySHA256={JSON_SHA256}"
+    signed_json = sign_request(request(json_url, JSON_BODY, None), TOKEN)
+    assert signed_json.header("x-twilio-signature") == "a9nBmqA0ju/hNViExpshrM61xv4="

@@ -14,6 +14,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from omnicx.channels._base import AdapterConfig
+from omnicx.channels._twilio_signature import sign_request
 from omnicx.channels.twilio_voice import CALL_STATUS_MAP, TwilioVoiceAdapter, TwilioVoiceConfig
 from omnicx.errors import OmnicxError, PayloadError, UnsupportedEvent
 from omnicx.models import (
@@ -29,6 +31,7 @@ from omnicx.models import (
     ObservedIdentifier,
     RecordingRef,
 )
+from omnicx.testing import ChannelAdapterContract, GoldenCase
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "channels"
 RECEIVED = datetime(2026, 11, 24, 12, 0, 5, tzinfo=UTC)
@@ -290,3 +293,100 @@ def test_damaged_payloads_raise_only_omnicx_errors(
     except OmnicxError:
         return
     assert all(isinstance(e, InboundEvent) for e in events)
+
+
+# --- the conformance kit --------------------------------------------------------------
+
+FORM = {"content-type": "application/x-www-form-urlencoded"}
+
+
+class TestTwilioVoiceContract(ChannelAdapterContract):
+    adapter_class = TwilioVoiceAdapter
+    config = TwilioVoiceConfig(auth_token="tok3n")
+    wrong_config = TwilioVoiceConfig(auth_token="not-the-token")
+    signature_headers = ("x-twilio-signature",)
+    golden_cases = (
+        GoldenCase.from_file(
+            "incoming_call",
+            FIXTURES / "twilio_voice_incoming_docs.form.txt",
+            [
+                {
+                    "type": "call",
+                    "channel": "voice",
+                    "adapter": "twilio_voice",
+                    "dedupe_key": f"{CALL}:status:ringing",
+                    "occurred_at": "2024-01-01T00:00:00+00:00",
+                    "direction": "inbound",
+                    "author": "customer",
+                    "endpoint": "phone:+15558675310",
+                    "identifiers": ["phone:+15558675310 (verified)"],
+                    "call_id": CALL,
+                    "status": "ringing",
+                    "duration_seconds": None,
+                    "recordings": 0,
+                }
+            ],
+            headers=FORM,
+        ),
+        GoldenCase.from_file(
+            "outbound_completed",
+            FIXTURES / "twilio_voice_status_completed_docs.form.txt",
+            [
+                {
+                    "dedupe_key": f"{CALL}:status:completed:3",
+                    "occurred_at": "2026-11-24T10:15:42+00:00",
+                    "direction": "outbound",
+                    "author": "agent",
+                    "endpoint": "phone:+15558675310",
+                    "identifiers": ["phone:+15558675310 (asserted)"],
+                    "status": "completed",
+                    "duration_seconds": 49.0,
+                }
+            ],
+            headers=FORM,
+        ),
+        GoldenCase.from_file(
+            "outbound_no_answer",
+            FIXTURES / "twilio_voice_status_no_answer_docs.form.txt",
+            [{"status": "no_answer", "duration_seconds": 0.0}],
+            headers=FORM,
+        ),
+        GoldenCase.from_file(
+            "recording_without_caller",
+            FIXTURES / "twilio_voice_recording_docs.form.txt",
+            headers=FORM,
+            raises=UnsupportedEvent,
+        ),
+        GoldenCase.from_file(
+            "recording_with_caller_in_url",
+            FIXTURES / "twilio_voice_recording_docs.form.txt",
+            [
+                {
+                    "dedupe_key": f"{CALL}:recording:RE{X32}:completed",
+                    "endpoint": "phone:+15558675310",
+                    "status": "in_progress",
+                    "recordings": 1,
+                    "raw_type": "recording",
+                }
+            ],
+            url="https://example.com/twilio/recording?From=%2B15558675310&To=%2B15017122661&Direction=inbound",
+            headers=FORM,
+        ),
+        GoldenCase.from_file(
+            "transcription",
+            FIXTURES / "twilio_voice_transcription_docs.form.txt",
+            [
+                {
+                    "dedupe_key": f"{CALL}:transcription:TR{X32}",
+                    "status": "completed",
+                    "transcript": "Hi, this is Ana calling about my order. Please call me back.",
+                    "recordings": 1,
+                }
+            ],
+            headers=FORM,
+        ),
+    )
+
+    def sign(self, request: InboundRequest, config: AdapterConfig, sent_at: datetime) -> InboundRequest:
+        assert isinstance(config, TwilioVoiceConfig)
+        return sign_request(request, config.auth_token.get_secret_value())

@@ -24,7 +24,7 @@ from omnicx.channels._signatures import constant_time_equals, hmac_base64
 from omnicx.errors import SignatureError
 from omnicx.models import InboundRequest
 
-__all__ = ["SIGNATURE_HEADER", "compute_signature", "url_variants", "verify_twilio_request"]
+__all__ = ["SIGNATURE_HEADER", "compute_signature", "sign_request", "url_variants", "verify_twilio_request"]
 
 SIGNATURE_HEADER = "x-twilio-signature"
 _DEFAULT_PORTS = {"https": 443, "http": 80}
@@ -97,7 +97,6 @@ def verify_twilio_request(request: InboundRequest, auth_token: str, *, channel: 
             channel=channel,
         ) from exc
     body_hashes = [value for name, value in query if name == "bodySHA256"]
-    params: dict[str, list[str]] = {}
     if body_hashes:
         actual = hashlib.sha256(request.body).hexdigest()
         if not constant_time_equals(actual, body_hashes[0]):
@@ -106,17 +105,13 @@ def verify_twilio_request(request: InboundRequest, auth_token: str, *, channel: 
                 "altered after Twilio signed it; refused",
                 channel=channel,
             )
-    elif request.method == "POST" and request.body:
-        try:
-            for name, value in parse_qsl(
-                request.body.decode("utf-8"), keep_blank_values=True, errors="strict"
-            ):
-                params.setdefault(name, []).append(value)
-        except (UnicodeDecodeError, ValueError) as exc:
-            raise SignatureError(
-                "the body is not form-encoded UTF-8, so its Twilio signature cannot match; refused",
-                channel=channel,
-            ) from exc
+    try:
+        params = _signed_params(request, json_body=bool(body_hashes))
+    except ValueError as exc:  # UnicodeDecodeError included
+        raise SignatureError(
+            "the body is not form-encoded UTF-8, so its Twilio signature cannot match; refused",
+            channel=channel,
+        ) from exc
     for url in variants:
         if constant_time_equals(compute_signature(url, params, auth_token), given):
             return
@@ -126,3 +121,34 @@ def verify_twilio_request(request: InboundRequest, auth_token: str, *, channel: 
         "altered body; refused",
         channel=channel,
     )
+
+
+def _signed_params(request: InboundRequest, *, json_body: bool) -> dict[str, list[str]]:
+    """The parameters Twilio signs: a form POST's body parameters, else none.
+
+    Raises :class:`ValueError` (or :class:`UnicodeDecodeError`) for a body that is
+    not form-encoded UTF-8.
+    """
+    params: dict[str, list[str]] = {}
+    if json_body or request.method != "POST" or not request.body:
+        return params
+    for name, value in parse_qsl(request.body.decode("utf-8"), keep_blank_values=True, errors="strict"):
+        params.setdefault(name, []).append(value)
+    return params
+
+
+def sign_request(request: InboundRequest, auth_token: str) -> InboundRequest:
+    """Return a copy of ``request`` carrying the ``X-Twilio-Signature`` Twilio would send.
+
+    For tests and local tools: a form POST is signed with its parameters, a GET
+    or a request whose URL carries ``bodySHA256`` by the URL alone. A body that
+    is not form-encoded UTF-8 is signed as if it had no parameters (Twilio never
+    sends one; :func:`verify_twilio_request` refuses it).
+    """
+    json_body = any(name == "bodySHA256" for name, _ in parse_qsl(urlsplit(request.url).query))
+    try:
+        params = _signed_params(request, json_body=json_body)
+    except ValueError:
+        params = {}
+    signature = compute_signature(request.url, params, auth_token)
+    return request.model_copy(update={"headers": {**request.headers, SIGNATURE_HEADER: signature}})
