@@ -20,7 +20,6 @@ from datetime import datetime
 from typing import Any, ClassVar, Literal
 
 from pydantic import SecretStr, field_validator
-from pydantic import ValidationError as PydanticValidationError
 
 from omnicx.channels._base import AdapterConfig, Capability, ChannelAdapter, OutboundMessage
 from omnicx.channels._signatures import constant_time_equals
@@ -177,9 +176,9 @@ class TelegramAdapter(ChannelAdapter[TelegramConfig]):
         update = self._load(request)
         try:
             return [self._event(update, request)]
-        except PydanticValidationError as exc:
+        except ValidationError as exc:  # a model refused a value (too long, out of range)
             raise PayloadError(
-                f"the Telegram update holds a value omnicx cannot store: {exc.errors()[0]['msg']}"[:300],
+                f"the Telegram update holds a value omnicx cannot store: {exc}"[:500],
                 channel=self.name,
             ) from exc
 

@@ -19,7 +19,6 @@ from typing import Annotated, ClassVar, Literal
 from urllib.parse import urlencode
 
 from pydantic import SecretStr, StringConstraints
-from pydantic import ValidationError as PydanticValidationError
 
 from omnicx.channels._base import AdapterConfig, Capability, ChannelAdapter, OutboundMessage
 from omnicx.channels._twilio_form import TwilioParams, read_params
@@ -137,9 +136,9 @@ class TwilioAdapter(ChannelAdapter[TwilioConfig]):
             if status is not None and status not in _INBOUND_STATUSES:
                 return [self._status(params, status, request)]
             return [self._inbound(params, request)]
-        except PydanticValidationError as exc:
+        except ValidationError as exc:  # a model refused a value (too long, out of range)
             raise PayloadError(
-                f"the Twilio webhook holds a value omnicx cannot store: {exc.errors()[0]['msg']}"[:300],
+                f"the Twilio webhook holds a value omnicx cannot store: {exc}"[:500],
                 channel=self.name,
             ) from exc
 

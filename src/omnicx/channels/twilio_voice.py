@@ -23,12 +23,11 @@ from __future__ import annotations
 from typing import ClassVar
 
 from pydantic import SecretStr
-from pydantic import ValidationError as PydanticValidationError
 
 from omnicx.channels._base import AdapterConfig, Capability, ChannelAdapter
 from omnicx.channels._twilio_form import TwilioParams, read_params
 from omnicx.channels._twilio_signature import verify_twilio_request
-from omnicx.errors import PayloadError, UnsupportedEvent
+from omnicx.errors import PayloadError, UnsupportedEvent, ValidationError
 from omnicx.models import (
     Assurance,
     Author,
@@ -101,11 +100,9 @@ class TwilioVoiceAdapter(ChannelAdapter[TwilioVoiceConfig]):
         params = read_params(request, channel=self.name, max_body_bytes=self.config.max_body_bytes)
         try:
             return [self._record(params, request)]
-        except PydanticValidationError as exc:
+        except ValidationError as exc:  # a model refused a value (too long, out of range)
             raise PayloadError(
-                f"the Twilio voice callback holds a value omnicx cannot store: {exc.errors()[0]['msg']}"[
-                    :300
-                ],
+                f"the Twilio voice callback holds a value omnicx cannot store: {exc}"[:500],
                 channel=self.name,
             ) from exc
 
