@@ -390,3 +390,30 @@ class TestTwilioVoiceContract(ChannelAdapterContract):
     def sign(self, request: InboundRequest, config: AdapterConfig, sent_at: datetime) -> InboundRequest:
         assert isinstance(config, TwilioVoiceConfig)
         return sign_request(request, config.auth_token.get_secret_value())
+
+
+@pytest.mark.parametrize(
+    ("timestamp", "expected"),
+    [
+        ("Tue, 24 Nov 2026 10:15:42 +0000", datetime(2026, 11, 24, 10, 15, 42, tzinfo=UTC)),
+        ("Tue, 24 Nov 2026 10:15:42 -0000", datetime(2026, 11, 24, 10, 15, 42, tzinfo=UTC)),
+        ("Tue, 24 Nov 2026 12:15:42 +0200", datetime(2026, 11, 24, 10, 15, 42, tzinfo=UTC)),
+    ],
+)
+def test_timestamp_is_rfc_2822_in_utc(
+    adapter: TwilioVoiceAdapter, timestamp: str, expected: datetime
+) -> None:
+    body = params("twilio_voice_status_completed_docs.form.txt")
+    body["Timestamp"] = timestamp
+    [event] = adapter.parse(form_request(urlencode(body)))
+    assert event.interaction.occurred_at == expected
+
+
+@pytest.mark.parametrize(
+    "timestamp", ["2026-11-24T10:15:42Z", "1764000000", "Tue, 24 Nov 2026 10:15:99 +0000"]
+)
+def test_timestamp_that_is_not_rfc_2822_is_refused(adapter: TwilioVoiceAdapter, timestamp: str) -> None:
+    body = params("twilio_voice_status_completed_docs.form.txt")
+    body["Timestamp"] = timestamp
+    with pytest.raises(PayloadError, match="not an RFC 2822 date"):
+        adapter.parse(form_request(urlencode(body)))

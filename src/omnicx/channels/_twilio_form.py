@@ -10,12 +10,13 @@ as well: a body parameter wins over a query parameter of the same name.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from urllib.parse import parse_qsl, urlsplit
 
 from omnicx.errors import NormalizationError, PayloadError
 from omnicx.models import InboundRequest
-from omnicx.normalize import normalize_phone, normalize_timestamp
+from omnicx.normalize import normalize_phone
 
 __all__ = ["MAX_FIELDS", "TwilioParams", "read_params"]
 
@@ -68,18 +69,28 @@ class TwilioParams:
         return int(value)
 
     def timestamp(self, name: str) -> datetime | None:
-        """``name`` (an RFC 2822 date, as Twilio sends) as aware UTC; ``None`` when absent."""
+        """``name`` (an RFC 2822 date, as Twilio sends) as aware UTC; ``None`` when absent.
+
+        Only RFC 2822 is accepted (``Tue, 24 Nov 2026 10:15:42 +0000``); a date
+        without a zone (``-0000``) is UTC, as Twilio's are.
+        """
         value = self.get(name)
         if value is None:
             return None
         try:
-            return normalize_timestamp(value)
-        except NormalizationError as exc:
+            moment = parsedate_to_datetime(value) if len(value) <= 64 else None
+        except (TypeError, ValueError, IndexError, OverflowError):
+            moment = None
+        if moment is None:
             raise PayloadError(
-                f"the Twilio parameter {name}={value[:60]!r} is not a date: {exc}",
+                f"the Twilio parameter {name}={value[:60]!r} is not an RFC 2822 date "
+                "such as 'Tue, 24 Nov 2026 10:15:42 +0000'",
                 channel=self.channel,
                 parameter=name,
-            ) from exc
+            )
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        return moment.astimezone(UTC)
 
     def phone(self, name: str, raw: str) -> str:
         """``raw`` (the value of ``name``, channel prefix removed) in E.164."""

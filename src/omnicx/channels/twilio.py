@@ -22,7 +22,7 @@ from pydantic import SecretStr, StringConstraints
 
 from omnicx.channels._base import AdapterConfig, Capability, ChannelAdapter, OutboundMessage
 from omnicx.channels._twilio_form import TwilioParams, read_params
-from omnicx.channels._twilio_signature import verify_twilio_request
+from omnicx.channels._twilio_signature import TwilioSigningConfig, verify_twilio_request
 from omnicx.errors import ConfigurationError, PayloadError, UnsupportedEvent, ValidationError
 from omnicx.models import (
     Assurance,
@@ -74,11 +74,11 @@ _ACCOUNT_SID = r"^AC[0-9a-fA-F]{32}$"
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
-class TwilioConfig(AdapterConfig):
+class TwilioConfig(TwilioSigningConfig):
     """Settings of the Twilio messaging adapter.
 
-    ``auth_token`` verifies webhooks and, with ``account_sid``, authenticates
-    outbound requests. ``key_sid`` / ``key_secret`` (a Twilio API key) replace
+    ``auth_token`` verifies webhooks (``shared_keys`` those a Webhook Rule signs
+    with a SharedKey) and, with ``account_sid``, authenticates outbound requests. ``key_sid`` / ``key_secret`` (a Twilio API key) replace
     the auth token for outbound requests when set, as Twilio recommends.
     ``default_sender`` is the From of outbound messages when the message names
     none: a number (``+14155550100``, SMS) or a channel address
@@ -86,7 +86,6 @@ class TwilioConfig(AdapterConfig):
     Messaging Service instead.
     """
 
-    auth_token: SecretStr
     account_sid: Annotated[str, StringConstraints(pattern=_ACCOUNT_SID)] | None = None
     key_sid: Annotated[str, StringConstraints(pattern=r"^SK[0-9a-fA-F]{32}$")] | None = None
     key_secret: SecretStr | None = None
@@ -117,7 +116,7 @@ class TwilioAdapter(ChannelAdapter[TwilioConfig]):
 
         Returns ``None`` when it verifies; raises :class:`~omnicx.errors.SignatureError` otherwise.
         """
-        verify_twilio_request(request, self.config.auth_token.get_secret_value(), channel=self.name)
+        verify_twilio_request(request, self.config, channel=self.name)
 
     def parse(self, request: InboundRequest) -> list[InboundEvent]:
         """Return the one event of a Twilio messaging webhook.

@@ -22,11 +22,9 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from pydantic import SecretStr
-
 from omnicx.channels._base import AdapterConfig, Capability, ChannelAdapter
 from omnicx.channels._twilio_form import TwilioParams, read_params
-from omnicx.channels._twilio_signature import verify_twilio_request
+from omnicx.channels._twilio_signature import TwilioSigningConfig, verify_twilio_request
 from omnicx.errors import PayloadError, UnsupportedEvent, ValidationError
 from omnicx.models import (
     Assurance,
@@ -66,10 +64,8 @@ _DIRECTIONS = {
 }
 
 
-class TwilioVoiceConfig(AdapterConfig):
-    """Settings of the Twilio Voice adapter: the auth token that signs its webhooks."""
-
-    auth_token: SecretStr
+class TwilioVoiceConfig(TwilioSigningConfig):
+    """Settings of the Twilio Voice adapter: ``auth_token`` (and ``shared_keys``) that sign its webhooks."""
 
 
 class TwilioVoiceAdapter(ChannelAdapter[TwilioVoiceConfig]):
@@ -85,7 +81,7 @@ class TwilioVoiceAdapter(ChannelAdapter[TwilioVoiceConfig]):
 
     def verify(self, request: InboundRequest) -> None:
         """Check ``X-Twilio-Signature``; return ``None`` or raise :class:`~omnicx.errors.SignatureError`."""
-        verify_twilio_request(request, self.config.auth_token.get_secret_value(), channel=self.name)
+        verify_twilio_request(request, self.config, channel=self.name)
 
     def parse(self, request: InboundRequest) -> list[InboundEvent]:
         """Return the one :class:`~omnicx.models.CallRecord` update a voice callback carries.
