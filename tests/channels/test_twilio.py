@@ -660,3 +660,9 @@ class TestTwilioContract(ChannelAdapterContract):
     def sign(self, request: InboundRequest, config: AdapterConfig, sent_at: datetime) -> InboundRequest:
         assert isinstance(config, TwilioConfig)
         return sign_request(request, config.auth_token.get_secret_value())
+
+
+def test_too_many_fields_are_refused(adapter: TwilioAdapter) -> None:
+    body = "&".join(f"F{i}=x" for i in range(1001))
+    with pytest.raises(PayloadError, match="at most 1000 fields"):
+        adapter.parse(form_request(body))

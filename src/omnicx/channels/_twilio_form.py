@@ -118,30 +118,35 @@ def read_params(request: InboundRequest, *, channel: str, max_body_bytes: int) -
             "raise max_body_bytes in the adapter's config if this is a genuine Twilio webhook",
             channel=channel,
         )
-    values: dict[str, str] = {}
+    try:
+        body = request.body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise PayloadError(
+            f"the body is not UTF-8 ({exc.reason}); not a Twilio webhook", channel=channel
+        ) from exc
+    if body.lstrip().startswith(("{", "[")):
+        raise PayloadError(
+            "the body is JSON; Twilio messaging and voice webhooks are form-encoded "
+            "(application/x-www-form-urlencoded): check the webhook URL's product",
+            channel=channel,
+        )
+    values = _decode(urlsplit(request.url).query, "URL's query string", channel)
+    values.update(_decode(body, "body", channel))
+    return TwilioParams(values, channel=channel)
+
+
+def _decode(text: str, where: str, channel: str) -> dict[str, str]:
+    """Form-decode ``text``; the first value of a repeated name wins."""
+    out: dict[str, str] = {}
     try:
         for name, value in parse_qsl(
-            urlsplit(request.url).query, keep_blank_values=True, max_num_fields=MAX_FIELDS
+            text, keep_blank_values=True, errors="strict", max_num_fields=MAX_FIELDS
         ):
-            values.setdefault(name, value)
-        body = request.body.decode("utf-8")
-        if body.lstrip().startswith(("{", "[")):
-            raise PayloadError(
-                "the body is JSON; Twilio messaging and voice webhooks are form-encoded "
-                "(application/x-www-form-urlencoded): check the webhook URL's product",
-                channel=channel,
-            )
-        form: dict[str, str] = {}
-        for name, value in parse_qsl(
-            body, keep_blank_values=True, errors="strict", max_num_fields=MAX_FIELDS
-        ):
-            form.setdefault(name, value)
-    except (UnicodeDecodeError, ValueError) as exc:
-        if isinstance(exc, PayloadError):
-            raise
+            out.setdefault(name, value)
+    except ValueError as exc:  # UnicodeDecodeError (bad %-escapes) and too many fields
         raise PayloadError(
-            f"the body is not a form-encoded UTF-8 Twilio webhook ({type(exc).__name__}: {exc})"[:300],
+            f"the {where} is not form-encoded UTF-8 with at most {MAX_FIELDS} fields "
+            f"({type(exc).__name__}: {exc})"[:300],
             channel=channel,
         ) from exc
-    values.update(form)
-    return TwilioParams(values, channel=channel)
+    return out
