@@ -608,3 +608,24 @@ class TestTelegramContract(ChannelAdapterContract):
         assert isinstance(config, TelegramConfig)
         headers = {**request.headers, SECRET_HEADER: config.secret_token.get_secret_value()}
         return request.model_copy(update={"headers": headers})
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"update_id": 1, "callback_query": {"id": "\xed\xa0\x80x", "from": {"id": 4}}}',
+        b'{"update_id": 1, "callback_query": {"id": "\\ud800x", "from": {"id": 4}}}',
+        b'{"update_id": 1, "message": {"chat": {"id": 5}, "message_id": 2, "date": 1, "from": {"id": 4}, "text": "\\udfff"}}',
+    ],
+    ids=["encoded-surrogate", "escaped-lone-high-surrogate", "escaped-lone-low-surrogate"],
+)
+def test_lone_surrogates_are_refused(adapter: TelegramAdapter, body: bytes) -> None:
+    with pytest.raises(PayloadError, match="not JSON in UTF-8"):
+        adapter.parse(update_request(body))
+
+
+def test_escaped_surrogate_pair_is_an_emoji(adapter: TelegramAdapter) -> None:
+    body = b'{"update_id": 1, "message": {"chat": {"id": 5}, "message_id": 2, "date": 1, "from": {"id": 4}, "text": "\\ud83d\\ude00"}}'
+    [event] = adapter.parse(update_request(body))
+    assert isinstance(event.interaction, Message)
+    assert event.interaction.text == "\U0001f600"

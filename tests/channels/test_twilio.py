@@ -22,6 +22,7 @@ from omnicx.errors import (
     ConfigurationError,
     OmnicxError,
     PayloadError,
+    SignatureError,
     UnsupportedEvent,
     ValidationError,
 )
@@ -666,3 +667,13 @@ def test_too_many_fields_are_refused(adapter: TwilioAdapter) -> None:
     body = "&".join(f"F{i}=x" for i in range(1001))
     with pytest.raises(PayloadError, match="at most 1000 fields"):
         adapter.parse(form_request(body))
+
+
+def test_lone_surrogate_in_the_url_is_refused(adapter: TwilioAdapter) -> None:
+    # InboundRequest refuses such a URL; model_copy(update=...) does not validate, so it can get through
+    url = "https://example.com/twilio/sms?MessageSid=SM\ud800&From=%2B14017122661"
+    request = form_request(b"Body=hi").model_copy(update={"url": url})
+    with pytest.raises(PayloadError, match="query string"):
+        adapter.parse(request)
+    with pytest.raises(SignatureError, match="URL cannot be read"):
+        adapter.verify(request.model_copy(update={"headers": {"x-twilio-signature": "abc="}}))

@@ -139,6 +139,7 @@ def _decode(text: str, where: str, channel: str) -> dict[str, str]:
     """Form-decode ``text``; the first value of a repeated name wins."""
     out: dict[str, str] = {}
     try:
+        text.encode("utf-8")  # a URL handed in as text may hold lone surrogates
         for name, value in parse_qsl(
             text, keep_blank_values=True, errors="strict", max_num_fields=MAX_FIELDS
         ):

@@ -167,6 +167,7 @@ def verify_twilio_request(request: InboundRequest, config: TwilioSigningConfig, 
         )
     secret, algorithm = _secret_and_algorithm(request, config, channel)
     try:
+        request.url.encode("utf-8")  # lone surrogates cannot be what Twilio signed
         query = parse_qsl(urlsplit(request.url).query, keep_blank_values=True)
         variants = url_variants(request.url)
     except ValueError as exc:

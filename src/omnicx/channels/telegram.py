@@ -65,6 +65,7 @@ MAX_TEXT = 4096
 MAX_CAPTION = 1024
 """Media captions take 0-1024 characters."""
 
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 _SECRET_RE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 _TOKEN_RE = re.compile(r"^\d{1,20}:[A-Za-z0-9_-]{1,128}$")
 _HANDLED = ("message", "edited_message", "callback_query")
@@ -192,10 +193,13 @@ class TelegramAdapter(ChannelAdapter[TelegramConfig]):
                 channel=self.name,
             )
         try:
-            update = json.loads(request.body)
+            text = request.body.decode("utf-8")  # strict: no encoded surrogates
+            update = json.loads(text)
+            if _SURROGATE_ESCAPE.search(text):  # a \udXXX escape may leave a lone surrogate
+                json.dumps(update, ensure_ascii=False).encode("utf-8")
         except (ValueError, RecursionError) as exc:  # JSON and UTF-8 errors are ValueErrors
             raise PayloadError(
-                f"the body is not JSON ({type(exc).__name__}); Telegram posts one Update as JSON",
+                f"the body is not JSON in UTF-8 ({type(exc).__name__}); Telegram posts one Update as JSON",
                 channel=self.name,
             ) from exc
         if not isinstance(update, dict):
