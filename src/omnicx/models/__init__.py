@@ -8,9 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import TypeAdapter
-
 from omnicx.models._base import Metadata, OmnicxModel, UtcDatetime
+from omnicx.models._base import UnionAdapter as _UnionAdapter
 from omnicx.models._customers import Conversation, ConversationStatus, Customer, CustomerIdentifier
 from omnicx.models._identifiers import (
     SCOPED_KINDS,
@@ -42,6 +41,7 @@ from omnicx.models._interactions import (
     RatingScale,
     ReactionPart,
     RecordingRef,
+    StatusUpdate,
     TextPart,
     ThreadHints,
     UnsupportedPart,
@@ -50,7 +50,6 @@ from omnicx.models._interactions import (
 from omnicx.models._requests import InboundEvent, InboundRequest, OutboundRequest
 
 __all__ = [
-    "SCOPED_KINDS",
     "Assurance",
     "Author",
     "AuthorRole",
@@ -86,16 +85,18 @@ __all__ = [
     "RatingScale",
     "ReactionPart",
     "RecordingRef",
+    "SCOPED_KINDS",
+    "StatusUpdate",
     "TextPart",
     "ThreadHints",
     "UnsupportedPart",
     "UtcDatetime",
-    "interaction_id",
     "interaction_adapter",
+    "interaction_id",
     "json_schemas",
 ]
 
-interaction_adapter: TypeAdapter[Interaction] = TypeAdapter(Interaction)
+interaction_adapter: _UnionAdapter[Interaction] = _UnionAdapter(Interaction, "Interaction")
 """Validates and serialises any :data:`Interaction` by its ``type``."""
 
 _SCHEMA_MODELS: tuple[type[OmnicxModel], ...] = (
