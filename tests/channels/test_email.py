@@ -75,9 +75,17 @@ def test_from_stays_asserted_unless_dmarc_passes_for_its_domain(header: str) -> 
     assert observed(raw, trusted_authserv_id="mx.acme.example") == ["email:xxx@gmail.com (asserted)"]
 
 
-def test_reply_to_is_an_asserted_second_identifier() -> None:
+def test_reply_to_is_only_inferred_while_from_is_unverified() -> None:
     raw = fixture("email_gmail.eml", prepend="Reply-To: Megan at work <Megan.One@Work.example>\n")
-    assert observed(raw) == ["email:xxx@gmail.com (asserted)", "email:megan.one@work.example (asserted)"]
+    assert observed(raw) == ["email:xxx@gmail.com (asserted)", "email:megan.one@work.example (inferred)"]
+
+
+def test_reply_to_is_asserted_when_from_is_verified() -> None:
+    raw = fixture("email_gmail.eml", prepend=GMAIL_AR + "Reply-To: Megan at work <Megan.One@Work.example>\n")
+    assert observed(raw, trusted_authserv_id="mx.acme.example") == [
+        "email:xxx@gmail.com (verified)",
+        "email:megan.one@work.example (asserted)",
+    ]
 
 
 def test_to_and_cc_are_metadata_not_identifiers() -> None:
