@@ -7,11 +7,14 @@ import email
 import email.policy
 import mailbox
 import os
+import re
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from omnicx.channels import OutboundMessage
 from omnicx.channels.email import EmailAdapter, EmailConfig, iter_mbox, message_ids
@@ -72,9 +75,17 @@ def test_from_stays_asserted_unless_dmarc_passes_for_its_domain(header: str) -> 
     assert observed(raw, trusted_authserv_id="mx.acme.example") == ["email:xxx@gmail.com (asserted)"]
 
 
-def test_reply_to_is_an_asserted_second_identifier() -> None:
+def test_reply_to_is_only_inferred_while_from_is_unverified() -> None:
     raw = fixture("email_gmail.eml", prepend="Reply-To: Megan at work <Megan.One@Work.example>\n")
-    assert observed(raw) == ["email:xxx@gmail.com (asserted)", "email:megan.one@work.example (asserted)"]
+    assert observed(raw) == ["email:xxx@gmail.com (asserted)", "email:megan.one@work.example (inferred)"]
+
+
+def test_reply_to_is_asserted_when_from_is_verified() -> None:
+    raw = fixture("email_gmail.eml", prepend=GMAIL_AR + "Reply-To: Megan at work <Megan.One@Work.example>\n")
+    assert observed(raw, trusted_authserv_id="mx.acme.example") == [
+        "email:xxx@gmail.com (verified)",
+        "email:megan.one@work.example (asserted)",
+    ]
 
 
 def test_to_and_cc_are_metadata_not_identifiers() -> None:
@@ -349,3 +360,42 @@ def test_cpython_email_corpus_parses_or_is_a_payload_error(path: Path) -> None:
     assert isinstance(message, Message)
     assert message.endpoint.kind == "email"
     assert adapter.parse(request) == events  # deterministic
+
+
+# --- properties ------------------------------------------------------------------------
+
+
+@settings(max_examples=150, deadline=None)
+@example(text="a\n\n", subject="re: x")
+@example(text="line1\r\nline2\rline3", subject="Hello\r\nBcc: victim@example.org")
+@given(text=st.text(min_size=1, max_size=300), subject=st.text(max_size=200))
+def test_any_text_and_subject_round_trip_without_extra_headers(text: str, subject: str) -> None:
+    adapter = EmailAdapter(
+        EmailConfig(from_address="support@acme.example", business_addresses=("support@acme.example",))
+    )
+    request = adapter.build_outbound(
+        OutboundMessage(text=text, subject=subject, reply_to="parent-1@mail.example"), CUSTOMER
+    )
+    sent = email.message_from_bytes(request.body, policy=email.policy.default)
+    assert sorted(k.lower() for k in sent) == sorted(
+        [
+            "from",
+            "to",
+            "subject",
+            "message-id",
+            "in-reply-to",
+            "references",
+            "content-type",
+            "content-transfer-encoding",
+            "mime-version",
+        ]
+    )
+    message = adapter.parse(inbound_request(request.body))[0].interaction
+    assert isinstance(message, Message)
+    assert message.thread.in_reply_to == "parent-1@mail.example"
+    assert str(message.endpoint) == "email:xxx@yahoo.com"
+    cleaned = " ".join(subject.split())
+    replied = re.match(r"(?i)^(re|aw|sv|antw)\s*:", cleaned)
+    assert message.subject == (cleaned if replied else f"Re: {cleaned}".strip())
+    lf = text.replace("\r\n", "\n").replace("\r", "\n")
+    assert message.text == (lf if lf.endswith("\n") else lf + "\n")  # MIME text ends with a line break

@@ -5,8 +5,10 @@ pipe, an IMAP fetch, a provider's "raw MIME" webhook or an mbox file: see
 :func:`iter_mbox`), parsed with the standard library's ``email`` package and
 ``policy.default``. One :class:`~omnicx.models.Message` per email:
 
-* identities: ``From`` is the endpoint; ``Reply-To`` (when it differs) is an
-  *asserted* identifier of the same person; ``To`` and ``Cc`` are other
+* identities: ``From`` is the endpoint; ``Reply-To`` (when it differs) is a
+  second identifier of the same person, *asserted* when From is verified and
+  only *inferred* otherwise (with a forged From it would tie the victim's
+  address to the forger's, and inferred links never merge); ``To`` and ``Cc`` are other
   people or the business's own mailboxes, so they are recorded in
   ``metadata["to"]`` / ``metadata["cc"]`` and never linked to the sender;
 * **assurance of From**: a ``From`` header is trivially forged, so it is
@@ -354,12 +356,15 @@ class EmailAdapter(ChannelAdapter[EmailConfig]):
         if assurance is Assurance.VERIFIED:
             metadata["authentication"] = "dmarc=pass"
         observed = [ObservedIdentifier(identifier=endpoint, assurance=assurance, display_name=display)]
+        # Reply-To is only as trustworthy as the From it comes with: with a forged From it would
+        # tie the victim's address to the forger's, so it stays a mere inference unless From verified.
+        reply_assurance = Assurance.ASSERTED if assurance is Assurance.VERIFIED else Assurance.INFERRED
         for reply_address, reply_display in self._addresses(msg, "reply-to")[:1]:
             if reply_address != address and reply_address not in self._business:
                 observed.append(
                     ObservedIdentifier(
                         identifier=normalize_identifier("email", reply_address),
-                        assurance=Assurance.ASSERTED,
+                        assurance=reply_assurance,
                         display_name=reply_display or display,
                     )
                 )
