@@ -184,3 +184,22 @@ def test_sending_needs_a_page_access_token() -> None:
         MessengerAdapter(MessengerConfig(app_secret=SecretStr("s"))).build_outbound(
             OutboundMessage(text="hi"), ENDPOINT
         )
+
+
+def test_reactions_add_and_remove() -> None:
+    from omnicx.models import ReactionPart
+
+    (added,) = parse(page_envelope("messenger_reaction_docs.json"))
+    assert added.interaction.parts == (
+        ReactionPart(
+            action="add", emoji="\u2764\ufe0f", target_message_id="m_1fTq8oLumEyIp3Q2MR-aY7IfLZDamVrALniheU"
+        ),
+    )
+    event = filled("messenger_reaction_docs.json")
+    event["reaction"]["action"] = "unreact"
+    del event["reaction"]["emoji"]
+    (removed,) = parse({"object": "page", "entry": [{"id": PAGE_ID, "time": 1, "messaging": [event]}]})
+    assert removed.interaction.parts[0].action == "remove"
+    assert removed.interaction.parts[0].emoji is None
+    assert removed.interaction.metadata["reaction"] == "love"
+    assert removed.interaction.dedupe_key != added.interaction.dedupe_key

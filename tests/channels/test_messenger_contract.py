@@ -164,6 +164,21 @@ GOLDEN = (
         ],
     ),
     case(
+        "reaction_docs",
+        [
+            {
+                "type": "message",
+                "dedupe_key": f"reaction:m_1fTq8oLumEyIp3Q2MR-aY7IfLZDamVrALniheU:{PSID}:react:1458668856463",
+                "occurred_at": "2016-03-22T17:47:36.463000+00:00",
+                "direction": "inbound",
+                "author": "customer",
+                "endpoint": ENDPOINT,
+                "parts": ["reaction"],
+                "raw_type": "reaction",
+            }
+        ],
+    ),
+    case(
         "message_edit_docs",
         [
             {

@@ -298,12 +298,10 @@ class _Parser:
         if media_kind is not None and url:
             sticker = read.ident(data, "sticker_id", f"{where}.payload")
             return MediaPart(media_kind="sticker" if sticker else media_kind, url=url)
-        title = read.text(data, "title", f"{where}.payload", max_length=4096) or read.text(
-            attachment, "title", where, max_length=4096
-        )
-        return UnsupportedPart(
-            raw_type=kind, description=(title or url or None) and (title or url or "")[:1024]
-        )
+        title = read.text(data, "title", f"{where}.payload", max_length=4096)
+        title = title or read.text(attachment, "title", where, max_length=4096)
+        description = title or url
+        return UnsupportedPart(raw_type=kind, description=description[:1024] if description else None)
 
     def _referral(self, referral: Mapping[str, Any], where: str) -> dict[str, str]:
         out: dict[str, str] = {}
@@ -364,9 +362,10 @@ class _Parser:
         reaction = read.mapping(event.get("reaction"), here)
         mid = read.required_ident(reaction, "mid", here)
         action = read.required_text(reaction, "action", here, max_length=32)
-        emoji = read.text(reaction, "emoji", here, max_length=64) or read.text(
-            reaction, "reaction", here, max_length=64
-        )
+        emoji = read.text(reaction, "emoji", here, max_length=64)
+        name = read.text(reaction, "reaction", here, max_length=64)
+        if name:
+            metadata["reaction"] = name
         occurred_at = read.moment(event, "timestamp", where)
         key = f"reaction:{mid}:{who.raw_id}:{action}:{int(occurred_at.timestamp() * 1000)}"
         part = ReactionPart(
