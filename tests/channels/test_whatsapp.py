@@ -380,3 +380,22 @@ def test_the_order_of_entries_changes_only_the_order_of_events(names: list[str],
     assert sorted(_keys(first)) == sorted(_keys(second))
     # pywa's fixtures reuse wamid.xyzxyz for different messages, so compare whole events as multisets
     assert sorted(e.model_dump_json() for e in first) == sorted(e.model_dump_json() for e in second)
+
+
+def test_a_completed_flow_keeps_its_body_as_the_description() -> None:
+    (event,) = parse(load("whatsapp_flow_nfm_reply.json"))
+    (part,) = event.interaction.parts
+    assert (part.type, part.raw_type, part.description) == ("unsupported", "interactive.nfm_reply", "Sent")
+
+
+def test_a_failed_status_without_contacts_names_the_recipient_by_bsuid() -> None:
+    """Failed statuses omit ``contacts``; a message sent to a BSUID has ``recipient_user_id`` only."""
+    payload = load("whatsapp_status_failed.json")
+    value = payload["entry"][0]["changes"][0]["value"]
+    del value["contacts"]
+    status = value["statuses"][0]
+    del status["recipient_id"]
+    status["recipient_user_id"] = "US.13491208655302741918"
+    (event,) = parse(payload)
+    assert str(event.interaction.endpoint) == "whatsapp_bsuid@5467539754836534:US.13491208655302741918"
+    assert event.interaction.status.value == "failed"

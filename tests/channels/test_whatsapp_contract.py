@@ -284,6 +284,19 @@ GOLDEN = (
         ],
     ),
     case(
+        "flow_nfm_reply",
+        [
+            inbound(
+                dedupe_key="wamid.wegrchytvwcggt==",
+                occurred_at="2023-12-13T21:21:13+00:00",
+                identifiers=pywa_ids(WABA_A),
+                parts=["unsupported"],
+                reply_to="wamid.gvwegfretge==",
+                raw_type="interactive",
+            )
+        ],
+    ),
+    case(
         "referral",
         [
             inbound(

@@ -611,7 +611,10 @@ class _Parser:
                 title=read.text(choice, "title", f"{where}.{kind}"),
                 description=read.text(choice, "description", f"{where}.{kind}"),
             )
-        return UnsupportedPart(raw_type=f"interactive.{kind}")
+        description = None
+        if isinstance(reply, Mapping):  # nfm_reply (a completed Flow): its body, such as "Sent"
+            description = _short(read.text(reply, "body", f"{where}.{kind}", max_length=4096))
+        return UnsupportedPart(raw_type=f"interactive.{kind}", description=description)
 
     # --- statuses -----------------------------------------------------------
 
