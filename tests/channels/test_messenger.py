@@ -166,8 +166,9 @@ def test_user_ref_endpoints_are_sent_as_user_ref() -> None:
         (OutboundMessage(text="hi"), Identifier(kind="messenger_psid", value=PSID, scope="PAGE-ID")),
         (OutboundMessage(), ENDPOINT),
         (OutboundMessage(text="x" * 2001), ENDPOINT),
+        (OutboundMessage(text="see", media_url="https://example.com/a.jpg"), ENDPOINT),
     ],
-    ids=["wrong-kind", "non-numeric-scope", "no-text", "too-long"],
+    ids=["wrong-kind", "non-numeric-scope", "no-text", "too-long", "media"],
 )
 def test_unsendable_messages_are_refused(message: OutboundMessage, endpoint: Identifier) -> None:
     with pytest.raises(ValidationError):

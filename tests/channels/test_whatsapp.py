@@ -310,13 +310,14 @@ def test_non_ascii_text_is_sent_as_utf8() -> None:
         (OutboundMessage(), PHONE, ValidationError),
         (OutboundMessage(text="x" * 4097), PHONE, ValidationError),
         (OutboundMessage(template_name="order_update"), PHONE, ValidationError),
+        (OutboundMessage(text="see", media_url="https://example.com/a.jpg"), PHONE, ValidationError),
         (
             OutboundMessage(text="hi", sender=Identifier(kind="whatsapp_phone_number_id", value="12/../x")),
             PHONE,
             ValidationError,
         ),
     ],
-    ids=["email-endpoint", "empty", "too-long", "template-without-language", "bad-sender"],
+    ids=["email-endpoint", "empty", "too-long", "template-without-language", "media", "bad-sender"],
 )
 def test_unsendable_messages_are_refused(
     message: OutboundMessage, endpoint: Identifier, error: type[Exception]

@@ -52,6 +52,11 @@ def send_api_request(
     :class:`~omnicx.errors.ValidationError` for a message without text, text
     longer than ``max_text`` or an unknown tag.
     """
+    if message.media_url is not None:
+        raise ValidationError(
+            "the Send API adapters build text messages, not media; send the link in text",
+            value=message.media_url[:80],
+        )
     if not message.text:
         raise ValidationError("nothing to send: the Send API adapters send text; set text", value="")
     if len(message.text) > max_text:

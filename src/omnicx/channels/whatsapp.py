@@ -175,6 +175,12 @@ class WhatsAppAdapter(ChannelAdapter[WhatsAppConfig]):
         ``access_token`` or a phone number id, and :class:`~omnicx.errors.ValidationError`
         for an endpoint or message WhatsApp cannot carry.
         """
+        if message.media_url is not None:
+            raise ValidationError(
+                "the WhatsApp adapter builds text and template messages, not media; "
+                "send the link in text, or build the media request yourself",
+                value=message.media_url[:80],
+            )
         token = bearer_token(self.config.access_token, channel=CHANNEL, setting="access_token")
         phone_number_id = self._phone_number_id(message)
         body: dict[str, Any] = {"messaging_product": "whatsapp", "recipient_type": "individual"}
