@@ -166,6 +166,12 @@ def test_a_correct_adapter_passes_every_check(pytester: pytest.Pytester) -> None
             {"test_golden_case_parses_to_expected_events", "test_mutations_raise_only_omnicx_errors"},
         ),
         (
+            "a random id in every parse",
+            "dedupe_key=key,",
+            "dedupe_key=key, metadata={'nonce': __import__('uuid').uuid4().hex},",
+            {"test_parse_is_deterministic"},
+        ),
+        (
             "secret declared as plain str",
             "secret: SecretStr",
             "secret: str",

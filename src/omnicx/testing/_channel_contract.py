@@ -269,6 +269,16 @@ class ChannelAdapterContract:
         for event in self._parse_ok(golden_case):
             assert event.interaction.adapter == self.adapter_class.name
 
+    def test_parse_is_deterministic(self, golden_case: GoldenCase) -> None:
+        """Parsing the same request twice gives equal events: no clock, no randomness, no state."""
+        adapter = self.make_adapter()
+        request = self._signed(golden_case)
+        if golden_case.raises is not None:
+            pytest.skip(f"golden case {golden_case.name!r} is refused with {golden_case.raises.__name__}")
+        first = adapter.parse(request)
+        assert self.make_adapter().parse(request) == first
+        assert adapter.parse(request) == first
+
     def test_dedupe_keys_are_stable_across_redelivery(self, golden_case: GoldenCase) -> None:
         first = self._parse_ok(golden_case)
         later = golden_case.request.received_at + timedelta(hours=6, seconds=17)
