@@ -2,6 +2,8 @@
 
 Look adapters up through a :class:`ChannelRegistry` (``default_registry()`` for the
 process-wide one); built-ins and ``omnicx.channels`` entry points are found lazily.
+The payload and signature helpers are for adapter authors (see
+``docs/guides/writing-a-channel-adapter.md``).
 """
 
 from omnicx.channels._base import (
@@ -12,6 +14,14 @@ from omnicx.channels._base import (
     OutboundMessage,
     adapter_problems,
 )
+from omnicx.channels._payload import (
+    decode_text,
+    form_fields,
+    json_object,
+    optional_str,
+    require_mapping,
+    require_str,
+)
 from omnicx.channels._registry import (
     AUTOLOAD_ENV,
     ENTRY_POINT_GROUP,
@@ -19,6 +29,7 @@ from omnicx.channels._registry import (
     ChannelRegistry,
     default_registry,
 )
+from omnicx.channels._signatures import check_replay_window, constant_time_equals, hmac_base64, hmac_hex
 
 __all__ = [
     "AUTOLOAD_ENV",
@@ -31,5 +42,15 @@ __all__ = [
     "HandshakeResponse",
     "OutboundMessage",
     "adapter_problems",
+    "check_replay_window",
+    "constant_time_equals",
+    "decode_text",
     "default_registry",
+    "form_fields",
+    "hmac_base64",
+    "hmac_hex",
+    "json_object",
+    "optional_str",
+    "require_mapping",
+    "require_str",
 ]

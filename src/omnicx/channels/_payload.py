@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qsl
 
-from omnicx.errors import NormalizationError, PayloadError
+from omnicx.errors import PayloadError
 
 __all__ = [
     "decode_text",
@@ -114,8 +114,3 @@ def optional_str(
 
 def _kind(value: object) -> str:
     return "nothing" if value is None else type(value).__name__
-
-
-def identifier_problem(exc: NormalizationError) -> str:
-    """A short reason for a rejected identifier, to keep in an event's metadata."""
-    return exc.message[:200]

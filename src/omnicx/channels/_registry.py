@@ -270,22 +270,25 @@ class ChannelRegistry:
         )
         for ep in points:
             dist = ep.dist.name if ep.dist is not None else None
+            if dist is not None and dist.lower() == OMNICX_DISTRIBUTION:
+                continue  # omnicx's own declarations of its built-ins, governed by `builtins`
             if ep.name in self._loaded or ep.name in found:
                 continue  # explicit registration wins; a duplicate entry point warns below
             builtin = self._pending.get(ep.name)
             if builtin is not None and builtin.distribution == OMNICX_DISTRIBUTION:
-                if dist is not None and dist.lower() != OMNICX_DISTRIBUTION:
-                    warnings.warn(
-                        f"{_who(ep.name, dist)} has the name of an omnicx built-in adapter and was "
-                        "ignored; rename it, or register it explicitly with replace=True",
-                        ChannelPluginWarning,
-                        stacklevel=4,
-                    )
+                warnings.warn(
+                    f"{_who(ep.name, dist)} has the name of an omnicx built-in adapter and was "
+                    "ignored; rename it, or register it explicitly with replace=True",
+                    ChannelPluginWarning,
+                    stacklevel=4,
+                )
                 continue
             found[ep.name] = _Pending(ep.name, ep.value, dist, ep.load)
         for ep in points:
             first = found.get(ep.name)
             dist = ep.dist.name if ep.dist is not None else None
+            if dist is not None and dist.lower() == OMNICX_DISTRIBUTION:
+                continue
             if first is not None and (first.distribution, first.target) != (dist, ep.value):
                 warnings.warn(
                     f"{_who(ep.name, dist)} clashes with the one from distribution "

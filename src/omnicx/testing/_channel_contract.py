@@ -162,7 +162,8 @@ class ChannelAdapterContract:
 
     def test_metadata(self) -> None:
         """The class passes registration checks and declares sensible metadata."""
-        assert adapter_problems(self.adapter_class) == []
+        problems = adapter_problems(self.adapter_class)
+        assert not problems, " ".join(problems)
         assert Capability.INBOUND in self.adapter_class.capabilities, "declare Capability.INBOUND"
         adapter = self.make_adapter()
         assert isinstance(adapter.config, self.adapter_class.Config)
@@ -259,8 +260,10 @@ class ChannelAdapterContract:
             assert not unknown, f"unknown summary keys {unknown}; use keys from {SUMMARY_KEYS}"
             missing = sorted(set(want) - set(got))
             assert not missing, f"event {index} is a {got['type']}, which has no {missing}"
-            picked = {key: got[key] for key in want}
-            assert picked == want, f"{golden_case.name} event {index}"
+            wrong = {
+                key: {"parsed": got[key], "expected": want[key]} for key in want if got[key] != want[key]
+            }
+            assert not wrong, f"{golden_case.name} event {index} differs: {wrong}"
 
     def test_events_name_this_adapter(self, golden_case: GoldenCase) -> None:
         for event in self._parse_ok(golden_case):

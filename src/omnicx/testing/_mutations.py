@@ -14,7 +14,7 @@ from urllib.parse import parse_qsl, urlencode
 
 from hypothesis import strategies as st
 
-__all__ = ["HUGE", "body_mutations"]
+__all__ = ["HUGE", "MutatedBody", "body_mutations"]
 
 HUGE = 200_000
 """Length of the huge strings the mutations insert."""
@@ -141,8 +141,20 @@ def _byte_mutations(body: bytes) -> st.SearchStrategy[bytes]:
     return mutate()
 
 
+class MutatedBody(bytes):
+    """Bytes whose repr stays short, so a failing example prints readably."""
+
+    def __repr__(self) -> str:
+        head = bytes(self[:300])
+        more = f" … ({len(self)} bytes in all)" if len(self) > 300 else ""
+        return f"{head!r}{more}"
+
+
 def body_mutations(body: bytes, content_type: str | None) -> st.SearchStrategy[bytes]:
-    """Damaged variants of ``body``: byte-level always, structural for JSON and form bodies."""
+    """Damaged variants of ``body``: byte-level always, structural for JSON and form bodies.
+
+    The examples are :class:`MutatedBody` (bytes with a short repr).
+    """
     strategies: list[st.SearchStrategy[bytes]] = [_byte_mutations(body)]
     kind = (content_type or "").split(";", 1)[0].strip().lower()
     document: Any = None
@@ -159,4 +171,4 @@ def body_mutations(body: bytes, content_type: str | None) -> st.SearchStrategy[b
             fields = []
         if fields:
             strategies.append(_form_mutations(fields))
-    return st.one_of(*strategies)
+    return st.one_of(*strategies).map(MutatedBody)
