@@ -11,6 +11,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pydantic import ValidationError as PydanticValidationError
 
 from omnicx.channels._base import AdapterConfig, OutboundMessage
@@ -636,3 +638,20 @@ def test_escaped_surrogate_pair_is_an_emoji(adapter: TelegramAdapter) -> None:
     [event] = adapter.parse(update_request(body))
     assert isinstance(event.interaction, Message)
     assert event.interaction.text == "\U0001f600"
+
+
+@settings(max_examples=150)
+@given(text=st.text(min_size=1, max_size=300), parent=st.none() | st.integers(1, 2**31))
+def test_outbound_body_round_trips_any_text(text: str, parent: int | None) -> None:
+    adapter = TelegramAdapter(TelegramConfig(secret_token=SECRET, bot_token=TOKEN))
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return
+    reply_to = None if parent is None else f"1111111:{parent}"
+    built = adapter.build_outbound(OutboundMessage(text=text, reply_to=reply_to), USER)
+    expected: dict[str, object] = {"chat_id": 1111111, "text": text}
+    if parent is not None:
+        expected["reply_parameters"] = {"message_id": parent}
+    assert json.loads(built.body) == expected
+    assert built.url == SEND_URL
