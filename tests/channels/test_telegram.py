@@ -11,6 +11,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pydantic import ValidationError as PydanticValidationError
 
 from omnicx.channels._base import AdapterConfig, OutboundMessage
@@ -327,8 +329,8 @@ def test_redelivery_gives_the_same_keys(adapter: TelegramAdapter, name: str) -> 
     ("body", "error", "match"),
     [
         pytest.param(b"not json", PayloadError, "not JSON", id="not-json"),
-        pytest.param(b"\xff\xfe{}", PayloadError, "not JSON", id="not-utf8"),
-        pytest.param(b"[1, 2]", PayloadError, "not an object", id="array"),
+        pytest.param(b"\xff\xfe{}", PayloadError, "not valid UTF-8", id="not-utf8"),
+        pytest.param(b"[1, 2]", PayloadError, "must be a JSON object", id="array"),
         pytest.param(b"[" * 100_000 + b"]" * 100_000, PayloadError, "not JSON", id="deep-nesting"),
         pytest.param(b'{"update_id": "10000"}', PayloadError, "integer 'update_id'", id="string-update-id"),
         pytest.param(b'{"update_id": true, "message": {}}', PayloadError, "update_id", id="bool-update-id"),
@@ -611,16 +613,23 @@ class TestTelegramContract(ChannelAdapterContract):
 
 
 @pytest.mark.parametrize(
-    "body",
+    ("body", "match"),
     [
-        b'{"update_id": 1, "callback_query": {"id": "\xed\xa0\x80x", "from": {"id": 4}}}',
-        b'{"update_id": 1, "callback_query": {"id": "\\ud800x", "from": {"id": 4}}}',
-        b'{"update_id": 1, "message": {"chat": {"id": 5}, "message_id": 2, "date": 1, "from": {"id": 4}, "text": "\\udfff"}}',
+        (
+            b'{"update_id": 1, "callback_query": {"id": "\xed\xa0\x80x", "from": {"id": 4}}}',
+            "not valid UTF-8",
+        ),
+        (b'{"update_id": 1, "callback_query": {"id": "\\ud800x", "from": {"id": 4}}}', "unpaired surrogate"),
+        (
+            b'{"update_id": 1, "message": {"chat": {"id": 5}, "message_id": 2, "date": 1, "from": {"id": 4}, '
+            b'"text": "\\udfff"}}',
+            "unpaired surrogate",
+        ),
     ],
     ids=["encoded-surrogate", "escaped-lone-high-surrogate", "escaped-lone-low-surrogate"],
 )
-def test_lone_surrogates_are_refused(adapter: TelegramAdapter, body: bytes) -> None:
-    with pytest.raises(PayloadError, match="not JSON in UTF-8"):
+def test_lone_surrogates_are_refused(adapter: TelegramAdapter, body: bytes, match: str) -> None:
+    with pytest.raises(PayloadError, match=match):
         adapter.parse(update_request(body))
 
 
@@ -629,3 +638,20 @@ def test_escaped_surrogate_pair_is_an_emoji(adapter: TelegramAdapter) -> None:
     [event] = adapter.parse(update_request(body))
     assert isinstance(event.interaction, Message)
     assert event.interaction.text == "\U0001f600"
+
+
+@settings(max_examples=150)
+@given(text=st.text(min_size=1, max_size=300), parent=st.none() | st.integers(1, 2**31))
+def test_outbound_body_round_trips_any_text(text: str, parent: int | None) -> None:
+    adapter = TelegramAdapter(TelegramConfig(secret_token=SECRET, bot_token=TOKEN))
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return
+    reply_to = None if parent is None else f"1111111:{parent}"
+    built = adapter.build_outbound(OutboundMessage(text=text, reply_to=reply_to), USER)
+    expected: dict[str, object] = {"chat_id": 1111111, "text": text}
+    if parent is not None:
+        expected["reply_parameters"] = {"message_id": parent}
+    assert json.loads(built.body) == expected
+    assert built.url == SEND_URL

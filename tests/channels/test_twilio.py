@@ -677,3 +677,23 @@ def test_lone_surrogate_in_the_url_is_refused(adapter: TwilioAdapter) -> None:
         adapter.parse(request)
     with pytest.raises(SignatureError, match="URL cannot be read"):
         adapter.verify(request.model_copy(update={"headers": {"x-twilio-signature": "abc="}}))
+
+
+@settings(max_examples=150)
+@given(text=st.text(min_size=1, max_size=300), media=st.none() | st.text(min_size=1, max_size=80))
+def test_outbound_body_round_trips_any_text(text: str, media: str | None) -> None:
+    """Whatever the text, the form body decodes back to exactly the fields sent, nothing more."""
+    adapter = TwilioAdapter(
+        TwilioConfig(auth_token="tok3n", account_sid=ACCOUNT, default_sender="+15017122661")
+    )
+    try:
+        text.encode("utf-8")
+        (media or "").encode("utf-8")
+    except UnicodeEncodeError:
+        return  # lone surrogates cannot be sent anywhere
+    built = adapter.build_outbound(OutboundMessage(text=text, media_url=media), phone("+14017122661"))
+    expected = [("To", "+14017122661"), ("From", "+15017122661"), ("Body", text)]
+    if media is not None:
+        expected.append(("MediaUrl", media))
+    assert parse_qsl(built.body.decode("ascii"), keep_blank_values=True, strict_parsing=True) == expected
+    assert all("\r" not in v and "\n" not in v for v in built.headers.values())

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from urllib.parse import parse_qsl, urlsplit
 
+from omnicx.channels._payload import decode_text
 from omnicx.errors import NormalizationError, PayloadError
 from omnicx.models import InboundRequest
 from omnicx.normalize import normalize_phone
@@ -105,33 +106,22 @@ class TwilioParams:
             ) from exc
 
 
-def read_params(request: InboundRequest, *, channel: str, max_body_bytes: int) -> TwilioParams:
-    """Decode the query string and the form body of ``request``.
+def read_params(request: InboundRequest, body: bytes, *, channel: str) -> TwilioParams:
+    """Decode the query string of ``request`` and the form ``body`` (already size-checked).
 
-    Raises :class:`~omnicx.errors.PayloadError` when the body is larger than
-    ``max_body_bytes``, is JSON or otherwise not form-encoded UTF-8, or holds
-    more than :data:`MAX_FIELDS` parameters.
+    Raises :class:`~omnicx.errors.PayloadError` when the body is JSON or
+    otherwise not form-encoded UTF-8, or holds more than :data:`MAX_FIELDS`
+    parameters.
     """
-    if len(request.body) > max_body_bytes:
-        raise PayloadError(
-            f"the body is {len(request.body)} bytes, more than the {max_body_bytes} allowed; "
-            "raise max_body_bytes in the adapter's config if this is a genuine Twilio webhook",
-            channel=channel,
-        )
-    try:
-        body = request.body.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise PayloadError(
-            f"the body is not UTF-8 ({exc.reason}); not a Twilio webhook", channel=channel
-        ) from exc
-    if body.lstrip().startswith(("{", "[")):
+    text = decode_text(body, channel=channel)
+    if text.lstrip().startswith(("{", "[")):
         raise PayloadError(
             "the body is JSON; Twilio messaging and voice webhooks are form-encoded "
             "(application/x-www-form-urlencoded): check the webhook URL's product",
             channel=channel,
         )
     values = _decode(urlsplit(request.url).query, "URL's query string", channel)
-    values.update(_decode(body, "body", channel))
+    values.update(_decode(text, "body", channel))
     return TwilioParams(values, channel=channel)
 
 

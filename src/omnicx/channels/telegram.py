@@ -22,6 +22,7 @@ from typing import Any, ClassVar, Literal
 from pydantic import SecretStr, field_validator
 
 from omnicx.channels._base import AdapterConfig, Capability, ChannelAdapter, OutboundMessage
+from omnicx.channels._payload import json_object
 from omnicx.channels._signatures import constant_time_equals
 from omnicx.errors import (
     ConfigurationError,
@@ -186,24 +187,17 @@ class TelegramAdapter(ChannelAdapter[TelegramConfig]):
     # --- decoding --------------------------------------------------------------
 
     def _load(self, request: InboundRequest) -> dict[str, Any]:
-        if len(request.body) > self.config.max_body_bytes:
-            raise PayloadError(
-                f"the body is {len(request.body)} bytes, more than the {self.config.max_body_bytes} "
-                "allowed; raise max_body_bytes if this is a genuine update",
-                channel=self.name,
-            )
-        try:
-            text = request.body.decode("utf-8")  # strict: no encoded surrogates
-            update = json.loads(text)
-            if _SURROGATE_ESCAPE.search(text):  # a \udXXX escape may leave a lone surrogate
+        update = json_object(self.checked_body(request), channel=self.name)
+        # A \udXXX escape can leave a lone surrogate, which no UTF-8 store can keep.
+        if _SURROGATE_ESCAPE.search(request.body.decode("utf-8")):
+            try:
                 json.dumps(update, ensure_ascii=False).encode("utf-8")
-        except (ValueError, RecursionError) as exc:  # JSON and UTF-8 errors are ValueErrors
-            raise PayloadError(
-                f"the body is not JSON in UTF-8 ({type(exc).__name__}); Telegram posts one Update as JSON",
-                channel=self.name,
-            ) from exc
-        if not isinstance(update, dict):
-            raise PayloadError("the body is JSON but not an object: not a Telegram Update", channel=self.name)
+            except UnicodeEncodeError as exc:
+                raise PayloadError(
+                    "the telegram payload holds an unpaired surrogate escape (\\ud800-\\udfff); "
+                    "Telegram never sends one",
+                    channel=self.name,
+                ) from exc
         return update
 
     def _event(self, update: dict[str, Any], request: InboundRequest) -> InboundEvent:

@@ -129,7 +129,7 @@ class TwilioAdapter(ChannelAdapter[TwilioConfig]):
         for a channel address omnicx does not model (``messenger:``, ``rcs:`` …)
         or an unknown ``MessageStatus``.
         """
-        params = read_params(request, channel=self.name, max_body_bytes=self.config.max_body_bytes)
+        params = read_params(request, self.checked_body(request), channel=self.name)
         try:
             status = params.get("MessageStatus")
             if status is not None and status not in _INBOUND_STATUSES:

@@ -93,7 +93,7 @@ class TwilioVoiceAdapter(ChannelAdapter[TwilioVoiceConfig]):
         side is not a phone number (``client:``, ``sip:``) or that names no
         caller at all (a bare recording status callback).
         """
-        params = read_params(request, channel=self.name, max_body_bytes=self.config.max_body_bytes)
+        params = read_params(request, self.checked_body(request), channel=self.name)
         try:
             return [self._record(params, request)]
         except ValidationError as exc:  # a model refused a value (too long, out of range)
