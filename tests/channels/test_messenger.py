@@ -204,3 +204,11 @@ def test_reactions_add_and_remove() -> None:
     assert removed.interaction.parts[0].emoji is None
     assert removed.interaction.metadata["reaction"] == "love"
     assert removed.interaction.dedupe_key != added.interaction.dedupe_key
+
+
+def test_unrecorded_events_are_skipped_before_their_sender_is_read() -> None:
+    """An opt-in from the checkbox plugin has no usable sender; it is skipped, not a payload error."""
+    optin = {"recipient": {"id": PAGE_ID}, "timestamp": 1, "optin": {"ref": "x", "user_ref": "USER-REF"}}
+    text = filled("messenger_text_event_docs.json")
+    (event,) = parse({"object": "page", "entry": [{"id": PAGE_ID, "time": 1, "messaging": [optin, text]}]})
+    assert event.interaction.text == "hello, world!"

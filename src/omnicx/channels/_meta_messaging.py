@@ -144,29 +144,32 @@ class _Parser:
         skipped: list[str],
     ) -> None:
         read = self.read
+        handled = ("message", "message_edit", "postback", "reaction", "delivery", "read")
+        kind = next((k for k in handled if event.get(k) is not None), None)
+        if kind is None:
+            known = [k for k in event if k not in ("sender", "recipient", "timestamp")]
+            skipped.append(known[0][:60] if known else "empty event")
+            return
         message = event.get("message")
         echo = isinstance(message, Mapping) and read.flag(message, "is_echo")
         who = self._who(event, account, where, echo=echo)
         metadata: dict[str, Any] = {"account_id": who.scope}
         if standby:
             metadata["standby"] = True
-        if message is not None:
+        if kind == "message":
             events.append(
                 self._message(read.mapping(message, f"{where}.message"), event, who, metadata, where, echo)
             )
-        elif event.get("message_edit") is not None:
+        elif kind == "message_edit":
             events.append(self._edit(event, who, metadata, where))
-        elif event.get("postback") is not None:
+        elif kind == "postback":
             events.append(self._postback(event, who, metadata, where))
-        elif event.get("reaction") is not None:
+        elif kind == "reaction":
             events.append(self._reaction(event, who, metadata, where))
-        elif event.get("delivery") is not None:
+        elif kind == "delivery":
             events.extend(self._delivery(event, who, metadata, where))
-        elif event.get("read") is not None:
-            events.append(self._read(event, who, metadata, where))
         else:
-            known = [k for k in event if k not in ("sender", "recipient", "timestamp")]
-            skipped.append(known[0][:60] if known else "empty event")
+            events.append(self._read(event, who, metadata, where))
 
     def _who(self, event: Mapping[str, Any], account: str, where: str, *, echo: bool) -> _Who:
         """The customer: the sender of inbound events, the recipient of echoes; scoped by the other side."""
