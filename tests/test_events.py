@@ -60,6 +60,8 @@ def test_a_failing_subscriber_warns_and_the_others_still_run() -> None:
 
 def test_events_round_trip_through_json_by_type() -> None:
     adapter: UnionAdapter[Event] = UnionAdapter(Event, "Event")
-    ingested = InteractionIngested(at=T0, interaction_id="ix_1", customer_id="cus_a", channel="sms", kind="message")
+    ingested = InteractionIngested(
+        at=T0, interaction_id="ix_1", customer_id="cus_a", channel="sms", kind="message"
+    )
     for event in (MERGED, OPENED, ingested):
         assert adapter.validate_json(adapter.dump_json(event)) == event

@@ -111,6 +111,8 @@ class BusinessCalendar(OmnicxModel):
                 start=str(start),
                 end=str(end),
             )
+        # in UTC: subtracting two datetimes of one zone would ignore a DST change between them
+        start, end = start.astimezone(UTC), end.astimezone(UTC)
         if end <= start:
             return 0.0
         if self.always_open:
