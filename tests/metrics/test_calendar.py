@@ -13,7 +13,7 @@ from omnicx.errors import ConfigurationError, ValidationError
 from omnicx.metrics import BusinessCalendar
 
 LONDON = ZoneInfo("Europe/London")
-WEEKDAY_9_TO_5 = {d: ("09:00-17:00",) for d in ("mon", "tue", "wed", "thu", "fri")}
+WEEKDAY_9_TO_5 = dict.fromkeys(("mon", "tue", "wed", "thu", "fri"), ("09:00-17:00",))
 OFFICE = BusinessCalendar(timezone="Europe/London", hours=WEEKDAY_9_TO_5)
 
 

@@ -99,23 +99,29 @@ def test_html_report_is_self_contained_and_escapes_text() -> None:
         kpis, trends=trends, channel_mix=channel_mix(records), journey=journey, title="Desk <Q4>"
     )
     assert html.startswith("<!DOCTYPE html>")
-    assert "<script" not in html and "<img" not in html and "<b>eve" not in html
-    assert "&lt;b&gt;eve&lt;/b&gt;" in html and "Desk &lt;Q4&gt;" in html
+    assert "<script" not in html
+    assert "<img" not in html
+    assert "<b>eve" not in html
+    assert "&lt;b&gt;eve&lt;/b&gt;" in html
+    assert "Desk &lt;Q4&gt;" in html
     # nothing is loaded from anywhere: no src/href attributes, no url(), no @import
     assert not re.search(r"\b(src|href)\s*=", html)
-    assert "url(" not in html and "@import" not in html
+    assert "url(" not in html
+    assert "@import" not in html
     assert html.count("<svg") >= 3  # trends, channel mix, journey
     # the journey has one lane per channel ana used, and her reopen as a dashed line
     journey_svg = html[html.index('aria-label="customer journey"') :]
-    assert (
-        ">whatsapp</text>" in journey_svg and ">email</text>" in journey_svg and ">sms</text>" in journey_svg
-    )
+    assert ">whatsapp</text>" in journey_svg
+    assert ">email</text>" in journey_svg
+    assert ">sms</text>" in journey_svg
     assert "reopened at" in journey_svg
 
 
 def test_html_report_without_optional_parts(report: KpiReport) -> None:
     html = render_report(report)
-    assert "No trend data." in html and "No journey selected." in html and "No customer contacts." in html
+    assert "No trend data." in html
+    assert "No journey selected." in html
+    assert "No customer contacts." in html
 
 
 def test_bad_input_raises_omnicx_errors() -> None:
@@ -149,7 +155,8 @@ def test_report_lookup_is_unambiguous() -> None:
     with pytest.raises(ConfigurationError, match="name more fields"):
         grouped.get("first_response_time")
     row = grouped.get("first_response_time", channel="sms")
-    assert row is not None and row.count == 2
+    assert row is not None
+    assert row.count == 2
     assert grouped.get("first_response_time", channel="fax") is None
 
 

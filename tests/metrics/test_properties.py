@@ -38,7 +38,7 @@ OPTIONS = KpiOptions(
         first_response=timedelta(minutes=30), next_response=timedelta(hours=1), resolution=timedelta(hours=8)
     ),
     calendar=BusinessCalendar(
-        timezone="Europe/Berlin", hours={d: ("08:00-18:00",) for d in ("mon", "tue", "wed", "thu", "fri")}
+        timezone="Europe/Berlin", hours=dict.fromkeys(("mon", "tue", "wed", "thu", "fri"), ("08:00-18:00",))
     ),
     group_by=("channel", "agent"),
     period="day",
