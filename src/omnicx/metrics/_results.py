@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from datetime import date
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -89,12 +89,6 @@ class KpiReport(OmnicxModel):
     options: KpiOptions
     as_of: UtcDatetime | None
     conversations: int
-
-    def __iter__(self) -> Iterator[KpiRow]:  # type: ignore[override]
-        return iter(self.rows)
-
-    def __len__(self) -> int:
-        return len(self.rows)
 
     def for_kpi(self, name: str) -> tuple[KpiRow, ...]:
         """The rows of the KPI called ``name`` (empty when it had no samples)."""
