@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, ClassVar
 from zoneinfo import ZoneInfo
 
 from omnicx.metrics._classify import Role, turns
-from omnicx.metrics._compute import load_facts
+from omnicx.metrics._compute import checked_records
 from omnicx.metrics._options import Attribution, KpiOptions, Period
 from omnicx.metrics._records import ConversationRecord
 from omnicx.metrics._results import rows_to_csv, rows_to_pandas
@@ -117,16 +117,16 @@ class ChannelMix(_Table):
     ) -> ChannelMixTable:
         """The channel mix of ``records`` (rows by period, then channel)."""
         options = options or KpiOptions()
-        facts, _ = load_facts(records, options)
         zone = ZoneInfo(options.timezone)
         counts: dict[tuple[str | None, date | None], Counter[str]] = defaultdict(Counter)
-        for f in facts:
-            for turn in turns(f.record.interactions):
+        for record in checked_records(records):
+            for turn in turns(record.interactions):
                 if turn.role is not Role.CONTACT:
                     continue
                 key: tuple[str | None, date | None] = (None, None)
                 if options.period is not None:
-                    moment = f.opened_at if options.attribution == "conversation_start" else turn.at
+                    start = record.conversation.opened_at
+                    moment = start if options.attribution == "conversation_start" else turn.at
                     key = period_of(moment, options.period, zone)
                 counts[key][turn.channel] += 1
         rows = []
@@ -166,15 +166,16 @@ class ReturningCustomers(_Table):
         """Returning customers of ``records``, one row per period with a conversation start."""
         options = options or KpiOptions()
         period: Period = options.period or "month"
-        facts, _ = load_facts(records, options)
         zone = ZoneInfo(options.timezone)
         first_start: dict[str, datetime] = {}
         active: dict[tuple[str, date], set[str]] = defaultdict(set)
-        for f in facts:
-            start = f.first_contact_at or f.opened_at
-            if f.customer_id not in first_start or start < first_start[f.customer_id]:
-                first_start[f.customer_id] = start
-            active[period_of(start, period, zone)].add(f.customer_id)
+        for record in checked_records(records):
+            contact = next((t.at for t in turns(record.interactions) if t.role is Role.CONTACT), None)
+            start = contact or record.conversation.opened_at
+            customer = record.customer_id
+            if customer not in first_start or start < first_start[customer]:
+                first_start[customer] = start
+            active[period_of(start, period, zone)].add(customer)
         rows = []
         for (label, first_day), customers in sorted(active.items(), key=lambda kv: kv[0][1]):
             returning = sum(1 for c in customers if first_start[c].astimezone(zone).date() < first_day)

@@ -18,7 +18,7 @@ from omnicx.metrics._records import ConversationRecord
 from omnicx.metrics._results import KpiReport, KpiRow
 from omnicx.metrics._stats import mean, median, nearest_rank, period_of
 
-__all__ = ["compute_kpis", "kpi_samples", "latest_time", "load_facts", "select_kpis"]
+__all__ = ["checked_records", "compute_kpis", "kpi_samples", "latest_time", "load_facts", "select_kpis"]
 
 
 def select_kpis(names: Sequence[str] | None) -> tuple[KpiDefinition, ...]:
@@ -35,7 +35,8 @@ def select_kpis(names: Sequence[str] | None) -> tuple[KpiDefinition, ...]:
     return tuple(d for d in KPIS if d.name in set(names))
 
 
-def _checked(records: Iterable[ConversationRecord]) -> list[ConversationRecord]:
+def checked_records(records: Iterable[ConversationRecord]) -> list[ConversationRecord]:
+    """``records`` as a list, after checking each is a record and no conversation comes twice."""
     out: list[ConversationRecord] = []
     seen: set[str] = set()
     for record in records:
@@ -73,7 +74,7 @@ def latest_time(records: Iterable[ConversationRecord]) -> datetime | None:
 
 def load_facts(records: Iterable[ConversationRecord], options: KpiOptions) -> tuple[list[Facts], Context]:
     """The facts of every record and the shared context, after checking the records."""
-    checked = _checked(records)
+    checked = checked_records(records)
     calendar = options.calendar or BusinessCalendar()
     facts = [conversation_facts(r, calendar) for r in checked]
     starts: dict[str, list[tuple[datetime, str]]] = defaultdict(list)
