@@ -52,8 +52,8 @@ def _kpi_table(rows: Sequence[KpiRow]) -> str:
 
 
 def _trend_chart(name: str, unit: str, points: list[tuple[str, float]]) -> str:
-    width, height, left, bottom, top = 320, 180, 48, 36, 24
-    plot_w, plot_h = width - left - 12, height - bottom - top
+    width, height, left, bottom, top = 340, 180, 72, 36, 24
+    plot_w, plot_h = width - left - 40, height - bottom - top
     values = [v for _, v in points]
     low, high = min(0.0, *values), max(values)
     span = (high - low) or 1.0
@@ -70,10 +70,10 @@ def _trend_chart(name: str, unit: str, points: list[tuple[str, float]]) -> str:
         f'<circle cx="{cx:.1f}" cy="{cy:.1f}" r="3" fill="#2563eb"><title>{_e(label)}: {_e(_fmt(v, unit))}</title></circle>'
         for (cx, cy), (label, v) in zip(coords, points, strict=True)
     )
+    shown = [i for i in range(len(points)) if len(points) <= 4 or i in (0, len(points) - 1)]
     labels = "".join(
-        f'<text x="{x(i):.1f}" y="{height - 18}" text-anchor="middle">{_e(label)}</text>'
-        for i, (label, _) in enumerate(points)
-        if len(points) <= 6 or i in (0, len(points) - 1)
+        f'<text x="{x(i):.1f}" y="{height - 18}" text-anchor="middle">{_e(points[i][0])}</text>'
+        for i in shown
     )
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" role="img" aria-label="{_e(name)} trend">'
