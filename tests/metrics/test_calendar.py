@@ -141,3 +141,18 @@ def test_business_time_never_exceeds_wall_time(
     assert business == pytest.approx(
         cal.business_seconds(start, mid) + cal.business_seconds(mid, start + length)
     )
+
+
+def test_country_holidays_without_the_package_say_how_to_install_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    import builtins
+
+    real_import = builtins.__import__
+
+    def no_holidays(name: str, *args: object, **kwargs: object) -> object:
+        if name == "holidays":
+            raise ImportError("not installed")
+        return real_import(name, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(builtins, "__import__", no_holidays)
+    with pytest.raises(ConfigurationError, match=r"omnicx\[holidays\]"):
+        OFFICE.with_country_holidays("GB", [2026])

@@ -114,3 +114,9 @@ def test_split_conversations_each_get_their_own_record() -> None:
     assert [len(r.interactions) for r in records] == [2, 2]
     # x: 3 min; the split-off conversation: y at 10 -> bob at 18 = 8 min (its own first response)
     assert sorted(values(records, "first_response_time")) == [180, 480]
+
+
+def test_a_bot_greeting_before_the_customer_writes_does_not_move_the_clock() -> None:
+    # bot greets at 0 (nobody waits yet), customer 1, human 6 -> 300 s
+    items = [reply("hello", 0, "bot", "helpbot"), customer("m", 1), reply("h", 6, author="alice")]
+    assert values(one(items), "first_response_time") == [300]
