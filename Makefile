@@ -4,13 +4,15 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 PYTEST_ARGS ?=
+ECHO_PLUGIN := examples/omnicx-echo-channel
 
 .PHONY: test demo bench lint types pytest test-fast clean
 
-$(BIN)/.installed: pyproject.toml Makefile
+$(BIN)/.installed: pyproject.toml Makefile $(ECHO_PLUGIN)/pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	$(BIN)/python -m pip install --quiet -e $(ECHO_PLUGIN)
 	touch $@
 
 test: lint types pytest
@@ -24,6 +26,7 @@ types: $(BIN)/.installed
 
 pytest: $(BIN)/.installed
 	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest $(ECHO_PLUGIN) $(PYTEST_ARGS)
 
 test-fast:
 	$(MAKE) test PYTEST_ARGS="-m 'not slow'"
@@ -33,6 +36,10 @@ demo: $(BIN)/.installed
 
 bench: $(BIN)/.installed
 	$(BIN)/python benchmarks/normalize.py
+	$(BIN)/python benchmarks/channels.py
+	$(BIN)/python benchmarks/channels_meta.py
+	$(BIN)/python benchmarks/channels_twilio_telegram.py
+	$(BIN)/python benchmarks/kpis.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis
