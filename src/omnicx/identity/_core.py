@@ -330,7 +330,7 @@ class Core:
             pair.links.append(i)
         if not self._qualifies(rec):
             if pair.key is None:
-                pair.status, pair.reason = SUGGESTION, self._suggest_reason(rec)
+                self.static_status(pair)
             return pair, 0
         key = (rec.at, rec.id)
         if pair.key is None:

@@ -75,8 +75,12 @@ def _when(at: datetime | None) -> datetime:
     return at.astimezone(UTC)
 
 
-def _kind_of(key: str) -> str:
-    return key.split(":", 1)[0].split("@", 1)[0]
+def _born(key: str, entry: str) -> str:
+    """The stand-in sighting id of an identifier known only from a link or rule.
+
+    It sorts after every real sighting id (``~`` > ``s``), so a real sighting at the
+    same time wins."""
+    return "~" + entry_id("bor", key, entry)
 
 
 class IdentityEngine:
@@ -179,9 +183,8 @@ class IdentityEngine:
                 return set()
             if e.id in c.link_ids:
                 return set()
-            born = "~" + e.id
-            x = c.sight(ka, e.a.kind, e.at, _NO_EV, 0, born)
-            y = c.sight(kb, e.b.kind, e.at, _NO_EV, 0, born)
+            x = c.sight(ka, e.a.kind, e.at, _NO_EV, 0, _born(ka, e.id))
+            y = c.sight(kb, e.b.kind, e.at, _NO_EV, 0, _born(kb, e.id))
             rec = LinkRec(e.id, x, y, e.at, str(e.kind), e.assurance.rank, str(e.assurance), _ev(e.evidence))
             rev = self._pending_revocations.pop(e.id, None)
             if rev is not None:
@@ -198,8 +201,8 @@ class IdentityEngine:
             ka, kb = e.a.key, e.b.key
             if self._void(ka, e.at) or self._void(kb, e.at) or e.id in c.never_ids:
                 return set()
-            x = c.sight(ka, e.a.kind, e.at, _NO_EV, 0, "~" + e.id)
-            y = c.sight(kb, e.b.kind, e.at, _NO_EV, 0, "~" + e.id)
+            x = c.sight(ka, e.a.kind, e.at, _NO_EV, 0, _born(ka, e.id))
+            y = c.sight(kb, e.b.kind, e.at, _NO_EV, 0, _born(kb, e.id))
             rule = NeverRec(e.id, x, y, e.at, _ev(e.evidence))
             if e.id in self._pending_revocations:
                 rev = self._pending_revocations.pop(e.id)
@@ -231,6 +234,8 @@ class IdentityEngine:
             before = pair.key
             c.recompute_pair_key(pair)
             if pair.key == before:
+                if pair.key is None:
+                    c.static_status(pair)
                 return set()
             seeds = set(c.members_of(c.find(rec.a))) | set(c.members_of(c.find(rec.b)))
             if pair.key is None:
