@@ -22,7 +22,7 @@ POOL = (
 POLICY = MergePolicy(
     use_default_blocklist=False,
     blocklist={"exact": {"email": ["user4@mail.example.org"]}},
-    quarantine={"email": 2, "*": 3},
+    quarantine={"email": 3, "*": 4},
     limits={"phone": 2},
 )
 
@@ -46,11 +46,12 @@ def _op() -> st.SearchStrategy[Op]:
         st.builds(Op, verb=st.just("observe"), idents=group, minute=minute),
         st.builds(Op, verb=st.just("observe"), idents=group, minute=minute),
         st.builds(Op, verb=st.sampled_from(["link", "suggest", "never"]), idents=two, minute=minute),
+        st.builds(Op, verb=st.sampled_from(["link", "never"]), idents=two, minute=minute),
         st.builds(Op, verb=st.just("revoke"), idents=st.just(()), minute=minute, target=st.integers(0, 40)),
     )
 
 
-ops_lists = st.lists(_op(), min_size=1, max_size=25)
+ops_lists = st.lists(_op(), min_size=1, max_size=30)
 
 
 def run(ops: list[Op], policy: MergePolicy = POLICY) -> tuple[IdentityEngine, list[LedgerEntry]]:
@@ -66,6 +67,8 @@ def run(ops: list[Op], policy: MergePolicy = POLICY) -> tuple[IdentityEngine, li
             kind = LinkKind.MANUAL if op.verb == "link" else LinkKind.SUGGESTED
             change = engine.link(op.idents[0], op.idents[1], actor="agent", reason=f"r{n}", at=at, kind=kind)
         elif op.verb == "never":
+            if engine._core.index.get(op.idents[0].key) is None or engine._core.index.get(op.idents[1].key) is None:
+                continue
             change = engine.never_link(op.idents[0], op.idents[1], actor="agent", reason=f"n{n}", at=at)
         else:
             if not link_ids:

@@ -139,6 +139,7 @@ class Core:
         "policy",
         "rank",
         "salt",
+        "sighted",
         "tombstones",
     )
 
@@ -153,6 +154,7 @@ class Core:
         self.first_sid: list[str | None] = []
         self.last_at: list[datetime] = []
         self.rank: bytearray = bytearray()
+        self.sighted: bytearray = bytearray()
         self.flag: bytearray = bytearray()
         self.flag_reason: dict[int, str] = {}
         self.parent: list[int] = []
@@ -180,8 +182,14 @@ class Core:
         return self.tombstones.get(self.tombstone(key))
 
     def sight(self, key: str, kind: str, at: datetime, ev: Ev, rank: int, sid: str | None = None) -> int:
-        """Record a sighting of ``key``; return its int (created on first sight)."""
+        """Record a sighting of ``key``; return its int (created on first sight).
+
+        A ``sid`` starting with ``~`` is a stand-in for an identifier known only
+        from a link or rule: it fixes the identifier's birth only until a real
+        sighting arrives, which then replaces it whatever its time.
+        """
         x = self.index.get(key)
+        stand_in = sid is not None and sid.startswith("~")
         if x is None:
             x = len(self.keys)
             self.index[key] = x
@@ -192,6 +200,7 @@ class Core:
             self.first_sid.append(sid)
             self.last_at.append(at)
             self.rank.append(rank)
+            self.sighted.append(0 if stand_in else 1)
             self.parent.append(x)
             reason = self.policy.blocked(kind, key.split(":", 1)[1], key)
             if reason is None:
@@ -200,21 +209,34 @@ class Core:
                 self.flag.append(BLOCKED)
                 self.flag_reason[x] = reason
             return x
-        first = self.first_at[x]
-        if at < first or (at == first and self._sid_of(key, at, ev, sid) < self.sighting_id(x)):
-            self.first_at[x] = at
-            self.first_ev[x] = ev
-            self.first_sid[x] = sid
-            if self.flag[x] == MEMBER:
-                r = self.find(x)
-                c = self.canon.get(r)
-                if c is not None and c != x and self.older(x, c):
-                    self.canon[r] = x
         if at > self.last_at[x]:
             self.last_at[x] = at
         if rank > self.rank[x]:
             self.rank[x] = rank
+        if stand_in and self.sighted[x]:
+            return x
+        if not stand_in and not self.sighted[x]:
+            self.sighted[x] = 1
+            self.first_at[x], self.first_ev[x], self.first_sid[x] = at, ev, sid
+            self._recanon(x)
+            return x
+        first = self.first_at[x]
+        if at < first or (at == first and self._sid_of(key, at, ev, sid) < self.sighting_id(x)):
+            self.first_at[x], self.first_ev[x], self.first_sid[x] = at, ev, sid
+            self._recanon(x)
         return x
+
+    def _recanon(self, x: int) -> None:
+        """The birth of ``x`` changed: recompute its customer's canonical identifier."""
+        if self.flag[x] != MEMBER:
+            return
+        r = self.find(x)
+        if r in self.canon:
+            best = r
+            for m in self.members_of(r):
+                if self.older(m, best):
+                    best = m
+            self.canon[r] = best
 
     @staticmethod
     def _sid_of(key: str, at: datetime, ev: Ev, sid: str | None) -> str:
@@ -280,30 +302,35 @@ class Core:
         return ra
 
     def _violation(self, ra: int, rb: int) -> tuple[str, str] | None:
+        """Which rule merging two customers would break (never-link, then unique, then limit)."""
         ma, mb = self.members_of(ra), self.members_of(rb)
+        if self.never:
+            small, other = (ma, rb) if len(ma) <= len(mb) else (mb, ra)
+            broken = [
+                rules[y] for x in small if (rules := self.never.get(x)) for y in rules if self.find(y) == other
+            ]
+            if broken:
+                return NEVER, f"never-link rule {min(broken)}"
         limits = self.policy.limits
         if limits:
             kinds = self.kinds
             counts: dict[str, int] = {}
+            over = False
             for group in (ma, mb):
                 for x in group:
                     k = kinds[x]
                     limit = limits.get(k)
                     if limit is not None:
                         n = counts.get(k, 0) + 1
-                        if n > limit:
-                            if k in self.policy.unique:
-                                return UNIQUE, f"one customer holds at most one {k}"
-                            return LIMIT, f"one customer holds at most {limit} identifiers of kind {k}"
                         counts[k] = n
-        if self.never:
-            small, other = (ma, rb) if len(ma) <= len(mb) else (mb, ra)
-            for x in small:
-                rules = self.never.get(x)
-                if rules:
-                    for y in rules:
-                        if self.find(y) == other:
-                            return NEVER, f"never-link rule {rules[y]}"
+                        if n > limit:
+                            over = True
+            if over:
+                bad = sorted(k for k, n in counts.items() if n > limits[k])
+                unique = [k for k in bad if k in self.policy.unique]
+                if unique:
+                    return UNIQUE, f"one customer holds at most one {unique[0]}"
+                return LIMIT, f"one customer holds at most {limits[bad[0]]} identifiers of kind {bad[0]}"
         return None
 
     # ------------------------------------------------------------------ links
@@ -407,6 +434,20 @@ class Core:
                 pair.status = QUARANTINED
                 pair.reason = f"{self.keys[x]} is quarantined: {self.flag_reason.get(x, '')}"
                 return
+
+    def verdict(self, pair: Pair) -> tuple[str, str]:
+        """The pair's (status, reason), with a merge refusal explained against today's customers.
+
+        Which rule a refused merge broke first depends on the evaluation order; that
+        it is refused does not (a refused pair's ends stay in different customers,
+        whose union breaks some rule). So the reason is computed from the final
+        customers, which makes it a pure function of the ledger too.
+        """
+        if pair.status in CONSTRAINT:
+            found = self._violation(self.find(pair.a), self.find(pair.b))
+            if found is not None:
+                return found
+        return pair.status, pair.reason
 
     def _link(self, i: int) -> LinkRec:
         rec = self.links[i]

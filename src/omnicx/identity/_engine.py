@@ -455,9 +455,10 @@ class IdentityEngine:
         if pair.status not in core.REFUSED and pair.status != core.SUGGESTION:
             return None
         ids = tuple(r.id for r in links if {r.a, r.b} == {pair.a, pair.b})
-        reason: ConflictReason = pair.status  # type: ignore[assignment]
+        status, detail = self._core.verdict(pair)
+        reason: ConflictReason = status  # type: ignore[assignment]
         return Conflict(
-            reason=reason, detail=pair.reason, identifiers=(self._ident(pair.a), self._ident(pair.b)), link_ids=ids
+            reason=reason, detail=detail, identifiers=(self._ident(pair.a), self._ident(pair.b)), link_ids=ids
         )
 
     def _link_entry(self, rec: LinkRec) -> Link:
@@ -527,9 +528,10 @@ class IdentityEngine:
         """Add a rule that ``a`` and ``b`` never end in one customer (splits them now if they are).
 
         Returns the customer ids of the identifiers the rule touched (``split``).
+        Raises :class:`~omnicx.errors.UnknownIdentifier` when either was never observed.
         """
-        self._need(a)
-        self._need(b)
+        self._index_of(a)
+        self._index_of(b)
         if a.key == b.key:
             raise ValidationError(f"a never-link rule needs two different identifiers, got {a} twice", value=a.key)
         rule = NeverLink(a=a, b=b, at=_when(at), evidence=Evidence(actor=actor, reason=reason))
@@ -890,6 +892,7 @@ class IdentityEngine:
                         )
                     )
             if p.status in core.REFUSED and p.key is not None:
+                status, detail = c.verdict(p)
                 rec = c.links[c.link_ids[p.key[1]]]
                 assert rec is not None
                 events.append(
@@ -901,7 +904,7 @@ class IdentityEngine:
                             customer_id=current,
                             identifiers=(self._ident(p.a), self._ident(p.b)),
                             link_id=rec.id,
-                            reason=f"{p.status}: {p.reason}",
+                            reason=f"{status}: {detail}",
                             evidence=_evidence(rec.ev),
                         ),
                     )
@@ -932,11 +935,12 @@ class IdentityEngine:
         for pair in c.pairs.values():
             if pair.status in core.REFUSED or pair.status == core.SUGGESTION:
                 ids = tuple(r.id for i in pair.links if (r := c.links[i]) is not None and r.active)
-                reason: ConflictReason = pair.status  # type: ignore[assignment]
+                status, detail = c.verdict(pair)
+                reason: ConflictReason = status  # type: ignore[assignment]
                 out.append(
                     Conflict(
                         reason=reason,
-                        detail=pair.reason,
+                        detail=detail,
                         identifiers=(self._ident(pair.a), self._ident(pair.b)),
                         link_ids=ids,
                     )
