@@ -307,6 +307,13 @@ def _write_peer_input(records: list[dict[str, object]], out: Path) -> None:
 
 
 def _peak_mib() -> float:
+    """This process's peak resident set (VmHWM: reset by exec, unlike ru_maxrss which a child inherits)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024.0
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 

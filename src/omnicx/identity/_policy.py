@@ -37,6 +37,7 @@ from omnicx.models._base import OmnicxModel
 
 __all__ = [
     "DEFAULT_BLOCKLIST",
+    "DEFAULT_LIMITS",
     "DEFAULT_QUARANTINE",
     "Blocklist",
     "CompiledPolicy",
@@ -140,6 +141,13 @@ benchmark generator a real person's identifier co-occurs with at most 3 emails,
 household identifiers exceed these (docs/guides/identity.md shows the numbers)."""
 
 
+DEFAULT_LIMITS: dict[str, int] = {"email": 5, "phone": 2}
+"""Default per-customer limits. ``phone: 2``: a merge that would give one customer a
+third phone is refused; in the benchmark data that third number is almost always a
+household line joining two people (raising it to 3 costs 0.0003 pair precision).
+Hosts whose customers are businesses with many numbers should raise it."""
+
+
 class MergePolicy(OmnicxModel):
     """What may merge two identifiers into one customer (see the module docstring).
 
@@ -154,8 +162,8 @@ class MergePolicy(OmnicxModel):
     host_identifiers: tuple[Annotated[str, StringConstraints(min_length=3, max_length=600)], ...] = ()
     """The host's own support addresses and numbers as ``kind:value`` (``email:help@shop.com``,
     ``phone:+14155550100``): they appear beside every customer and must link none."""
-    limits: dict[Kind, Annotated[int, Field(ge=1)]] = Field(default_factory=lambda: {"email": 10, "phone": 10})
-    """At most this many identifiers of a kind in one customer."""
+    limits: dict[Kind, Annotated[int, Field(ge=1)]] = Field(default_factory=lambda: dict(DEFAULT_LIMITS))
+    """At most this many identifiers of a kind in one customer (see :data:`DEFAULT_LIMITS`)."""
     unique_kinds: tuple[Kind, ...] = ("external_id",)
     """Kinds of which one customer holds at most one value (limit 1, quarantine threshold 1)."""
     quarantine: dict[Kind, Annotated[int, Field(ge=1)]] = Field(default_factory=lambda: dict(DEFAULT_QUARANTINE))
