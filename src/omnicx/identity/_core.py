@@ -391,9 +391,9 @@ class Core:
         limit = self.policy.threshold(kind)
         if limit is None:
             return False
-        kinds, pairs, n = self.kinds, self.pairs, 0
+        kinds, pairs, flag, n = self.kinds, self.pairs, self.flag, 0
         for z in self.nbrs.get(x, ()):
-            if kinds[z] == kind and pairs[_pk(x, z)].key is not None:
+            if kinds[z] == kind and flag[z] != BLOCKED and pairs[_pk(x, z)].key is not None:
                 n += 1
                 if n > limit:
                     self.flag_reason[x] = (
