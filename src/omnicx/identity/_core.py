@@ -307,7 +307,11 @@ class Core:
         if self.never:
             small, other = (ma, rb) if len(ma) <= len(mb) else (mb, ra)
             broken = [
-                rules[y] for x in small if (rules := self.never.get(x)) for y in rules if self.find(y) == other
+                rules[y]
+                for x in small
+                if (rules := self.never.get(x))
+                for y in rules
+                if self.find(y) == other
             ]
             if broken:
                 return NEVER, f"never-link rule {min(broken)}"
@@ -422,7 +426,9 @@ class Core:
             if not any(self._link(i).active for i in pair.links):
                 pair.status, pair.reason = INACTIVE, "every link of this pair is revoked"
             else:
-                first = min((self._link(i) for i in pair.links if self._link(i).active), key=lambda r: (r.at, r.id))
+                first = min(
+                    (self._link(i) for i in pair.links if self._link(i).active), key=lambda r: (r.at, r.id)
+                )
                 pair.status, pair.reason = SUGGESTION, self._suggest_reason(first)
             return
         for x in (pair.a, pair.b):
@@ -549,9 +555,24 @@ class Core:
         pairs whose verdict may change, identifiers that became hot).
         """
         ids: list[int] = []
-        sight = self.sight
+        sight, index, first_at, last_at, sighted, ranks_ = (
+            self.sight,
+            self.index,
+            self.first_at,
+            self.last_at,
+            self.sighted,
+            self.rank,
+        )
         for key, kind, rank in zip(keys, kinds, ranks, strict=True):
-            x = sight(key, kind, at, ev, rank)
+            x = index.get(key)
+            if x is not None and sighted[x] and at > first_at[x]:
+                # the common case: a known identifier seen again later
+                if at > last_at[x]:
+                    last_at[x] = at
+                if rank > ranks_[x]:
+                    ranks_[x] = rank
+            else:
+                x = sight(key, kind, at, ev, rank)
             if x not in ids:
                 ids.append(x)
         new_links: list[LinkRec] = []
