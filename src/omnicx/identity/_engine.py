@@ -822,7 +822,9 @@ class IdentityEngine:
 
         Derived from the ledger under the current policy, so it explains the
         current state: ``merged`` events are the unions of the canonical
-        evaluation (``retired_id`` is the younger side's id at that moment).
+        evaluation (``retired_id`` is the younger side's id at that moment, when
+        that side existed before the link; an identifier first seen in the
+        linking payload retires nothing).
         Raises :class:`~omnicx.errors.UnknownIdentifier` for an unknown customer id.
         """
         c = self._core
@@ -863,7 +865,7 @@ class IdentityEngine:
                         type="merged",
                         at=rec.at,
                         customer_id=c.birth_id(keep),
-                        retired_id=c.birth_id(lose),
+                        retired_id=c.birth_id(lose) if c.first_at[lose] < rec.at else None,
                         identifiers=(self._ident(p.a), self._ident(p.b)),
                         link_id=rec.id,
                         evidence=_evidence(rec.ev),
@@ -925,7 +927,8 @@ class IdentityEngine:
                         ),
                     )
                 )
-        events.sort(key=lambda item: item[0])
+        order = {"merged": 0, "revoked": 1, "never_link": 2, "refused": 3}
+        events.sort(key=lambda item: (item[0][0], order[item[1].type], item[0][1]))
         return tuple(e for _, e in events)
 
     def conflicts(self) -> tuple[Conflict, ...]:
