@@ -52,7 +52,8 @@ def test_observe_returns_the_customer_and_the_entries_to_persist() -> None:
     link = change.entries[2]
     assert isinstance(link, Link)
     assert {link.a, link.b} == {ANA, ANA_PHONE}
-    assert link.evidence.channel == "sms" and link.evidence.dedupe_key == "SM1"
+    assert link.evidence.channel == "sms"
+    assert link.evidence.dedupe_key == "SM1"
     assert change.customer_id == engine.customer_of(ANA) == engine.customer_of(ANA_PHONE)
     # the same payload again (a webhook retry) appends nothing new to the link set
     again = engine.observe([ANA_PHONE, ANA], at=T0, channel="sms", dedupe_key="SM1")
@@ -63,7 +64,8 @@ def test_canonical_id_is_born_with_the_oldest_observation_and_retired_ids_resolv
     engine, _ = chain()
     ana_id = engine.customer_of(ANA)
     bo_id = engine.customer_of(BO)
-    assert ana_id is not None and bo_id is not None
+    assert ana_id is not None
+    assert bo_id is not None
     merge = engine.observe([ANA_PHONE, BO_PHONE], at=at(5), channel="voice", dedupe_key="c1")
     assert merge.customer_id == ana_id  # ana's email is the oldest observation
     assert merge.merged == (bo_id,)
@@ -92,7 +94,8 @@ def test_revoking_a_link_splits_with_stable_ids() -> None:
     change = engine.revoke(why.steps[0].link_id, actor="agent:kim", reason="psid belongs to someone else")
     assert engine.customer_of(ANA) == ana_id  # the part with the oldest observation keeps the id
     psid_id = engine.customer_of(ANA_PSID)
-    assert psid_id is not None and psid_id != ana_id
+    assert psid_id is not None
+    assert psid_id != ana_id
     assert set(change.split) == {ana_id, psid_id}
     assert isinstance(change.entries[0], Revocation)
     events = [e.type for e in engine.history(ana_id or "")]
@@ -130,7 +133,7 @@ def test_never_link_splits_a_customer_now() -> None:
 
 
 def test_forget_removes_identifiers_and_tombstones_stop_replays() -> None:
-    engine, entries = chain()
+    engine, _ = chain()
     ana_id = engine.customer_of(ANA) or ""
     gone = engine.forget(ana_id, at=at(10), actor="dpo", reason="erasure request")
     assert set(gone.identifiers) == {ANA, ANA_PHONE, ANA_PSID}
@@ -164,7 +167,7 @@ def test_rebuild_from_serialized_entries_gives_the_same_state() -> None:
 def test_bad_input_raises_errors_that_say_what_to_do() -> None:
     engine, _ = chain()
     with pytest.raises(ValidationError, match="aware datetime"):
-        engine.observe([ANA], at=datetime(2024, 1, 1), channel="email")  # noqa: DTZ001
+        engine.observe([ANA], at=datetime(2024, 1, 1), channel="email")
     with pytest.raises(ValidationError, match="normalize_identifier"):
         engine.observe(["ana@shop.io"], at=T0)  # type: ignore[list-item]
     with pytest.raises(UnknownIdentifier, match="no customer has id"):

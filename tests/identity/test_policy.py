@@ -25,10 +25,17 @@ def phone(v: str) -> Identifier:
 
 def test_policy_loads_from_json_and_toml_with_the_same_meaning(tmp_path: Path) -> None:
     (tmp_path / "p.json").write_text(
-        json.dumps({"version": 1, "limits": {"email": 2}, "blocklist": {"exact": {"email": ["help@shop.io"]}}})
+        json.dumps(
+            {"version": 1, "limits": {"email": 2}, "blocklist": {"exact": {"email": ["help@shop.io"]}}}
+        )
     )
-    (tmp_path / "p.toml").write_text('version = 1\n[limits]\nemail = 2\n[blocklist.exact]\nemail = ["help@shop.io"]\n')
-    from_json, from_toml = MergePolicy.from_file(tmp_path / "p.json"), MergePolicy.from_file(tmp_path / "p.toml")
+    (tmp_path / "p.toml").write_text(
+        'version = 1\n[limits]\nemail = 2\n[blocklist.exact]\nemail = ["help@shop.io"]\n'
+    )
+    from_json, from_toml = (
+        MergePolicy.from_file(tmp_path / "p.json"),
+        MergePolicy.from_file(tmp_path / "p.toml"),
+    )
     assert from_json == from_toml
     assert from_json.limits == {"email": 2}
     assert from_json.blocklist.exact == {"email": ("help@shop.io",)}
@@ -118,7 +125,10 @@ def test_without_the_default_blocklist_only_the_hosts_entries_apply() -> None:
 def test_weak_evidence_is_recorded_as_a_suggestion() -> None:
     engine = IdentityEngine(MergePolicy(min_assurance=Assurance.VERIFIED))
     guess = engine.observe(
-        [ObservedIdentifier(identifier=email("ana@shop.io"), assurance=Assurance.VERIFIED), phone("+14155238886")],
+        [
+            ObservedIdentifier(identifier=email("ana@shop.io"), assurance=Assurance.VERIFIED),
+            phone("+14155238886"),
+        ],
         at=T0,
         channel="webform",
         dedupe_key="f1",
@@ -141,7 +151,9 @@ def test_weak_evidence_is_recorded_as_a_suggestion() -> None:
 def test_limit_refuses_the_merge_that_would_give_a_third_phone() -> None:
     engine = IdentityEngine()
     a = engine.observe([email("ana@shop.io"), phone("+14155238886")], at=T0, channel="sms", dedupe_key="1")
-    engine.observe([email("ana@shop.io"), phone("+14155238887")], at=T0 + timedelta(1), channel="sms", dedupe_key="2")
+    engine.observe(
+        [email("ana@shop.io"), phone("+14155238887")], at=T0 + timedelta(1), channel="sms", dedupe_key="2"
+    )
     third = engine.observe(
         [email("ana@shop.io"), phone("+14155238888")], at=T0 + timedelta(2), channel="sms", dedupe_key="3"
     )

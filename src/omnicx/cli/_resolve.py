@@ -48,10 +48,13 @@ DEFAULT_SCOPE = "default"
 def configure(parser: argparse.ArgumentParser) -> None:
     """Declare the ``resolve`` arguments."""
     parser.add_argument("input", help="JSON Lines file of records ('-' reads standard input)")
-    parser.add_argument("--output", "-o", required=True, help="CSV file to write ('-' writes standard output)")
+    parser.add_argument(
+        "--output", "-o", required=True, help="CSV file to write ('-' writes standard output)"
+    )
     parser.add_argument("--policy", help="merge policy file (.json or .toml); the defaults otherwise")
     parser.add_argument(
-        "--blocklist", help="file of junk identifier values, one raw value per line, added to the policy's blocklist"
+        "--blocklist",
+        help="file of junk identifier values, one raw value per line, added to the policy's blocklist",
     )
     parser.add_argument(
         "--region",
@@ -138,8 +141,13 @@ class Resolver:
         if keys:
             core = self.core
             ids, _, touched, hot = core.observe(
-                keys, kinds, _ONES[len(keys)], at, (channel if isinstance(channel, str) else None, rid, None, None),
-                1, "asserted",
+                keys,
+                kinds,
+                _ONES[len(keys)],
+                at,
+                (channel if isinstance(channel, str) else None, rid, None, None),
+                1,
+                "asserted",
             )
             if touched or hot:
                 core.settle(touched, hot)
@@ -207,7 +215,7 @@ def _open_in(path: str) -> IO[str]:
     if path == "-":
         return sys.stdin
     try:
-        return open(path, encoding="utf-8")  # noqa: SIM115 (closed by run)
+        return open(path, encoding="utf-8")
     except OSError as exc:
         raise ConfigurationError(f"cannot read {path!r}: {exc}") from exc
 
@@ -216,7 +224,7 @@ def _open_out(path: str) -> IO[str]:
     if path == "-":
         return sys.stdout
     try:
-        return open(path, "w", encoding="utf-8", newline="")  # noqa: SIM115 (closed by run)
+        return open(path, "w", encoding="utf-8", newline="")
     except OSError as exc:
         raise ConfigurationError(f"cannot write {path!r}: {exc}") from exc
 

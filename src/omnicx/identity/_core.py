@@ -248,7 +248,8 @@ class Core:
         if sid is None:
             key = self.keys[x]
             ev = self.first_ev[x]
-            assert key is not None and ev is not None
+            assert key is not None
+            assert ev is not None
             sid = self._sid_of(key, self.first_at[x], ev, None)
             self.first_sid[x] = sid
         return sid
@@ -585,7 +586,8 @@ class Core:
                 for j in range(i + 1, len(ids)):
                     x, y = ids[i], ids[j]
                     kx, ky = self.keys[x], self.keys[y]
-                    assert kx is not None and ky is not None
+                    assert kx is not None
+                    assert ky is not None
                     lo, hi = (kx, ky) if kx < ky else (ky, kx)
                     lid = entry_id("lnk", lo, hi, link_kind, stamp, evs)
                     rec = LinkRec(lid, x, y, at, link_kind, link_rank, assurance, ev)

@@ -70,7 +70,9 @@ class Blocklist(OmnicxModel):
                 try:
                     re.compile(pattern)
                 except re.error as exc:
-                    raise ValueError(f"blocklist pattern {pattern!r} for {kind} does not compile: {exc}") from exc
+                    raise ValueError(
+                        f"blocklist pattern {pattern!r} for {kind} does not compile: {exc}"
+                    ) from exc
         return value
 
     def merged(self, other: Blocklist) -> Blocklist:
@@ -166,7 +168,9 @@ class MergePolicy(OmnicxModel):
     """At most this many identifiers of a kind in one customer (see :data:`DEFAULT_LIMITS`)."""
     unique_kinds: tuple[Kind, ...] = ("external_id",)
     """Kinds of which one customer holds at most one value (limit 1, quarantine threshold 1)."""
-    quarantine: dict[Kind, Annotated[int, Field(ge=1)]] = Field(default_factory=lambda: dict(DEFAULT_QUARANTINE))
+    quarantine: dict[Kind, Annotated[int, Field(ge=1)]] = Field(
+        default_factory=lambda: dict(DEFAULT_QUARANTINE)
+    )
     """Hot-identifier thresholds per co-occurring kind (``*`` for kinds not listed)."""
     quarantine_enabled: bool = True
     min_assurance: Assurance = Assurance.ASSERTED
@@ -205,7 +209,9 @@ class MergePolicy(OmnicxModel):
             return cls.from_toml(text)
         if path.suffix.lower() == ".json":
             return cls.from_json(text)
-        raise ConfigurationError(f"merge policy {str(path)!r}: name it *.json or *.toml so its format is known")
+        raise ConfigurationError(
+            f"merge policy {str(path)!r}: name it *.json or *.toml so its format is known"
+        )
 
     @classmethod
     def _validated(cls, data: Any) -> MergePolicy:
@@ -238,12 +244,15 @@ class CompiledPolicy:
 
     @classmethod
     def build(cls, policy: MergePolicy) -> CompiledPolicy:
-        blocklist = DEFAULT_BLOCKLIST.merged(policy.blocklist) if policy.use_default_blocklist else policy.blocklist
+        blocklist = (
+            DEFAULT_BLOCKLIST.merged(policy.blocklist) if policy.use_default_blocklist else policy.blocklist
+        )
         exact: dict[str, frozenset[str]] = {}
         for kind, values in blocklist.exact.items():
             exact[kind] = frozenset(_normalized(kind, v) for v in values)
         patterns = {
-            kind: tuple(re.compile(p, re.IGNORECASE) for p in items) for kind, items in blocklist.patterns.items()
+            kind: tuple(re.compile(p, re.IGNORECASE) for p in items)
+            for kind, items in blocklist.patterns.items()
         }
         host = frozenset(_host_key(text) for text in policy.host_identifiers)
         limits = dict(policy.limits)
@@ -292,7 +301,9 @@ def _normalized(kind: str, value: str) -> str:
         if kind == "email":
             return normalize_email(value)
         if kind == "phone":
-            return normalize_phone(value, region="US") if not value.startswith("+") else normalize_phone(value)
+            return (
+                normalize_phone(value, region="US") if not value.startswith("+") else normalize_phone(value)
+            )
     except NormalizationError:
         return value.strip()
     return value.strip()
@@ -303,7 +314,9 @@ def _host_key(text: str) -> str:
 
     kind, sep, value = text.partition(":")
     if not sep:
-        raise ConfigurationError(f"host identifier {text!r}: write it as kind:value, e.g. email:help@shop.com")
+        raise ConfigurationError(
+            f"host identifier {text!r}: write it as kind:value, e.g. email:help@shop.com"
+        )
     if kind in ("email", "phone"):
         return f"{kind}:{_normalized(kind, value)}"
     try:
