@@ -17,13 +17,12 @@ tenant, so a multi-tenant host keeps one engine (and one ledger) per tenant.
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
-from itertools import pairwise
 
 from omnicx.errors import IdentityError, UnknownIdentifier, ValidationError
 from omnicx.identity import _core as core
+from omnicx.identity import _explain
 from omnicx.identity._core import Core, Ev, LinkRec, NeverRec, Pair, evidence_string
 from omnicx.identity._ledger import (
     Erasure,
@@ -41,7 +40,6 @@ from omnicx.identity._results import (
     Change,
     Conflict,
     ConflictReason,
-    EvidenceStep,
     Explanation,
     Forgotten,
     HistoryEvent,
@@ -803,40 +801,8 @@ class IdentityEngine:
         """The shortest chain of admitted links from ``a`` to ``b``; ``None`` when they are
         not one customer. Each step names the earliest admitted link between its two
         identifiers and that link's evidence. Raises UnknownIdentifier for an unknown identifier."""
-        c = self._core
         x, y = self._index_of(a), self._index_of(b)
-        if c.flag[x] != core.MEMBER or c.flag[y] != core.MEMBER or c.find(x) != c.find(y):
-            return None
-        prev: dict[int, int] = {x: x}
-        queue = deque([x])
-        while queue and y not in prev:
-            u = queue.popleft()
-            for v in sorted(c.nbrs.get(u, ())):
-                if v not in prev and c.pairs[(min(u, v), max(u, v))].status == core.ADMITTED:
-                    prev[v] = u
-                    queue.append(v)
-        path = [y]
-        while path[-1] != x:
-            path.append(prev[path[-1]])
-        path.reverse()
-        steps = []
-        for u, v in pairwise(path):
-            pair = c.pairs[(min(u, v), max(u, v))]
-            assert pair.key is not None
-            rec = c.links[c.link_ids[pair.key[1]]]
-            assert rec is not None
-            steps.append(
-                EvidenceStep(
-                    source=self._ident(u),
-                    target=self._ident(v),
-                    link_id=rec.id,
-                    kind=LinkKind(rec.kind),
-                    at=rec.at,
-                    assurance=Assurance(rec.assurance),
-                    evidence=_evidence(rec.ev),
-                )
-            )
-        return Explanation(a=a, b=b, customer_id=c.birth_id(c.canon_of(c.find(x))), steps=tuple(steps))
+        return _explain.why_linked(self._core, self._ident, a, b, x, y)
 
     def history(self, customer_id: str) -> tuple[HistoryEvent, ...]:
         """The customer's merges, refusals, revocations and never-link rules, oldest first.
@@ -848,110 +814,7 @@ class IdentityEngine:
         linking payload retires nothing).
         Raises :class:`~omnicx.errors.UnknownIdentifier` for an unknown customer id.
         """
-        c = self._core
-        root = self._root_of(customer_id)
-        current = c.birth_id(c.canon_of(root))
-        members = [m for m in c.members_of(root) if c.flag[m] == core.MEMBER]
-        inside = set(members)
-        events: list[tuple[tuple[datetime, str], HistoryEvent]] = []
-        parent = {m: m for m in members}
-        canon = {m: m for m in members}
-
-        def find(v: int) -> int:
-            while parent[v] != v:
-                parent[v] = parent[parent[v]]
-                v = parent[v]
-            return v
-
-        pairs = c.all_pairs_of(members)
-        admitted = sorted(
-            (p for p in pairs if p.status == core.ADMITTED and p.a in inside and p.b in inside),
-            key=lambda p: p.key,  # type: ignore[arg-type,return-value]
-        )
-        for p in admitted:
-            ra, rb = find(p.a), find(p.b)
-            if ra == rb:
-                continue
-            ca, cb = canon[ra], canon[rb]
-            keep, lose = (ca, cb) if c.older(ca, cb) else (cb, ca)
-            parent[rb] = ra
-            canon[ra] = keep
-            assert p.key is not None
-            rec = c.links[c.link_ids[p.key[1]]]
-            assert rec is not None
-            events.append(
-                (
-                    p.key,
-                    HistoryEvent(
-                        type="merged",
-                        at=rec.at,
-                        customer_id=c.birth_id(keep),
-                        retired_id=c.birth_id(lose) if c.first_at[lose] < rec.at else None,
-                        identifiers=(self._ident(p.a), self._ident(p.b)),
-                        link_id=rec.id,
-                        evidence=_evidence(rec.ev),
-                    ),
-                )
-            )
-        for p in pairs:
-            for i in p.links:
-                rec = c.links[i]
-                if rec is None:
-                    continue
-                if not rec.active and rec.revoked_at is not None:
-                    assert rec.revoked_ev is not None
-                    assert rec.revoked_by is not None
-                    events.append(
-                        (
-                            (rec.revoked_at, rec.revoked_by),
-                            HistoryEvent(
-                                type="revoked",
-                                at=rec.revoked_at,
-                                customer_id=current,
-                                identifiers=(self._ident(rec.a), self._ident(rec.b)),
-                                link_id=rec.id,
-                                reason="link revoked",
-                                evidence=_evidence(rec.revoked_ev),
-                            ),
-                        )
-                    )
-            if p.status in core.REFUSED and p.key is not None:
-                status, detail = c.verdict(p)
-                rec = c.links[c.link_ids[p.key[1]]]
-                assert rec is not None
-                events.append(
-                    (
-                        p.key,
-                        HistoryEvent(
-                            type="refused",
-                            at=rec.at,
-                            customer_id=current,
-                            identifiers=(self._ident(p.a), self._ident(p.b)),
-                            link_id=rec.id,
-                            reason=f"{status}: {detail}",
-                            evidence=_evidence(rec.ev),
-                        ),
-                    )
-                )
-        for rule in c.never_ids.values():
-            if rule.active and (rule.a in inside or rule.b in inside):
-                events.append(
-                    (
-                        (rule.at, rule.id),
-                        HistoryEvent(
-                            type="never_link",
-                            at=rule.at,
-                            customer_id=current,
-                            identifiers=(self._ident(rule.a), self._ident(rule.b)),
-                            link_id=rule.id,
-                            reason="never-link rule",
-                            evidence=_evidence(rule.ev),
-                        ),
-                    )
-                )
-        order = {"merged": 0, "revoked": 1, "never_link": 2, "refused": 3}
-        events.sort(key=lambda item: (item[0][0], order[item[1].type], item[0][1]))
-        return tuple(e for _, e in events)
+        return _explain.history(self._core, self._ident, self._root_of(customer_id))
 
     def conflicts(self) -> tuple[Conflict, ...]:
         """Every pair of identifiers whose links the policy refused or demoted to a suggestion."""
