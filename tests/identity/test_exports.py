@@ -11,7 +11,9 @@ import omnicx.identity
 def test_all_is_sorted_and_complete() -> None:
     exported = list(omnicx.identity.__all__)
     assert exported == sorted(exported)
-    public = {n for n, v in vars(omnicx.identity).items() if not n.startswith("_") and not inspect.ismodule(v)}
+    public = {
+        n for n, v in vars(omnicx.identity).items() if not n.startswith("_") and not inspect.ismodule(v)
+    }
     assert public == set(exported)
     assert omnicx.cli.__all__ == ["main"]
 
