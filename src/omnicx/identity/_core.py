@@ -14,7 +14,7 @@ ends are already one customer is admitted; otherwise it merges the two
 customers unless the merged customer would break a limit, a unique kind or a
 never-link rule, in which case it is refused. Customers are the resulting
 components; a customer's id is the birth id of its oldest identifier (earliest
-first sighting, ties by sighting id).
+first sighting, ties by the identifier's key).
 
 **Incremental equals batch.** Merge constraints are downward closed (a subset of
 an acceptable customer is acceptable), so: a link inside one customer changes
@@ -259,11 +259,15 @@ class Core:
         return "cus_" + self.sighting_id(x).split("_", 1)[1]
 
     def older(self, x: int, y: int) -> bool:
-        """True when ``x`` was first seen before ``y`` (ties by sighting id)."""
+        """True when ``x`` was first seen before ``y`` (ties by the identifiers' keys)."""
         ax, ay = self.first_at[x], self.first_at[y]
         if ax != ay:
             return ax < ay
-        return self.sighting_id(x) < self.sighting_id(y)
+        return (self.keys[x] or "") < (self.keys[y] or "")
+
+    def age(self, x: int) -> tuple[datetime, str]:
+        """The sort key of :meth:`older`: first sighting time, then key."""
+        return self.first_at[x], self.keys[x] or ""
 
     # ------------------------------------------------------------------ union-find
 

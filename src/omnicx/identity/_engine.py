@@ -612,7 +612,7 @@ class IdentityEngine:
             for m, g in where.items():
                 if g not in oldest or c.older(m, oldest[g]):
                     oldest[g] = m
-            anchors = sorted(oldest.values(), key=lambda x: (c.first_at[x], c.sighting_id(x)))
+            anchors = sorted(oldest.values(), key=c.age)
             for i, p in enumerate(anchors):
                 for q in anchors[i + 1 :]:
                     entries.append(
@@ -754,7 +754,7 @@ class IdentityEngine:
         """
         c = self._core
         members = [m for m in c.members_of(self._root_of(customer_id)) if c.flag[m] == core.MEMBER]
-        members.sort(key=lambda m: (c.first_at[m], c.sighting_id(m)))
+        members.sort(key=c.age)
         return tuple(self._ident(m) for m in members)
 
     def customer(self, customer_id: str) -> Customer:
@@ -763,7 +763,7 @@ class IdentityEngine:
         c = self._core
         root = self._root_of(customer_id)
         members = [m for m in c.members_of(root) if c.flag[m] == core.MEMBER]
-        members.sort(key=lambda m: (c.first_at[m], c.sighting_id(m)))
+        members.sort(key=c.age)
         canon = c.canon_of(root)
         aliases = tuple(sorted({e.retired_id for e in self.history(customer_id) if e.retired_id}))
         return Customer(
