@@ -43,6 +43,7 @@ from omnicx.identity._results import (
     Explanation,
     Forgotten,
     HistoryEvent,
+    attach_entries,
 )
 from omnicx.models import Assurance, Customer, CustomerIdentifier, Identifier, ObservedIdentifier
 
@@ -447,7 +448,7 @@ class IdentityEngine:
             split=split,
             conflicts=tuple(x for x in conflicts if x is not None),
         )
-        change._entries = build
+        attach_entries(change, build)
         return change
 
     def _pairs_of_links(self, links: Sequence[LinkRec]) -> list[Pair]:
@@ -531,7 +532,7 @@ class IdentityEngine:
         )
         replayed = self._revoke(rec)
         change = Change(split=self._ids_of(replayed))
-        change._entries = lambda: (rec,)
+        attach_entries(change, lambda: (rec,))
         return change
 
     def never_link(
@@ -553,7 +554,7 @@ class IdentityEngine:
         c = self._core
         affected = {x for k in (a.key, b.key) if (x := c.index.get(k)) is not None}
         change = Change(split=self._ids_of(c.closure(affected)))
-        change._entries = lambda: (rule,)
+        attach_entries(change, lambda: (rule,))
         return change
 
     def split(
@@ -626,7 +627,7 @@ class IdentityEngine:
         parts = self._ids_of(members)
         frozen = tuple(entries)
         change = Change(split=parts)
-        change._entries = lambda: frozen
+        attach_entries(change, lambda: frozen)
         return change
 
     def forget(
@@ -674,7 +675,7 @@ class IdentityEngine:
         out = Forgotten(
             customer_id=real_id, identifiers=idents, removed_entry_ids=tuple(sorted(set(removed)))
         )
-        out._entries = lambda: (erasure,)
+        attach_entries(out, lambda: (erasure,))
         return out
 
     # ================================================================== reads

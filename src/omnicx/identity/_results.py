@@ -5,13 +5,22 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Annotated, Literal
 
-from pydantic import PrivateAttr, StringConstraints
+from pydantic import BaseModel, PrivateAttr, StringConstraints
 
 from omnicx.identity._ledger import Evidence, LedgerEntry, LinkKind
 from omnicx.models import Assurance, Identifier
 from omnicx.models._base import OmnicxModel, UtcDatetime
 
-__all__ = ["Change", "Conflict", "ConflictReason", "EvidenceStep", "Explanation", "Forgotten", "HistoryEvent"]
+__all__ = [
+    "Change",
+    "Conflict",
+    "ConflictReason",
+    "EvidenceStep",
+    "Explanation",
+    "Forgotten",
+    "HistoryEvent",
+    "attach_entries",
+]
 
 Id = Annotated[str, StringConstraints(min_length=1, max_length=64)]
 
@@ -51,8 +60,16 @@ class Change(OmnicxModel):
     def entries(self) -> tuple[LedgerEntry, ...]:
         """The ledger entries this operation appended, to persist in this order."""
         if self._built is None:
-            self._built = self._entries() if self._entries is not None else ()
+            built = self._entries() if self._entries is not None else ()
+            BaseModel.__setattr__(self, "_built", built)  # a private cache; the fields stay frozen
+            return built
         return self._built
+
+
+def attach_entries(change: Change, build: Callable[[], tuple[LedgerEntry, ...]]) -> Change:
+    """Give ``change`` the (lazily built) ledger entries of its operation; returns it."""
+    BaseModel.__setattr__(change, "_entries", build)
+    return change
 
 
 class Forgotten(Change):
