@@ -53,17 +53,17 @@ class Change(OmnicxModel):
     merged: tuple[Id, ...] = ()
     split: tuple[Id, ...] = ()
     conflicts: tuple[Conflict, ...] = ()
-    _entries: Callable[[], tuple[LedgerEntry, ...]] | None = PrivateAttr(default=None)
-    _built: tuple[LedgerEntry, ...] | None = PrivateAttr(default=None)
+    _entries: Callable[[], tuple[LedgerEntry, ...]] | tuple[LedgerEntry, ...] = PrivateAttr(default=())
 
     @property
     def entries(self) -> tuple[LedgerEntry, ...]:
         """The ledger entries this operation appended, to persist in this order."""
-        if self._built is None:
-            built = self._entries() if self._entries is not None else ()
-            BaseModel.__setattr__(self, "_built", built)  # a private cache; the fields stay frozen
-            return built
-        return self._built
+        held = self._entries
+        if isinstance(held, tuple):
+            return held
+        built = held()
+        BaseModel.__setattr__(self, "_entries", built)  # a private cache; the fields stay frozen
+        return built
 
 
 def attach_entries(change: Change, build: Callable[[], tuple[LedgerEntry, ...]]) -> Change:
