@@ -55,9 +55,11 @@ def test_observe_returns_the_customer_and_the_entries_to_persist() -> None:
     assert link.evidence.channel == "sms"
     assert link.evidence.dedupe_key == "SM1"
     assert change.customer_id == engine.customer_of(ANA) == engine.customer_of(ANA_PHONE)
+    assert change.created
     # the same payload again (a webhook retry) appends nothing new to the link set
     again = engine.observe([ANA_PHONE, ANA], at=T0, channel="sms", dedupe_key="SM1")
     assert [e.type for e in again.entries] == ["sighting", "sighting"]
+    assert not again.created
 
 
 def test_canonical_id_is_born_with_the_oldest_observation_and_retired_ids_resolve() -> None:

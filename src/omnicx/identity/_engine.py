@@ -362,6 +362,7 @@ class IdentityEngine:
 
         ``at`` is the payload's time (aware). An :class:`~omnicx.models.ObservedIdentifier`
         brings its own assurance; a plain :class:`~omnicx.models.Identifier` gets ``assurance``.
+        Each link carries the weakest assurance of the identifiers it joins.
         Returns the customer they ended in, the ids merged away, the conflicts, and
         the ledger entries to persist (one sighting per identifier, one observed
         link per pair). An identifier forgotten by :meth:`forget` at or after ``at``
@@ -404,6 +405,7 @@ class IdentityEngine:
     ) -> Change:
         c = self._core
         keys = [i.key for i in idents]
+        known = len(c.keys)  # identifiers numbered from here on are new in this operation
         before = {c.canon_of(c.find(x)) for k in keys if (x := c.index.get(k)) is not None}
         assurance = str(_BY_RANK[rank])
         ids, links, touched, hot = c.observe(
@@ -412,6 +414,7 @@ class IdentityEngine:
         replayed = c.settle(touched, hot)
         members = [x for x in ids if c.flag[x] == core.MEMBER]
         customer = c.birth_id(c.canon_of(c.find(members[0]))) if members else None
+        created = bool(members) and not any(m < known for m in c.members_of(c.find(members[0])))
         after = {c.canon_of(c.find(x)) for x in ids if c.flag[x] == core.MEMBER}
         merged = tuple(sorted(c.birth_id(x) for x in before - after if c.flag[x] == core.MEMBER))
         conflicts = [self._conflict_of(p, links) for p in self._pairs_of_links(links)]
@@ -444,6 +447,7 @@ class IdentityEngine:
 
         change = Change(
             customer_id=customer,
+            created=created,
             merged=merged,
             split=split,
             conflicts=tuple(x for x in conflicts if x is not None),

@@ -50,6 +50,8 @@ class Change(OmnicxModel):
     """
 
     customer_id: Id | None = None
+    created: bool = False
+    """True when ``customer_id`` is a new customer: none of its identifiers was known before."""
     merged: tuple[Id, ...] = ()
     split: tuple[Id, ...] = ()
     conflicts: tuple[Conflict, ...] = ()
