@@ -579,7 +579,7 @@ def run_omnicx_core(folder: Path, prepared: list) -> list[int]:  # type: ignore[
     for at, channel, rid, pairs in prepared:
         keys = [k for k, _ in pairs]
         ids, _, touched, hot = core.observe(
-            keys, [k for _, k in pairs], [1] * len(keys), at, (channel, rid, None, None), 1, "asserted"
+            keys, [k for _, k in pairs], [1] * len(keys), at, (channel, rid, None, None)
         )
         if touched or hot:
             core.settle(touched, hot)

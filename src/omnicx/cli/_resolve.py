@@ -150,15 +150,8 @@ class Resolver:
         self.record_ids.append(rid)
         if keys:
             core = self.core
-            ids, _, touched, hot = core.observe(
-                keys,
-                kinds,
-                _ONES[len(keys)],
-                at,
-                (channel if isinstance(channel, str) else None, rid, None, None),
-                1,
-                "asserted",
-            )
+            ev = (channel if isinstance(channel, str) else None, rid, None, None)
+            ids, _, touched, hot = core.observe(keys, kinds, _ONES[len(keys)], at, ev)
             if touched or hot:
                 core.settle(touched, hot)
             self.flat.extend(ids)

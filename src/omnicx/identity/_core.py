@@ -48,6 +48,9 @@ OrderKey = tuple[datetime, str]
 # identifier flags
 MEMBER, BLOCKED, HOT, ERASED = 0, 1, 2, 3
 
+ASSURANCE_NAMES = ("inferred", "asserted", "verified")
+"""Assurance by rank (see :attr:`omnicx.models.Assurance.rank`)."""
+
 # pair statuses
 ADMITTED = "admitted"
 SUGGESTION = "suggestion"
@@ -550,16 +553,17 @@ class Core:
         ranks: Sequence[int],
         at: datetime,
         ev: Ev,
-        link_rank: int,
-        assurance: str,
         link_kind: str = "observed",
     ) -> tuple[list[int], list[LinkRec], list[Pair], list[int]]:
         """Sight identifiers seen together and link every pair of them.
+
+        Each link carries the weaker assurance rank of its two identifiers.
 
         Returns (identifier ints in input order without repeats, new links,
         pairs whose verdict may change, identifiers that became hot).
         """
         ids: list[int] = []
+        id_ranks: list[int] = []
         sight, index, first_at, last_at, sighted, ranks_ = (
             self.sight,
             self.index,
@@ -580,6 +584,7 @@ class Core:
                 x = sight(key, kind, at, ev, rank)
             if x not in ids:
                 ids.append(x)
+                id_ranks.append(rank)
         new_links: list[LinkRec] = []
         touched: list[Pair] = []
         hot: list[int] = []
@@ -594,7 +599,8 @@ class Core:
                     assert ky is not None
                     lo, hi = (kx, ky) if kx < ky else (ky, kx)
                     lid = entry_id("lnk", lo, hi, link_kind, stamp, evs)
-                    rec = LinkRec(lid, x, y, at, link_kind, link_rank, assurance, ev)
+                    pr = min(id_ranks[i], id_ranks[j])
+                    rec = LinkRec(lid, x, y, at, link_kind, pr, ASSURANCE_NAMES[pr], ev)
                     got = self.add_link(rec)
                     if got is None:
                         continue

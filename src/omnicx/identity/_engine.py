@@ -362,7 +362,7 @@ class IdentityEngine:
 
         ``at`` is the payload's time (aware). An :class:`~omnicx.models.ObservedIdentifier`
         brings its own assurance; a plain :class:`~omnicx.models.Identifier` gets ``assurance``.
-        Each link carries the weakest assurance of the identifiers it joins.
+        Each link carries the weaker assurance of the two identifiers it joins.
         Returns the customer they ended in, the ids merged away, the conflicts, and
         the ledger entries to persist (one sighting per identifier, one observed
         link per pair). An identifier forgotten by :meth:`forget` at or after ``at``
@@ -390,8 +390,7 @@ class IdentityEngine:
             idents.append(ident)
             ranks.append(rank)
         ev: Ev = (channel, dedupe_key, None, None)
-        rank = min(ranks) if ranks else assurance.rank
-        return self._link_group(idents, ranks, moment, ev, rank, "observed", erased)
+        return self._link_group(idents, ranks, moment, ev, "observed", erased)
 
     def _link_group(
         self,
@@ -399,7 +398,6 @@ class IdentityEngine:
         ranks: list[int],
         at: datetime,
         ev: Ev,
-        rank: int,
         link_kind: str,
         erased: Sequence[Identifier] = (),
     ) -> Change:
@@ -407,10 +405,7 @@ class IdentityEngine:
         keys = [i.key for i in idents]
         known = len(c.keys)  # identifiers numbered from here on are new in this operation
         before = {c.canon_of(c.find(x)) for k in keys if (x := c.index.get(k)) is not None}
-        assurance = str(_BY_RANK[rank])
-        ids, links, touched, hot = c.observe(
-            keys, [i.kind for i in idents], ranks, at, ev, rank, assurance, link_kind
-        )
+        ids, links, touched, hot = c.observe(keys, [i.kind for i in idents], ranks, at, ev, link_kind)
         replayed = c.settle(touched, hot)
         members = [x for x in ids if c.flag[x] == core.MEMBER]
         customer = c.birth_id(c.canon_of(c.find(members[0]))) if members else None
@@ -510,7 +505,7 @@ class IdentityEngine:
             raise ValidationError(f"cannot link {a} to itself", value=a.key)
         moment = _when(at)
         ev: Ev = (None, None, actor, reason)
-        return self._link_group([a, b], [assurance.rank] * 2, moment, ev, assurance.rank, str(kind))
+        return self._link_group([a, b], [assurance.rank] * 2, moment, ev, str(kind))
 
     @staticmethod
     def _need(ident: object) -> None:
