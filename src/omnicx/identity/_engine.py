@@ -420,22 +420,24 @@ class IdentityEngine:
         created = bool(members) and not any(m < known for m in c.members_of(c.find(members[0])))
         after = {c.canon_of(c.find(x)) for x in ids if c.flag[x] == core.MEMBER}
         merged = tuple(sorted(c.birth_id(x) for x in before - after if c.flag[x] == core.MEMBER))
-        conflicts = [self._conflict_of(p, links) for p in self._pairs_of_links(links)]
-        conflicts.extend(
-            Conflict(reason="quarantined", detail=c.flag_reason.get(x, ""), identifiers=(self._ident(x),))
-            for x in hot
-            if c.flag[x] == core.HOT
-        )
-        conflicts.extend(
-            Conflict(
-                reason="erased",
-                detail="this identifier was forgotten (erasure) at or after this observation's time; dropped",
-                identifiers=(i,),
+        conflicts = [self._conflict_of(p, links) for p in self._pairs_of_links(links)] if links else []
+        if hot:
+            conflicts.extend(
+                Conflict(reason="quarantined", detail=c.flag_reason.get(x, ""), identifiers=(self._ident(x),))
+                for x in hot
+                if c.flag[x] == core.HOT
             )
-            for i in erased
-        )
+        if erased:
+            conflicts.extend(
+                Conflict(
+                    reason="erased",
+                    detail="this identifier was forgotten (erasure) at or after this observation's time; dropped",
+                    identifiers=(i,),
+                )
+                for i in erased
+            )
         split = self._ids_of(replayed - set(ids)) if replayed else ()
-        frozen_idents, frozen_ranks, frozen_links = list(idents), list(ranks), list(links)
+        frozen_idents, frozen_ranks, frozen_links = idents, ranks, links  # fresh lists, never reused
 
         def build() -> tuple[LedgerEntry, ...]:
             evidence = _evidence(ev)
@@ -453,7 +455,7 @@ class IdentityEngine:
             created=created,
             merged=merged,
             split=split,
-            conflicts=tuple(x for x in conflicts if x is not None),
+            conflicts=tuple(x for x in conflicts if x is not None) if conflicts else (),
         )
         attach_entries(change, build)
         return change
