@@ -570,11 +570,11 @@ def _labels_by_identifier(engine: object, prepared: list) -> list[int]:  # type:
 
 
 def run_omnicx_core(folder: Path, prepared: list) -> list[int]:  # type: ignore[type-arg]
+    import gc
+
     from omnicx.identity import MergePolicy
     from omnicx.identity._core import MEMBER, Core
     from omnicx.identity._engine import DEFAULT_SALT
-
-    import gc
 
     gc.disable()  # as `omnicx resolve` does: the engine makes no reference cycles
     core = Core(MergePolicy().compile(), DEFAULT_SALT)
