@@ -229,7 +229,7 @@ def _open_out(path: str) -> IO[str]:
     if path == "-":
         return sys.stdout
     try:
-        return open(path, "w", encoding="utf-8", newline="")
+        return open(path, "w", encoding="utf-8", errors="backslashreplace", newline="")
     except OSError as exc:
         raise ConfigurationError(f"cannot write {path!r}: {exc}") from exc
 

@@ -176,7 +176,7 @@ class Core:
 
     def tombstone(self, key: str) -> str:
         """The salted hash that stands for ``key`` after erasure."""
-        return hmac.new(self.salt, key.encode(), hashlib.sha256).hexdigest()
+        return hmac.new(self.salt, key.encode("utf-8", "surrogatepass"), hashlib.sha256).hexdigest()
 
     def erased_until(self, key: str) -> datetime | None:
         """The erasure time of ``key`` when it was forgotten, else None."""

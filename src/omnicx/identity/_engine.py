@@ -77,6 +77,24 @@ def _when(at: datetime | None) -> datetime:
     return at.astimezone(UTC)
 
 
+def _text(name: str, value: object) -> str | None:
+    """Check an evidence string (channel, dedupe key, actor, reason) before it reaches the ledger."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ValidationError(f"{name} must be a string, got {type(value).__name__}", value=repr(value)[:200])
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ValidationError(
+            f"{name} {value[:60]!r} is not valid Unicode (a lone surrogate); decode the payload properly",
+            value=repr(value)[:200],
+        ) from exc
+    if len(value) > 1024:
+        raise ValidationError(f"{name} is longer than 1024 characters", value=value[:200])
+    return value
+
+
 def _born(key: str, entry: str) -> str:
     """The stand-in sighting id of an identifier known only from a link or rule.
 
@@ -99,7 +117,7 @@ class IdentityEngine:
 
     def __init__(self, policy: MergePolicy | None = None, *, salt: str | bytes = DEFAULT_SALT) -> None:
         self._policy = policy if policy is not None else MergePolicy()
-        self._salt = salt.encode() if isinstance(salt, str) else bytes(salt)
+        self._salt = salt.encode("utf-8", "surrogatepass") if isinstance(salt, str) else bytes(salt)
         self._core = Core(self._policy.compile(), self._salt)
         self._pending_revocations: dict[str, Revocation] = {}
         self._revocations: dict[str, Revocation] = {}
@@ -397,7 +415,7 @@ class IdentityEngine:
                 continue
             idents.append(ident)
             ranks.append(rank)
-        ev: Ev = (channel, dedupe_key, None, None)
+        ev: Ev = (_text("channel", channel), _text("dedupe_key", dedupe_key), None, None)
         return self._link_group(idents, ranks, moment, ev, "observed", erased)
 
     def _link_group(
@@ -514,7 +532,7 @@ class IdentityEngine:
         if a.key == b.key:
             raise ValidationError(f"cannot link {a} to itself", value=a.key)
         moment = _when(at)
-        ev: Ev = (None, None, actor, reason)
+        ev: Ev = (None, None, _text("actor", actor), _text("reason", reason))
         return self._link_group([a, b], [assurance.rank] * 2, moment, ev, str(kind))
 
     @staticmethod
