@@ -52,6 +52,7 @@ def _op() -> st.SearchStrategy[Op]:
 
 
 ops_lists = st.lists(_op(), min_size=1, max_size=30)
+long_ops_lists = st.lists(_op(), min_size=60, max_size=160)
 
 
 def run(ops: list[Op], policy: MergePolicy = POLICY) -> tuple[IdentityEngine, list[LedgerEntry]]:
@@ -91,4 +92,15 @@ def state(engine: IdentityEngine) -> tuple[dict[str, frozenset[str]], set[tuple[
     return engine.partition(), conflict_set(engine.conflicts())
 
 
-__all__ = ["POLICY", "POOL", "T0", "Assurance", "Op", "conflict_set", "ops_lists", "run", "state"]
+__all__ = [
+    "POLICY",
+    "POOL",
+    "T0",
+    "Assurance",
+    "Op",
+    "conflict_set",
+    "long_ops_lists",
+    "ops_lists",
+    "run",
+    "state",
+]

@@ -226,3 +226,14 @@ def test_a_lone_surrogate_is_refused_with_an_omnicx_error() -> None:
         Identifier(kind="chat_visitor", value="v_\ud800")
     with pytest.raises(ValidationError, match="must be a string"):
         engine.observe([ANA], at=T0, channel=7)  # type: ignore[arg-type]
+
+
+def test_two_never_link_rules_on_one_pair_revoking_one_keeps_the_other() -> None:
+    engine, entries = chain()
+    first = engine.never_link(ANA, ANA_PHONE, actor="kim", reason="shared phone", at=at(6))
+    second = engine.never_link(ANA, ANA_PHONE, actor="lee", reason="confirmed by phone", at=at(5))
+    rule = first.entries[0]
+    revoked = engine.revoke(rule.id, actor="kim", reason="duplicate rule", at=at(7))
+    entries += [*first.entries, *second.entries, *revoked.entries]
+    assert engine.customer_of(ANA) != engine.customer_of(ANA_PHONE)  # the second rule still holds
+    assert IdentityEngine.rebuild(entries).partition() == engine.partition()

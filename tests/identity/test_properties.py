@@ -13,7 +13,7 @@ from omnicx.errors import UnknownIdentifier
 from omnicx.identity import IdentityEngine, MergePolicy, Revocation, Sighting
 from omnicx.models import Identifier
 
-from .strategies import POLICY, T0, ops_lists, run, state
+from .strategies import POLICY, T0, long_ops_lists, ops_lists, run, state
 
 SETTINGS = settings(max_examples=150, deadline=None)
 
@@ -44,6 +44,20 @@ def test_applying_entries_one_by_one_in_any_order_equals_a_batch_rebuild(ops, se
     for entry in shuffled:
         engine.apply([entry])
     assert state(engine) == state(IdentityEngine.rebuild(entries, POLICY))
+
+
+@settings(max_examples=60, deadline=None)
+@given(ops=long_ops_lists, seed=st.integers(0, 2**32 - 1))
+def test_long_ledgers_agree_incrementally_in_order_and_shuffled(ops, seed) -> None:
+    engine, entries = run(ops)
+    batch = state(IdentityEngine.rebuild(entries, POLICY))
+    assert state(engine) == batch
+    shuffled = list(entries)
+    random.Random(seed).shuffle(shuffled)
+    replica = IdentityEngine(POLICY)
+    for entry in shuffled:
+        replica.apply([entry])
+    assert state(replica) == batch
 
 
 PERMISSIVE = MergePolicy(use_default_blocklist=False, quarantine_enabled=False, limits={}, unique_kinds=())

@@ -168,7 +168,8 @@ class Core:
         self.pairs: dict[tuple[int, int], Pair] = {}
         self.links: list[LinkRec | None] = []
         self.link_ids: dict[str, int] = {}
-        self.never: dict[int, dict[int, str]] = {}
+        self.never: dict[int, dict[int, set[str]]] = {}
+        """Active never-link rules: identifier → other identifier → rule ids (a pair may have several)."""
         self.never_ids: dict[str, NeverRec] = {}
         self.tombstones: dict[str, datetime] = {}
 
@@ -309,13 +310,30 @@ class Core:
         self.cmax[ra] = best
         return ra
 
+    def add_never(self, rule: NeverRec) -> None:
+        """Make a never-link rule count."""
+        for x, y in ((rule.a, rule.b), (rule.b, rule.a)):
+            self.never.setdefault(x, {}).setdefault(y, set()).add(rule.id)
+
+    def drop_never(self, rule: NeverRec) -> None:
+        """Stop a never-link rule counting (other rules on the same pair still do)."""
+        for x, y in ((rule.a, rule.b), (rule.b, rule.a)):
+            rules = self.never.get(x)
+            if rules is None or y not in rules:
+                continue
+            rules[y].discard(rule.id)
+            if not rules[y]:
+                del rules[y]
+            if not rules:
+                del self.never[x]
+
     def _violation(self, ra: int, rb: int) -> tuple[str, str] | None:
         """Which rule merging two customers would break (never-link, then unique, then limit)."""
         ma, mb = self.members_of(ra), self.members_of(rb)
         if self.never:
             small, other = (ma, rb) if len(ma) <= len(mb) else (mb, ra)
             broken = [
-                rules[y]
+                min(rules[y])
                 for x in small
                 if (rules := self.never.get(x))
                 for y in rules

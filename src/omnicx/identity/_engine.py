@@ -243,8 +243,7 @@ class IdentityEngine:
             c.never_ids[e.id] = rule
             if not rule.active:
                 return set()
-            c.never.setdefault(x, {})[y] = e.id
-            c.never.setdefault(y, {})[x] = e.id
+            c.add_never(rule)
             if c.find(x) == c.find(y):
                 return c.replay({x, y})
             return set()
@@ -279,12 +278,7 @@ class IdentityEngine:
             if not rule.active:
                 return set()
             rule.active = False
-            for x, y in ((rule.a, rule.b), (rule.b, rule.a)):
-                rules = c.never.get(x)
-                if rules is not None and rules.get(y) == rule.id:
-                    del rules[y]
-                    if not rules:
-                        del c.never[x]
+            c.drop_never(rule)
             return c.replay({rule.a, rule.b})
         self._pending_revocations[e.link_id] = e
         return set()
@@ -340,12 +334,7 @@ class IdentityEngine:
                     removed.append(rev_id)
                     del self._revocations[rev_id]
                 del c.never_ids[rid]
-                for p, q in ((rule.a, rule.b), (rule.b, rule.a)):
-                    rules = c.never.get(p)
-                    if rules is not None:
-                        rules.pop(q, None)
-                        if not rules:
-                            del c.never[p]
+                c.drop_never(rule)
                 touched.update((rule.a, rule.b))
         for x in gone:
             r = c.find(x)
