@@ -62,8 +62,11 @@ class Evidence(OmnicxModel):
 
 
 def entry_id(prefix: str, *parts: str) -> str:
-    """A stable entry id: the same facts always give the same id (idempotent appends)."""
-    digest = hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
+    """A stable entry id: the same facts always give the same id (idempotent appends).
+
+    Lone surrogates (``"\\ud800"`` from a JSON escape) are hashed as they are, not refused.
+    """
+    digest = hashlib.sha256("\x1f".join(parts).encode("utf-8", "surrogatepass")).hexdigest()
     return f"{prefix}_{digest[:26]}"
 
 
@@ -128,7 +131,10 @@ class Link(_Entry):
 
 
 class Revocation(_Entry):
-    """Link ``link_id`` no longer counts (an unmerge). The link itself stays in the ledger."""
+    """Link ``link_id`` no longer counts (an unmerge). The link itself stays in the ledger.
+
+    ``link_id`` may also name a :class:`NeverLink`, which then no longer applies.
+    """
 
     type: Literal["revocation"] = "revocation"
     link_id: EntryId
