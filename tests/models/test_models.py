@@ -171,3 +171,9 @@ def test_conversation_times_are_consistent() -> None:
         m.Conversation(id="c", customer_id="k", opened_at=T0, last_activity_at=T0 - timedelta(seconds=1))
     with pytest.raises(OmnicxValidationError, match="needs resolved_at"):
         m.Conversation(id="c", customer_id="k", opened_at=T0, last_activity_at=T0, status="resolved")
+
+
+def test_interaction_id_survives_a_lone_surrogate_from_a_json_escape() -> None:
+    # "\ud800" is what json.loads makes of the escape \ud800; hashing it must not crash.
+    assert m.interaction_id("x", "\ud800") != m.interaction_id("x", "\ud801")
+    assert m.interaction_id("x", "\ud800").startswith("ix_")

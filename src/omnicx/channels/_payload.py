@@ -7,6 +7,7 @@ field, never a bare ``KeyError``, ``TypeError``, ``UnicodeDecodeError`` or JSON 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qsl
@@ -34,6 +35,9 @@ def decode_text(body: bytes, *, channel: str) -> str:
         ) from None
 
 
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
 def json_object(body: bytes, *, channel: str) -> dict[str, Any]:
     """``body`` parsed as a JSON object; raises PayloadError for anything else."""
     text = decode_text(body, channel=channel)
@@ -45,6 +49,15 @@ def json_object(body: bytes, *, channel: str) -> dict[str, Any]:
         raise PayloadError(
             f"the {channel} payload must be a JSON object, got a {type(value).__name__}", channel=channel
         )
+    if _SURROGATE_ESCAPE.search(text):  # rare: only then pay for the exact check
+        try:
+            json.dumps(value, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError:
+            raise PayloadError(
+                f"the {channel} payload holds an unpaired surrogate escape (\\ud800-\\udfff), "
+                "which no UTF-8 store can keep",
+                channel=channel,
+            ) from None
     return value
 
 

@@ -48,7 +48,7 @@ E = ConversationEventType
 
 def conversation_id(first_interaction_id: str) -> str:
     """The id of the conversation that ``first_interaction_id`` opened."""
-    return "cv_" + hashlib.sha256(first_interaction_id.encode()).hexdigest()[:26]
+    return "cv_" + hashlib.sha256(first_interaction_id.encode("utf-8", "surrogatepass")).hexdigest()[:26]
 
 
 def normalize_subject(subject: str | None) -> str | None:

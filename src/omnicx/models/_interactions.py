@@ -202,7 +202,7 @@ def interaction_id(adapter: str, dedupe_key: str) -> str:
 
     A redelivered payload gives the same id, so storage can be idempotent.
     """
-    digest = hashlib.sha256(f"{adapter}\x1f{dedupe_key}".encode()).hexdigest()
+    digest = hashlib.sha256(f"{adapter}\x1f{dedupe_key}".encode("utf-8", "surrogatepass")).hexdigest()
     return f"ix_{digest[:26]}"
 
 
