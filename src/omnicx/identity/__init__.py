@@ -1,5 +1,14 @@
-"""The identity-merge engine: which identifiers are one customer, and why."""
+"""The identity-merge engine: which identifiers are one customer, and why.
 
+:class:`IdentityEngine` resolves identifiers into customers under a
+:class:`MergePolicy`, from an append-only evidence ledger (:class:`Sighting`,
+:class:`Link`, :class:`Revocation`, :class:`NeverLink`, :class:`Erasure`).
+Every operation returns a :class:`Change` whose ``entries`` are the ledger
+entries to persist; :meth:`IdentityEngine.rebuild` rebuilds from them.
+See docs/guides/identity.md.
+"""
+
+from omnicx.identity._engine import DEFAULT_SALT, IdentityEngine
 from omnicx.identity._ledger import (
     Erasure,
     Evidence,
@@ -12,13 +21,36 @@ from omnicx.identity._ledger import (
     entry_id,
     ledger_entry_adapter,
 )
+from omnicx.identity._policy import DEFAULT_BLOCKLIST, DEFAULT_QUARANTINE, Blocklist, MergePolicy
+from omnicx.identity._results import (
+    Change,
+    Conflict,
+    ConflictReason,
+    EvidenceStep,
+    Explanation,
+    Forgotten,
+    HistoryEvent,
+)
 
 __all__ = [
+    "DEFAULT_BLOCKLIST",
+    "DEFAULT_QUARANTINE",
+    "DEFAULT_SALT",
+    "Blocklist",
+    "Change",
+    "Conflict",
+    "ConflictReason",
     "Erasure",
     "Evidence",
+    "EvidenceStep",
+    "Explanation",
+    "Forgotten",
+    "HistoryEvent",
+    "IdentityEngine",
     "LedgerEntry",
     "Link",
     "LinkKind",
+    "MergePolicy",
     "NeverLink",
     "Revocation",
     "Sighting",

@@ -42,6 +42,7 @@ from omnicx.models._interactions import (
     RatingScale,
     ReactionPart,
     RecordingRef,
+    StatusUpdate,
     TextPart,
     ThreadHints,
     UnsupportedPart,
@@ -50,7 +51,6 @@ from omnicx.models._interactions import (
 from omnicx.models._requests import InboundEvent, InboundRequest, OutboundRequest
 
 __all__ = [
-    "SCOPED_KINDS",
     "Assurance",
     "Author",
     "AuthorRole",
@@ -86,12 +86,14 @@ __all__ = [
     "RatingScale",
     "ReactionPart",
     "RecordingRef",
+    "SCOPED_KINDS",
+    "StatusUpdate",
     "TextPart",
     "ThreadHints",
     "UnsupportedPart",
     "UtcDatetime",
-    "interaction_id",
     "interaction_adapter",
+    "interaction_id",
     "json_schemas",
 ]
 

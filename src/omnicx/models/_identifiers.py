@@ -12,11 +12,11 @@ from omnicx.errors import ValidationError
 from omnicx.models._base import Name, OmnicxModel
 
 __all__ = [
-    "SCOPED_KINDS",
     "Assurance",
     "Identifier",
     "IdentifierKind",
     "ObservedIdentifier",
+    "SCOPED_KINDS",
 ]
 
 

@@ -17,8 +17,8 @@ from omnicx.models._base import Metadata, Name, OmnicxModel, UtcDatetime
 from omnicx.models._identifiers import Identifier
 
 __all__ = [
-    "AuthorRole",
     "Author",
+    "AuthorRole",
     "CallRecord",
     "CallStatus",
     "Channel",
@@ -35,10 +35,11 @@ __all__ = [
     "MediaPart",
     "Message",
     "Note",
-    "RatingScale",
     "Rating",
+    "RatingScale",
     "ReactionPart",
     "RecordingRef",
+    "StatusUpdate",
     "TextPart",
     "ThreadHints",
     "UnsupportedPart",

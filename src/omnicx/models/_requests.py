@@ -49,6 +49,7 @@ class _HttpMessage(OmnicxModel):
     headers: dict[str, str] = Field(default_factory=dict)
     """Header names are lower-cased; repeated headers are joined with ``", "``."""
     body: bytes = b""
+    """The raw body bytes; in JSON they are URL-safe base64."""
 
     @field_validator("headers", mode="before")
     @classmethod

@@ -16,6 +16,8 @@ _E164 = re.compile(r"^\+([1-9]\d{6,14})$")
 _URI_PREFIXES = ("tel:", "whatsapp:", "sms:", "callto:", "wa:")
 _SEPARATORS = re.compile(r"[\s\-.()/\u00a0\u2010-\u2015]")
 _DIGITS = re.compile(r"^\d+$")
+_STRIP = str.maketrans("", "", " -.()/\u00a0\u2010\u2011\u2012\u2013\u2014\u2015")
+_NANP_REGIONS = frozenset(phonenumbers.region_codes_for_country_code(1))
 
 
 def normalize_phone(raw: str, *, region: str | None = None) -> str:
@@ -45,10 +47,33 @@ def normalize_phone(raw: str, *, region: str | None = None) -> str:
                 kind="phone",
                 value=raw,
             )
-    match = _E164.match(raw)
-    if match is not None and _fast_possible(match.group(1)):
-        return raw
-    return _normalize(raw, region)
+    fast = _fast_path(raw, region)
+    return fast if fast is not None else _normalize(raw, region)
+
+
+def _fast_path(raw: str, region: str | None) -> str | None:
+    """E.164 without parsing, for the common shapes whose answer is certain; else ``None``.
+
+    * ``+`` and digits with spaces, dashes, dots or parentheses: the digits are
+      checked against their country's possible lengths;
+    * ten national digits in a North American region (``(415) 555-0123`` with
+      ``region="US"``) when they cannot start with a trunk prefix.
+    Anything else (trunk prefixes, leading zeros, URIs, letters) takes the full parser.
+    """
+    text = raw.strip()
+    if text[:1] == "+":
+        compact = text.translate(_STRIP)
+        match = _E164.match(compact)
+        if match is not None and _fast_possible(match.group(1)):
+            return compact
+        return None
+    if region in _NANP_REGIONS:
+        compact = text.translate(_STRIP)
+        if len(compact) == 10 and compact.isdigit() and compact[0] not in "01":
+            number = phonenumbers.PhoneNumber(country_code=1, national_number=int(compact))
+            if phonenumbers.is_possible_number(number):
+                return "+1" + compact
+    return None
 
 
 def _fast_possible(digits: str) -> bool:
@@ -90,5 +115,10 @@ def _normalize(raw: str, region: str | None) -> str:
         if phonenumbers.is_possible_number(number):
             return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
         error = "not a possible number for its country (wrong length)"
-    hint = "" if region or text.startswith("+") else "; pass region='US' (or another) for national numbers"
+    written_international = raw.strip().startswith(("+", "00"))
+    hint = (
+        ""
+        if region or written_international
+        else "; if it is a national number, pass region= (e.g. region='US')"
+    )
     raise NormalizationError(f"{raw[:80]!r} is not a phone number: {error}{hint}", kind="phone", value=raw)

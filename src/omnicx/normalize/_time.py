@@ -24,7 +24,8 @@ def normalize_timestamp(value: object, *, tz: tzinfo | str | None = None) -> dat
 
     Accepts aware datetimes, ISO-8601 strings, RFC 5322 dates
     (``Tue, 1 Jul 2003 10:52:37 +0200``), and Unix time as int, float or string,
-    in seconds or milliseconds (told apart by size). A value without a zone
+    in seconds or milliseconds (told apart by size: 10^11 and more are
+    milliseconds, which is unambiguous for any time after 3 March 1973). A value without a zone
     (a naive datetime, ``2024-05-01 10:00``) needs ``tz`` (a tzinfo or an IANA
     name such as ``"Europe/Paris"``), else :class:`~omnicx.errors.NormalizationError`.
     """

@@ -1,0 +1,632 @@
+"""The resolution core: identifiers as ints, union-find, canonical evaluation.
+
+Plain Python structures only (no pydantic): this is the hot path.
+
+**Semantics** (the batch definition the incremental code must reproduce).
+Identifiers are nodes; every pair of identifiers with at least one link is a
+*pair*. A pair is a *candidate* when it has an active link of sufficient
+assurance (not ``suggested``) and neither end is blocklisted or quarantined.
+Quarantine ("hot") is a count over the whole ledger: an identifier whose
+candidate-grade neighbours include more distinct identifiers of some kind than
+the policy's threshold for that kind. Candidate pairs are evaluated in the
+canonical order of their earliest qualifying link ``(at, link id)``: a pair whose
+ends are already one customer is admitted; otherwise it merges the two
+customers unless the merged customer would break a limit, a unique kind or a
+never-link rule, in which case it is refused. Customers are the resulting
+components; a customer's id is the birth id of its oldest identifier (earliest
+first sighting, ties by sighting id).
+
+**Incremental equals batch.** Merge constraints are downward closed (a subset of
+an acceptable customer is acceptable), so: a link inside one customer changes
+nothing; a link whose merged customer is acceptable merges whatever its time; a
+refused link changes nothing when it is newer than every union that built the two
+customers (``cmax``). Every other change (an older link that would now be refused,
+a quarantine, a revocation, a never-link inside a customer, an erasure) replays the
+canonical evaluation of the affected *candidate closure* (the identifiers reachable
+through candidate pairs), which is exactly what a batch rebuild computes there,
+because evaluation never looks outside a candidate closure.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+import attrs
+
+from omnicx.identity._ledger import entry_id
+from omnicx.identity._policy import CompiledPolicy
+
+__all__ = ["Core", "Ev", "LinkRec", "NeverRec", "Pair", "evidence_string"]
+
+Ev = tuple[str | None, str | None, str | None, str | None]
+"""Evidence as (channel, dedupe_key, actor, reason)."""
+OrderKey = tuple[datetime, str]
+
+# identifier flags
+MEMBER, BLOCKED, HOT, ERASED = 0, 1, 2, 3
+
+# pair statuses
+ADMITTED = "admitted"
+SUGGESTION = "suggestion"
+BLOCKED_S = "blocked"
+QUARANTINED = "quarantined"
+LIMIT = "limit"
+UNIQUE = "unique"
+NEVER = "never_link"
+INACTIVE = "inactive"
+REFUSED = frozenset({BLOCKED_S, QUARANTINED, LIMIT, UNIQUE, NEVER})
+CONSTRAINT = frozenset({LIMIT, UNIQUE, NEVER})
+
+
+def evidence_string(ev: Ev) -> str:
+    """The evidence part of a stable entry id (as :mod:`omnicx.identity._ledger` builds it)."""
+    return "|".join(x or "" for x in ev)
+
+
+@attrs.define(slots=True, eq=False)
+class LinkRec:
+    """One ledger link, by identifier ints."""
+
+    id: str
+    a: int
+    b: int
+    at: datetime
+    kind: str
+    rank: int
+    assurance: str
+    ev: Ev
+    active: bool = True
+    revoked_by: str | None = None
+    revoked_at: datetime | None = None
+    revoked_ev: Ev | None = None
+
+
+@attrs.define(slots=True, eq=False)
+class Pair:
+    """All links between two identifiers, and the pair's verdict."""
+
+    a: int
+    b: int
+    links: list[int]
+    key: OrderKey | None = None
+    """Order key of the earliest active qualifying link (None: no such link)."""
+    status: str = INACTIVE
+    reason: str = ""
+
+
+@attrs.define(slots=True, eq=False)
+class NeverRec:
+    """A never-link rule by identifier ints."""
+
+    id: str
+    a: int
+    b: int
+    at: datetime
+    ev: Ev
+    active: bool = True
+
+
+def _pk(x: int, y: int) -> tuple[int, int]:
+    return (x, y) if x < y else (y, x)
+
+
+class Core:
+    """Identifier graph, union-find and the canonical evaluation (see the module docstring)."""
+
+    __slots__ = (
+        "canon",
+        "cmax",
+        "first_at",
+        "first_ev",
+        "first_sid",
+        "flag",
+        "flag_reason",
+        "index",
+        "keys",
+        "kinds",
+        "last_at",
+        "link_ids",
+        "links",
+        "members",
+        "nbrs",
+        "never",
+        "never_ids",
+        "pairs",
+        "parent",
+        "policy",
+        "rank",
+        "salt",
+        "sighted",
+        "tombstones",
+    )
+
+    def __init__(self, policy: CompiledPolicy, salt: bytes) -> None:
+        self.policy = policy
+        self.salt = salt
+        self.index: dict[str, int] = {}
+        self.keys: list[str | None] = []
+        self.kinds: list[str] = []
+        self.first_at: list[datetime] = []
+        self.first_ev: list[Ev | None] = []
+        self.first_sid: list[str | None] = []
+        self.last_at: list[datetime] = []
+        self.rank: bytearray = bytearray()
+        self.sighted: bytearray = bytearray()
+        self.flag: bytearray = bytearray()
+        self.flag_reason: dict[int, str] = {}
+        self.parent: list[int] = []
+        self.members: dict[int, list[int]] = {}
+        self.canon: dict[int, int] = {}
+        self.cmax: dict[int, OrderKey] = {}
+        self.nbrs: dict[int, list[int]] = {}
+        self.pairs: dict[tuple[int, int], Pair] = {}
+        self.links: list[LinkRec | None] = []
+        self.link_ids: dict[str, int] = {}
+        self.never: dict[int, dict[int, str]] = {}
+        self.never_ids: dict[str, NeverRec] = {}
+        self.tombstones: dict[str, datetime] = {}
+
+    # ------------------------------------------------------------------ identifiers
+
+    def tombstone(self, key: str) -> str:
+        """The salted hash that stands for ``key`` after erasure."""
+        return hmac.new(self.salt, key.encode(), hashlib.sha256).hexdigest()
+
+    def erased_until(self, key: str) -> datetime | None:
+        """The erasure time of ``key`` when it was forgotten, else None."""
+        if not self.tombstones:
+            return None
+        return self.tombstones.get(self.tombstone(key))
+
+    def sight(self, key: str, kind: str, at: datetime, ev: Ev, rank: int, sid: str | None = None) -> int:
+        """Record a sighting of ``key``; return its int (created on first sight).
+
+        A ``sid`` starting with ``~`` is a stand-in for an identifier known only
+        from a link or rule: it fixes the identifier's birth only until a real
+        sighting arrives, which then replaces it whatever its time.
+        """
+        x = self.index.get(key)
+        stand_in = sid is not None and sid.startswith("~")
+        if x is None:
+            x = len(self.keys)
+            self.index[key] = x
+            self.keys.append(key)
+            self.kinds.append(kind)
+            self.first_at.append(at)
+            self.first_ev.append(ev)
+            self.first_sid.append(sid)
+            self.last_at.append(at)
+            self.rank.append(rank)
+            self.sighted.append(0 if stand_in else 1)
+            self.parent.append(x)
+            reason = self.policy.blocked(kind, key.split(":", 1)[1], key)
+            if reason is None:
+                self.flag.append(MEMBER)
+            else:
+                self.flag.append(BLOCKED)
+                self.flag_reason[x] = reason
+            return x
+        if at > self.last_at[x]:
+            self.last_at[x] = at
+        if rank > self.rank[x]:
+            self.rank[x] = rank
+        if stand_in and self.sighted[x]:
+            return x
+        if not stand_in and not self.sighted[x]:
+            self.sighted[x] = 1
+            self.first_at[x], self.first_ev[x], self.first_sid[x] = at, ev, sid
+            self._recanon(x)
+            return x
+        first = self.first_at[x]
+        if at < first or (at == first and self._sid_of(key, at, ev, sid) < self.sighting_id(x)):
+            self.first_at[x], self.first_ev[x], self.first_sid[x] = at, ev, sid
+            self._recanon(x)
+        return x
+
+    def _recanon(self, x: int) -> None:
+        """The birth of ``x`` changed: recompute its customer's canonical identifier."""
+        if self.flag[x] != MEMBER:
+            return
+        r = self.find(x)
+        if r in self.canon:
+            best = r
+            for m in self.members_of(r):
+                if self.older(m, best):
+                    best = m
+            self.canon[r] = best
+
+    @staticmethod
+    def _sid_of(key: str, at: datetime, ev: Ev, sid: str | None) -> str:
+        return sid if sid is not None else entry_id("sig", key, str(at), evidence_string(ev))
+
+    def sighting_id(self, x: int) -> str:
+        """The id of the first sighting of ``x`` (computed once, then cached)."""
+        sid = self.first_sid[x]
+        if sid is None:
+            key = self.keys[x]
+            ev = self.first_ev[x]
+            assert key is not None and ev is not None
+            sid = self._sid_of(key, self.first_at[x], ev, None)
+            self.first_sid[x] = sid
+        return sid
+
+    def birth_id(self, x: int) -> str:
+        """The customer id born with identifier ``x``: ``cus_`` + its first sighting's digest."""
+        return "cus_" + self.sighting_id(x).split("_", 1)[1]
+
+    def older(self, x: int, y: int) -> bool:
+        """True when ``x`` was first seen before ``y`` (ties by sighting id)."""
+        ax, ay = self.first_at[x], self.first_at[y]
+        if ax != ay:
+            return ax < ay
+        return self.sighting_id(x) < self.sighting_id(y)
+
+    # ------------------------------------------------------------------ union-find
+
+    def find(self, x: int) -> int:
+        parent = self.parent
+        root = x
+        while parent[root] != root:
+            root = parent[root]
+        while parent[x] != root:
+            parent[x], x = root, parent[x]
+        return root
+
+    def members_of(self, root: int) -> list[int]:
+        m = self.members.get(root)
+        return m if m is not None else [root]
+
+    def canon_of(self, root: int) -> int:
+        return self.canon.get(root, root)
+
+    def _union(self, ra: int, rb: int, key: OrderKey) -> int:
+        ma, mb = self.members_of(ra), self.members_of(rb)
+        if len(ma) < len(mb):
+            ra, rb, ma, mb = rb, ra, mb, ma
+        self.parent[rb] = ra
+        if ra in self.members:
+            ma.extend(mb)
+        else:
+            self.members[ra] = ma + mb
+        self.members.pop(rb, None)
+        ca, cb = self.canon_of(ra), self.canon.pop(rb, rb)
+        self.canon[ra] = cb if self.older(cb, ca) else ca
+        best = key
+        for k in (self.cmax.get(ra), self.cmax.pop(rb, None)):
+            if k is not None and k > best:
+                best = k
+        self.cmax[ra] = best
+        return ra
+
+    def _violation(self, ra: int, rb: int) -> tuple[str, str] | None:
+        """Which rule merging two customers would break (never-link, then unique, then limit)."""
+        ma, mb = self.members_of(ra), self.members_of(rb)
+        if self.never:
+            small, other = (ma, rb) if len(ma) <= len(mb) else (mb, ra)
+            broken = [
+                rules[y] for x in small if (rules := self.never.get(x)) for y in rules if self.find(y) == other
+            ]
+            if broken:
+                return NEVER, f"never-link rule {min(broken)}"
+        limits = self.policy.limits
+        if limits:
+            kinds = self.kinds
+            counts: dict[str, int] = {}
+            over = False
+            for group in (ma, mb):
+                for x in group:
+                    k = kinds[x]
+                    limit = limits.get(k)
+                    if limit is not None:
+                        n = counts.get(k, 0) + 1
+                        counts[k] = n
+                        if n > limit:
+                            over = True
+            if over:
+                bad = sorted(k for k, n in counts.items() if n > limits[k])
+                unique = [k for k in bad if k in self.policy.unique]
+                if unique:
+                    return UNIQUE, f"one customer holds at most one {unique[0]}"
+                return LIMIT, f"one customer holds at most {limits[bad[0]]} identifiers of kind {bad[0]}"
+        return None
+
+    # ------------------------------------------------------------------ links
+
+    def add_link(self, rec: LinkRec) -> tuple[Pair, int] | None:
+        """Append a link to the graph; None when its id is known already.
+
+        Returns its pair and what changed: 0 nothing for the verdict, 1 the pair's
+        order key moved earlier, 2 the pair got its first qualifying link.
+        """
+        if rec.id in self.link_ids:
+            return None
+        i = len(self.links)
+        self.links.append(rec)
+        self.link_ids[rec.id] = i
+        pk = _pk(rec.a, rec.b)
+        pair = self.pairs.get(pk)
+        if pair is None:
+            pair = Pair(pk[0], pk[1], [i])
+            self.pairs[pk] = pair
+            self.nbrs.setdefault(rec.a, []).append(rec.b)
+            self.nbrs.setdefault(rec.b, []).append(rec.a)
+        else:
+            pair.links.append(i)
+        if not self._qualifies(rec):
+            if pair.key is None:
+                self.static_status(pair)
+            return pair, 0
+        key = (rec.at, rec.id)
+        if pair.key is None:
+            pair.key = key
+            return pair, 2
+        if key < pair.key:
+            pair.key = key
+            return pair, 1
+        return pair, 0
+
+    def _qualifies(self, rec: LinkRec) -> bool:
+        return rec.active and rec.kind != "suggested" and rec.rank >= self.policy.min_assurance_rank
+
+    def _suggest_reason(self, rec: LinkRec) -> str:
+        if rec.kind == "suggested":
+            return "a suggested link never merges on its own"
+        return f"assurance {rec.assurance} is below the policy's minimum for an automatic merge"
+
+    def new_cooccurrence(self, pair: Pair) -> list[int]:
+        """A pair just got its first qualifying link: check both ends for quarantine.
+
+        Returns the identifiers that became hot.
+        """
+        hot: list[int] = []
+        for x, y in ((pair.a, pair.b), (pair.b, pair.a)):
+            if self.flag[x] == MEMBER and self._is_hot(x, self.kinds[y]):
+                hot.append(x)
+        return hot
+
+    def _is_hot(self, x: int, kind: str) -> bool:
+        limit = self.policy.threshold(kind)
+        if limit is None:
+            return False
+        kinds, pairs, n = self.kinds, self.pairs, 0
+        for z in self.nbrs.get(x, ()):
+            if kinds[z] == kind and pairs[_pk(x, z)].key is not None:
+                n += 1
+                if n > limit:
+                    self.flag_reason[x] = (
+                        f"seen with more than {limit} distinct {kind} identifiers: "
+                        "a shared attribute, not one person's endpoint"
+                    )
+                    return True
+        return False
+
+    def hot_reason_now(self, x: int) -> str | None:
+        """Recount ``x``'s co-occurrences; the quarantine reason, or None if not hot."""
+        kinds = {self.kinds[z] for z in self.nbrs.get(x, ())}
+        for kind in sorted(kinds):
+            if self._is_hot(x, kind):
+                return self.flag_reason[x]
+        return None
+
+    def candidate(self, pair: Pair) -> bool:
+        flag = self.flag
+        return pair.key is not None and flag[pair.a] == MEMBER and flag[pair.b] == MEMBER
+
+    def static_status(self, pair: Pair) -> None:
+        """Set the verdict of a pair that is not a candidate."""
+        flag = self.flag
+        if pair.key is None:
+            if not any(self._link(i).active for i in pair.links):
+                pair.status, pair.reason = INACTIVE, "every link of this pair is revoked"
+            else:
+                first = min((self._link(i) for i in pair.links if self._link(i).active), key=lambda r: (r.at, r.id))
+                pair.status, pair.reason = SUGGESTION, self._suggest_reason(first)
+            return
+        for x in (pair.a, pair.b):
+            if flag[x] == BLOCKED:
+                pair.status, pair.reason = BLOCKED_S, f"{self.keys[x]} is junk: {self.flag_reason.get(x, '')}"
+                return
+        for x in (pair.a, pair.b):
+            if flag[x] == HOT:
+                pair.status = QUARANTINED
+                pair.reason = f"{self.keys[x]} is quarantined: {self.flag_reason.get(x, '')}"
+                return
+
+    def verdict(self, pair: Pair) -> tuple[str, str]:
+        """The pair's (status, reason), with a merge refusal explained against today's customers.
+
+        Which rule a refused merge broke first depends on the evaluation order; that
+        it is refused does not (a refused pair's ends stay in different customers,
+        whose union breaks some rule). So the reason is computed from the final
+        customers, which makes it a pure function of the ledger too.
+        """
+        if pair.status in CONSTRAINT:
+            found = self._violation(self.find(pair.a), self.find(pair.b))
+            if found is not None:
+                return found
+        return pair.status, pair.reason
+
+    def _link(self, i: int) -> LinkRec:
+        rec = self.links[i]
+        assert rec is not None
+        return rec
+
+    def evaluate(self, pair: Pair, in_order: bool = False) -> set[int] | None:
+        """Evaluate one pair. Returns seeds to replay when incremental evaluation cannot decide."""
+        if not self.candidate(pair):
+            self.static_status(pair)
+            return None
+        ra, rb = self.find(pair.a), self.find(pair.b)
+        if ra == rb:
+            pair.status, pair.reason = ADMITTED, ""
+            return None
+        verdict = self._violation(ra, rb)
+        if verdict is None:
+            self._union(ra, rb, pair.key)  # type: ignore[arg-type]
+            pair.status, pair.reason = ADMITTED, ""
+            return None
+        key = pair.key
+        assert key is not None
+        if in_order or all(self.cmax.get(r) is None or key > self.cmax[r] for r in (ra, rb)):
+            pair.status, pair.reason = verdict
+            return None
+        return {pair.a, pair.b}
+
+    # ------------------------------------------------------------------ replay
+
+    def closure(self, seeds: Iterable[int]) -> set[int]:
+        """Every member identifier reachable from ``seeds`` through candidate pairs,
+        plus every member of a customer any of them is in now."""
+        flag, pairs, nbrs = self.flag, self.pairs, self.nbrs
+        seen: set[int] = set()
+        stack = [s for s in seeds if flag[s] != ERASED]
+        while stack:
+            x = stack.pop()
+            if x in seen:
+                continue
+            seen.add(x)
+            for m in self.members_of(self.find(x)):
+                if m not in seen:
+                    stack.append(m)
+            if flag[x] != MEMBER:
+                continue
+            for y in nbrs.get(x, ()):
+                if y not in seen and flag[y] == MEMBER and pairs[_pk(x, y)].key is not None:
+                    stack.append(y)
+        return seen
+
+    def replay(self, seeds: Iterable[int]) -> set[int]:
+        """Recompute the canonical evaluation of the closure of ``seeds``; returns the closure."""
+        region = self.closure(seeds)
+        for x in region:
+            self.parent[x] = x
+            self.members.pop(x, None)
+            self.canon.pop(x, None)
+            self.cmax.pop(x, None)
+        todo: list[tuple[OrderKey, Pair]] = []
+        seen: set[tuple[int, int]] = set()
+        for x in region:
+            for y in self.nbrs.get(x, ()):
+                pk = _pk(x, y)
+                if pk in seen:
+                    continue
+                seen.add(pk)
+                pair = self.pairs[pk]
+                if self.candidate(pair):
+                    todo.append((pair.key, pair))  # type: ignore[arg-type]
+                else:
+                    self.static_status(pair)
+        todo.sort(key=lambda item: item[0])
+        for _, pair in todo:
+            self.evaluate(pair, in_order=True)
+        return region
+
+    def set_flag(self, x: int, flag: int) -> None:
+        """Change an identifier's flag and make it a singleton (callers replay its old customer)."""
+        self.flag[x] = flag
+        if flag == MEMBER:
+            self.flag_reason.pop(x, None)
+
+    # ------------------------------------------------------------------ observe
+
+    def observe(
+        self,
+        keys: Sequence[str],
+        kinds: Sequence[str],
+        ranks: Sequence[int],
+        at: datetime,
+        ev: Ev,
+        link_rank: int,
+        assurance: str,
+        link_kind: str = "observed",
+    ) -> tuple[list[int], list[LinkRec], list[Pair], list[int]]:
+        """Sight identifiers seen together and link every pair of them.
+
+        Returns (identifier ints in input order without repeats, new links,
+        pairs whose verdict may change, identifiers that became hot).
+        """
+        ids: list[int] = []
+        sight = self.sight
+        for key, kind, rank in zip(keys, kinds, ranks, strict=True):
+            x = sight(key, kind, at, ev, rank)
+            if x not in ids:
+                ids.append(x)
+        new_links: list[LinkRec] = []
+        touched: list[Pair] = []
+        hot: list[int] = []
+        if len(ids) > 1:
+            evs = evidence_string(ev)
+            stamp = str(at)
+            for i in range(len(ids)):
+                for j in range(i + 1, len(ids)):
+                    x, y = ids[i], ids[j]
+                    kx, ky = self.keys[x], self.keys[y]
+                    assert kx is not None and ky is not None
+                    lo, hi = (kx, ky) if kx < ky else (ky, kx)
+                    lid = entry_id("lnk", lo, hi, link_kind, stamp, evs)
+                    rec = LinkRec(lid, x, y, at, link_kind, link_rank, assurance, ev)
+                    got = self.add_link(rec)
+                    if got is None:
+                        continue
+                    pair, change = got
+                    new_links.append(rec)
+                    if change:
+                        touched.append(pair)
+                        if change == 2:
+                            hot.extend(self.new_cooccurrence(pair))
+        return ids, new_links, touched, hot
+
+    def settle(self, touched: Iterable[Pair], hot: Iterable[int]) -> set[int]:
+        """Apply quarantines, then evaluate touched pairs; replay where needed. Returns replayed identifiers."""
+        seeds: set[int] = set()
+        for x in hot:
+            if self.flag[x] == MEMBER:
+                seeds.update(self.members_of(self.find(x)))
+                seeds.update(self.nbrs.get(x, ()))
+                self.set_flag(x, HOT)
+        if seeds:
+            seeds.update(self.replay(seeds))
+        for pair in touched:
+            if pair.a in seeds and pair.b in seeds:
+                continue
+            more = self.evaluate(pair)
+            if more:
+                seeds.update(self.replay(more))
+        return seeds
+
+    def all_pairs_of(self, xs: Iterable[int]) -> list[Pair]:
+        out: dict[tuple[int, int], Pair] = {}
+        for x in xs:
+            for y in self.nbrs.get(x, ()):
+                pk = _pk(x, y)
+                out[pk] = self.pairs[pk]
+        return list(out.values())
+
+    def recompute_pair_key(self, pair: Pair) -> None:
+        best: OrderKey | None = None
+        for i in pair.links:
+            rec = self._link(i)
+            if self._qualifies(rec):
+                k = (rec.at, rec.id)
+                if best is None or k < best:
+                    best = k
+        pair.key = best
+
+    def recheck_flags(self, xs: Iterable[int]) -> set[int]:
+        """Re-derive the quarantine of ``xs`` after co-occurrences went away. Returns changed ones."""
+        changed: set[int] = set()
+        for x in xs:
+            f = self.flag[x]
+            if f not in (MEMBER, HOT):
+                continue
+            reason = self.hot_reason_now(x)
+            if reason is None and f == HOT:
+                self.set_flag(x, MEMBER)
+                changed.add(x)
+            elif reason is not None and f == MEMBER:
+                self.set_flag(x, HOT)
+                changed.add(x)
+        return changed

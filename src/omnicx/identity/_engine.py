@@ -1,0 +1,948 @@
+"""The identity engine: the public face of the resolution core.
+
+**Persistence seam.** The engine holds no storage of its own. Every operation
+(:meth:`~IdentityEngine.observe`, :meth:`~IdentityEngine.link`,
+:meth:`~IdentityEngine.revoke`, :meth:`~IdentityEngine.never_link`,
+:meth:`~IdentityEngine.split`, :meth:`~IdentityEngine.forget`) returns a
+:class:`~omnicx.identity.Change` whose ``entries`` are the new ledger entries
+to persist, in order. A store rebuilds an engine with
+:meth:`IdentityEngine.rebuild` from the entries it kept, and feeds entries
+written by another process with :meth:`IdentityEngine.apply`. Whatever order the
+entries arrive in, the customers and their ids are the same (a pure function of
+the ledger and the policy).
+
+**Tenancy.** One engine serves one tenant: identifiers are keyed without the
+tenant, so a multi-tenant host keeps one engine (and one ledger) per tenant.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import UTC, datetime
+
+from omnicx.errors import IdentityError, UnknownIdentifier, ValidationError
+from omnicx.identity import _core as core
+from omnicx.identity._core import Core, Ev, LinkRec, NeverRec, Pair, evidence_string
+from omnicx.identity._ledger import (
+    Erasure,
+    Evidence,
+    LedgerEntry,
+    Link,
+    LinkKind,
+    NeverLink,
+    Revocation,
+    Sighting,
+    entry_id,
+)
+from omnicx.identity._policy import MergePolicy
+from omnicx.identity._results import (
+    Change,
+    Conflict,
+    ConflictReason,
+    EvidenceStep,
+    Explanation,
+    Forgotten,
+    HistoryEvent,
+)
+from omnicx.models import Assurance, Customer, CustomerIdentifier, Identifier, ObservedIdentifier
+
+__all__ = ["DEFAULT_SALT", "IdentityEngine"]
+
+DEFAULT_SALT = b"omnicx-tombstones-v1"
+"""The tombstone salt used when none is given. Set your own secret salt in production."""
+
+_RANKS = {Assurance.INFERRED: 0, Assurance.ASSERTED: 1, Assurance.VERIFIED: 2}
+_BY_RANK = {0: Assurance.INFERRED, 1: Assurance.ASSERTED, 2: Assurance.VERIFIED}
+_NO_EV: Ev = (None, None, None, None)
+
+
+def _ev(evidence: Evidence) -> Ev:
+    return (evidence.channel, evidence.dedupe_key, evidence.actor, evidence.reason)
+
+
+def _evidence(ev: Ev) -> Evidence:
+    return Evidence(channel=ev[0], dedupe_key=ev[1], actor=ev[2], reason=ev[3])
+
+
+def _when(at: datetime | None) -> datetime:
+    if at is None:
+        return datetime.now(UTC)
+    if not isinstance(at, datetime) or at.tzinfo is None or at.utcoffset() is None:
+        raise ValidationError(
+            f"at={at!r} must be an aware datetime; use omnicx.normalize_timestamp() to make one", value=repr(at)
+        )
+    return at.astimezone(UTC)
+
+
+def _born(key: str, entry: str) -> str:
+    """The stand-in sighting id of an identifier known only from a link or rule.
+
+    It sorts after every real sighting id (``~`` > ``s``), so a real sighting at the
+    same time wins."""
+    return "~" + entry_id("bor", key, entry)
+
+
+class IdentityEngine:
+    """Decides which identifiers are one customer, explains why, and can undo it.
+
+    ``policy`` is the :class:`~omnicx.identity.MergePolicy` (defaults apply when
+    omitted). ``salt`` keys the tombstones :meth:`forget` leaves: keep it secret
+    and stable (a new salt no longer recognises old tombstones).
+
+    Identifiers must be normalized (build them with
+    :func:`omnicx.normalize_identifier`). See the module docstring for the
+    persistence seam and tenancy.
+    """
+
+    def __init__(self, policy: MergePolicy | None = None, *, salt: str | bytes = DEFAULT_SALT) -> None:
+        self._policy = policy if policy is not None else MergePolicy()
+        self._salt = salt.encode() if isinstance(salt, str) else bytes(salt)
+        self._core = Core(self._policy.compile(), self._salt)
+        self._pending_revocations: dict[str, Revocation] = {}
+        self._revocations: dict[str, Revocation] = {}
+        self._erasures: dict[str, Erasure] = {}
+        self._birth: dict[str, int] = {}
+        self._birth_size = 0
+
+    @property
+    def policy(self) -> MergePolicy:
+        """The merge policy in force."""
+        return self._policy
+
+    # ================================================================== ledger seam
+
+    @classmethod
+    def rebuild(
+        cls,
+        entries: Iterable[LedgerEntry],
+        policy: MergePolicy | None = None,
+        *,
+        salt: str | bytes = DEFAULT_SALT,
+    ) -> IdentityEngine:
+        """A new engine holding exactly the state the ledger ``entries`` describe.
+
+        Entries may come in any order; they are evaluated in ``(at, id)`` order.
+        Raises :class:`~omnicx.errors.ValidationError` when an item is not a ledger entry.
+        """
+        engine = cls(policy, salt=salt)
+        items = list(entries)
+        engine._check(items)
+        items.sort(key=lambda e: (e.at, e.id))
+        for e in items:
+            if isinstance(e, Erasure):
+                engine._register_erasure(e)
+        for e in items:
+            if not isinstance(e, Erasure):
+                engine._apply_one(e)
+        return engine
+
+    def apply(self, entries: Iterable[LedgerEntry]) -> Change:
+        """Apply ledger entries written elsewhere (another process, a replica), incrementally.
+
+        Gives the same state as :meth:`rebuild` of the whole ledger, in any order,
+        except that an :class:`~omnicx.identity.Erasure` must come after the
+        entries it erases (as :meth:`forget` produces it).
+        Returns a :class:`Change` without ``entries`` (they are persisted already).
+        """
+        items = list(entries)
+        self._check(items)
+        seeds: set[int] = set()
+        for e in items:
+            if isinstance(e, Erasure):
+                self._erase(e)
+            else:
+                seeds |= self._apply_one(e)
+        return Change(split=self._ids_of(seeds))
+
+    @staticmethod
+    def _check(items: Sequence[object]) -> None:
+        for e in items:
+            if not isinstance(e, Sighting | Link | Revocation | NeverLink | Erasure):
+                raise ValidationError(
+                    f"{type(e).__name__} is not a ledger entry; read entries with "
+                    "omnicx.identity.ledger_entry_adapter.validate_json()",
+                    value=repr(e)[:200],
+                )
+
+    def _void(self, key: str, at: datetime) -> bool:
+        until = self._core.erased_until(key)
+        return until is not None and at <= until
+
+    def _apply_one(self, e: LedgerEntry) -> set[int]:
+        c = self._core
+        if isinstance(e, Sighting):
+            key = e.identifier.key
+            if self._void(key, e.at):
+                return set()
+            c.sight(key, e.identifier.kind, e.at, _ev(e.evidence), e.assurance.rank, e.id)
+            return set()
+        if isinstance(e, Link):
+            ka, kb = e.a.key, e.b.key
+            if ka == kb or self._void(ka, e.at) or self._void(kb, e.at):
+                return set()
+            if e.id in c.link_ids:
+                return set()
+            x = c.sight(ka, e.a.kind, e.at, _NO_EV, 0, _born(ka, e.id))
+            y = c.sight(kb, e.b.kind, e.at, _NO_EV, 0, _born(kb, e.id))
+            rec = LinkRec(e.id, x, y, e.at, str(e.kind), e.assurance.rank, str(e.assurance), _ev(e.evidence))
+            rev = self._pending_revocations.pop(e.id, None)
+            if rev is not None:
+                rec.active, rec.revoked_by, rec.revoked_at, rec.revoked_ev = False, rev.id, rev.at, _ev(rev.evidence)
+            got = c.add_link(rec)
+            if got is None:
+                return set()
+            pair, change = got
+            hot = c.new_cooccurrence(pair) if change == 2 else []
+            return c.settle([pair] if change else [], hot)
+        if isinstance(e, Revocation):
+            return self._revoke(e)
+        if isinstance(e, NeverLink):
+            ka, kb = e.a.key, e.b.key
+            if self._void(ka, e.at) or self._void(kb, e.at) or e.id in c.never_ids:
+                return set()
+            x = c.sight(ka, e.a.kind, e.at, _NO_EV, 0, _born(ka, e.id))
+            y = c.sight(kb, e.b.kind, e.at, _NO_EV, 0, _born(kb, e.id))
+            rule = NeverRec(e.id, x, y, e.at, _ev(e.evidence))
+            if e.id in self._pending_revocations:
+                rev = self._pending_revocations.pop(e.id)
+                self._revocations[rev.id] = rev
+                rule.active = False
+            c.never_ids[e.id] = rule
+            if not rule.active:
+                return set()
+            c.never.setdefault(x, {})[y] = e.id
+            c.never.setdefault(y, {})[x] = e.id
+            if c.find(x) == c.find(y):
+                return c.replay({x, y})
+            return set()
+        raise IdentityError(f"cannot apply {type(e).__name__} here")  # erasures are handled by callers
+
+    def _revoke(self, e: Revocation) -> set[int]:
+        c = self._core
+        if e.id in self._revocations:
+            return set()
+        i = c.link_ids.get(e.link_id)
+        if i is not None:
+            rec = c.links[i]
+            assert rec is not None
+            self._revocations[e.id] = e
+            if not rec.active:
+                return set()
+            rec.active, rec.revoked_by, rec.revoked_at, rec.revoked_ev = False, e.id, e.at, _ev(e.evidence)
+            pair = c.pairs[(min(rec.a, rec.b), max(rec.a, rec.b))]
+            before = pair.key
+            c.recompute_pair_key(pair)
+            if pair.key == before:
+                if pair.key is None:
+                    c.static_status(pair)
+                return set()
+            seeds = set(c.members_of(c.find(rec.a))) | set(c.members_of(c.find(rec.b)))
+            if pair.key is None:
+                seeds |= c.recheck_flags((rec.a, rec.b))
+            return c.replay(seeds)
+        rule = c.never_ids.get(e.link_id)
+        if rule is not None:
+            self._revocations[e.id] = e
+            if not rule.active:
+                return set()
+            rule.active = False
+            for x, y in ((rule.a, rule.b), (rule.b, rule.a)):
+                rules = c.never.get(x)
+                if rules is not None and rules.get(y) == rule.id:
+                    del rules[y]
+                    if not rules:
+                        del c.never[x]
+            return c.replay({rule.a, rule.b})
+        self._pending_revocations[e.link_id] = e
+        return set()
+
+    def _register_erasure(self, e: Erasure) -> None:
+        self._erasures[e.id] = e
+        for t in e.tombstones:
+            prev = self._core.tombstones.get(t)
+            if prev is None or e.at > prev:
+                self._core.tombstones[t] = e.at
+
+    def _erase(self, e: Erasure) -> None:
+        self._register_erasure(e)
+        c = self._core
+        wanted = set(e.tombstones)
+        doomed = [x for x, key in enumerate(c.keys) if key is not None and c.tombstone(key) in wanted]
+        self._remove(doomed)
+
+    def _remove(self, doomed: Sequence[int]) -> list[str]:
+        """Delete identifiers and everything that mentions them; replay what they touched."""
+        c = self._core
+        gone = set(doomed)
+        removed: list[str] = []
+        touched: set[int] = set()
+        for x in gone:
+            touched.update(c.members_of(c.find(x)))
+        for x in gone:
+            for y in c.nbrs.pop(x, []):
+                pk = (min(x, y), max(x, y))
+                pair = c.pairs.pop(pk, None)
+                if pair is not None:
+                    for i in pair.links:
+                        rec = c.links[i]
+                        if rec is not None:
+                            removed.append(rec.id)
+                            if rec.revoked_by is not None:
+                                removed.append(rec.revoked_by)
+                                self._revocations.pop(rec.revoked_by, None)
+                            del c.link_ids[rec.id]
+                            c.links[i] = None
+                if y not in gone:
+                    lst = c.nbrs.get(y)
+                    if lst is not None:
+                        lst.remove(x)
+                        if not lst:
+                            del c.nbrs[y]
+                    touched.add(y)
+                    touched.update(c.members_of(c.find(y)))
+        for rid, rule in list(c.never_ids.items()):
+            if rule.a in gone or rule.b in gone:
+                removed.append(rid)
+                for rev_id in [r for r, rev in self._revocations.items() if rev.link_id == rid]:
+                    removed.append(rev_id)
+                    del self._revocations[rev_id]
+                del c.never_ids[rid]
+                for p, q in ((rule.a, rule.b), (rule.b, rule.a)):
+                    rules = c.never.get(p)
+                    if rules is not None:
+                        rules.pop(q, None)
+                        if not rules:
+                            del c.never[p]
+                touched.update((rule.a, rule.b))
+        for x in gone:
+            r = c.find(x)
+            for m in c.members_of(r):
+                c.parent[m] = m
+            c.members.pop(r, None)
+            c.canon.pop(r, None)
+            c.cmax.pop(r, None)
+        for x in gone:
+            key = c.keys[x]
+            if key is not None:
+                del c.index[key]
+            c.keys[x] = None
+            c.first_ev[x] = None
+            c.first_sid[x] = None
+            c.flag[x] = core.ERASED
+            c.flag_reason.pop(x, None)
+        self._birth = {k: v for k, v in self._birth.items() if v not in gone}
+        rest = touched - gone
+        for m in rest:
+            r = c.find(m)
+            if r in gone:
+                c.parent[m] = m
+        c.recheck_flags(rest)
+        c.replay(rest)
+        return removed
+
+    # ================================================================== operations
+
+    def observe(
+        self,
+        identifiers: Iterable[Identifier | ObservedIdentifier],
+        *,
+        at: datetime,
+        channel: str | None = None,
+        dedupe_key: str | None = None,
+        assurance: Assurance = Assurance.ASSERTED,
+    ) -> Change:
+        """Record identifiers seen together in one payload and link every pair of them.
+
+        ``at`` is the payload's time (aware). An :class:`~omnicx.models.ObservedIdentifier`
+        brings its own assurance; a plain :class:`~omnicx.models.Identifier` gets ``assurance``.
+        Returns the customer they ended in, the ids merged away, the conflicts, and
+        the ledger entries to persist (one sighting per identifier, one observed
+        link per pair). An identifier forgotten by :meth:`forget` at or after ``at``
+        is dropped (a replay cannot bring it back) and reported as an ``erased`` conflict.
+        Raises :class:`~omnicx.errors.ValidationError` for a naive ``at`` or a non-identifier.
+        """
+        moment = _when(at)
+        idents: list[Identifier] = []
+        ranks: list[int] = []
+        erased: list[Identifier] = []
+        for item in identifiers:
+            if isinstance(item, ObservedIdentifier):
+                ident, rank = item.identifier, item.assurance.rank
+            elif isinstance(item, Identifier):
+                ident, rank = item, assurance.rank
+            else:
+                raise ValidationError(
+                    f"observe() takes Identifier or ObservedIdentifier objects, got {type(item).__name__}; "
+                    "build them with omnicx.normalize_identifier()",
+                    value=repr(item)[:200],
+                )
+            if self._core.tombstones and self._void(ident.key, moment):
+                erased.append(ident)
+                continue
+            idents.append(ident)
+            ranks.append(rank)
+        ev: Ev = (channel, dedupe_key, None, None)
+        rank = min(ranks) if ranks else assurance.rank
+        return self._link_group(idents, ranks, moment, ev, rank, "observed", erased)
+
+    def _link_group(
+        self,
+        idents: list[Identifier],
+        ranks: list[int],
+        at: datetime,
+        ev: Ev,
+        rank: int,
+        link_kind: str,
+        erased: Sequence[Identifier] = (),
+    ) -> Change:
+        c = self._core
+        keys = [i.key for i in idents]
+        before = {c.canon_of(c.find(x)) for k in keys if (x := c.index.get(k)) is not None}
+        assurance = str(_BY_RANK[rank])
+        ids, links, touched, hot = c.observe(
+            keys, [i.kind for i in idents], ranks, at, ev, rank, assurance, link_kind
+        )
+        replayed = c.settle(touched, hot)
+        members = [x for x in ids if c.flag[x] == core.MEMBER]
+        customer = c.birth_id(c.canon_of(c.find(members[0]))) if members else None
+        after = {c.canon_of(c.find(x)) for x in ids if c.flag[x] == core.MEMBER}
+        merged = tuple(sorted(c.birth_id(x) for x in before - after if c.flag[x] == core.MEMBER))
+        conflicts = [self._conflict_of(p, links) for p in self._pairs_of_links(links)]
+        conflicts.extend(
+            Conflict(reason="quarantined", detail=c.flag_reason.get(x, ""), identifiers=(self._ident(x),))
+            for x in hot
+            if c.flag[x] == core.HOT
+        )
+        conflicts.extend(
+            Conflict(
+                reason="erased",
+                detail="this identifier was forgotten (erasure) at or after this observation's time; dropped",
+                identifiers=(i,),
+            )
+            for i in erased
+        )
+        split = self._ids_of(replayed - set(ids)) if replayed else ()
+        frozen_idents, frozen_ranks, frozen_links = list(idents), list(ranks), list(links)
+
+        def build() -> tuple[LedgerEntry, ...]:
+            evidence = _evidence(ev)
+            out: list[LedgerEntry] = []
+            for ident, r in zip(frozen_idents, frozen_ranks, strict=True):
+                sid = entry_id("sig", ident.key, str(at), evidence_string(ev))
+                out.append(Sighting(id=sid, at=at, identifier=ident, assurance=_BY_RANK[r], evidence=evidence))
+            out.extend(self._link_entry(rec) for rec in frozen_links)
+            return tuple(out)
+
+        change = Change(
+            customer_id=customer,
+            merged=merged,
+            split=split,
+            conflicts=tuple(x for x in conflicts if x is not None),
+        )
+        change._entries = build
+        return change
+
+    def _pairs_of_links(self, links: Sequence[LinkRec]) -> list[Pair]:
+        c = self._core
+        out: dict[int, Pair] = {}
+        for rec in links:
+            pair = c.pairs[(min(rec.a, rec.b), max(rec.a, rec.b))]
+            out[id(pair)] = pair
+        return list(out.values())
+
+    def _conflict_of(self, pair: Pair, links: Sequence[LinkRec]) -> Conflict | None:
+        if pair.status not in core.REFUSED and pair.status != core.SUGGESTION:
+            return None
+        ids = tuple(r.id for r in links if {r.a, r.b} == {pair.a, pair.b})
+        status, detail = self._core.verdict(pair)
+        reason: ConflictReason = status  # type: ignore[assignment]
+        return Conflict(
+            reason=reason, detail=detail, identifiers=(self._ident(pair.a), self._ident(pair.b)), link_ids=ids
+        )
+
+    def _link_entry(self, rec: LinkRec) -> Link:
+        c = self._core
+        ka, kb = c.keys[rec.a], c.keys[rec.b]
+        assert ka is not None and kb is not None
+        return Link(
+            id=rec.id,
+            at=rec.at,
+            a=Identifier.parse(ka),
+            b=Identifier.parse(kb),
+            kind=LinkKind(rec.kind),
+            assurance=Assurance(rec.assurance),
+            evidence=_evidence(rec.ev),
+        )
+
+    def link(
+        self,
+        a: Identifier,
+        b: Identifier,
+        *,
+        actor: str,
+        reason: str,
+        at: datetime | None = None,
+        kind: LinkKind = LinkKind.MANUAL,
+        assurance: Assurance = Assurance.VERIFIED,
+    ) -> Change:
+        """Link two identifiers by hand (``kind`` manual, imported or suggested), with who and why.
+
+        The link obeys the policy like any other; a refusal comes back in ``conflicts``.
+        Raises :class:`~omnicx.errors.ValidationError` when ``a`` and ``b`` are the same.
+        """
+        self._need(a)
+        self._need(b)
+        if a.key == b.key:
+            raise ValidationError(f"cannot link {a} to itself", value=a.key)
+        moment = _when(at)
+        ev: Ev = (None, None, actor, reason)
+        return self._link_group([a, b], [assurance.rank] * 2, moment, ev, assurance.rank, str(kind))
+
+    @staticmethod
+    def _need(ident: object) -> None:
+        if not isinstance(ident, Identifier):
+            raise ValidationError(
+                f"an Identifier is needed, got {type(ident).__name__}; build one with omnicx.normalize_identifier()",
+                value=repr(ident)[:200],
+            )
+
+    def revoke(self, entry_id_: str, *, actor: str, reason: str, at: datetime | None = None) -> Change:
+        """Revoke a link (an unmerge) or a never-link rule by its entry id. The entry stays in the ledger.
+
+        Returns the customer ids the affected identifiers are in afterwards (``split``).
+        Raises :class:`~omnicx.errors.IdentityError` when no link or rule has that id.
+        """
+        c = self._core
+        if entry_id_ not in c.link_ids and entry_id_ not in c.never_ids:
+            raise IdentityError(f"no link or never-link rule has id {entry_id_!r}; see history() for link ids")
+        rec = Revocation(link_id=entry_id_, at=_when(at), evidence=Evidence(actor=actor, reason=reason))
+        replayed = self._revoke(rec)
+        change = Change(split=self._ids_of(replayed))
+        change._entries = lambda: (rec,)
+        return change
+
+    def never_link(
+        self, a: Identifier, b: Identifier, *, actor: str, reason: str, at: datetime | None = None
+    ) -> Change:
+        """Add a rule that ``a`` and ``b`` never end in one customer (splits them now if they are).
+
+        Returns the customer ids of the identifiers the rule touched (``split``).
+        Raises :class:`~omnicx.errors.UnknownIdentifier` when either was never observed.
+        """
+        self._index_of(a)
+        self._index_of(b)
+        if a.key == b.key:
+            raise ValidationError(f"a never-link rule needs two different identifiers, got {a} twice", value=a.key)
+        rule = NeverLink(a=a, b=b, at=_when(at), evidence=Evidence(actor=actor, reason=reason))
+        self._apply_one(rule)
+        c = self._core
+        affected = {x for k in (a.key, b.key) if (x := c.index.get(k)) is not None}
+        change = Change(split=self._ids_of(c.closure(affected)))
+        change._entries = lambda: (rule,)
+        return change
+
+    def split(
+        self,
+        customer_id: str,
+        groups: Sequence[Sequence[Identifier]],
+        *,
+        actor: str,
+        reason: str,
+        at: datetime | None = None,
+        keep_apart: bool = True,
+    ) -> Change:
+        """Split a customer into the given identifier groups (an unmerge).
+
+        Identifiers of the customer listed in no group form one more group. Every
+        active link between two groups is revoked; with ``keep_apart`` a never-link
+        rule between the oldest identifiers of each two groups stops later payloads
+        from joining them again (revoke those rules to allow it). The parts keep
+        stable ids: each is the id born with its oldest identifier. A group whose
+        identifiers were held together only through another group falls apart further.
+        Raises :class:`~omnicx.errors.UnknownIdentifier` for an unknown customer and
+        :class:`~omnicx.errors.ValidationError` for an identifier not in the customer.
+        """
+        c = self._core
+        root = self._root_of(customer_id)
+        members = [m for m in c.members_of(root) if c.flag[m] == core.MEMBER]
+        where: dict[int, int] = {}
+        for g, group in enumerate(groups):
+            for ident in group:
+                self._need(ident)
+                x = c.index.get(ident.key)
+                if x is None or c.find(x) != root:
+                    raise ValidationError(f"{ident} is not an identifier of customer {customer_id}", value=ident.key)
+                where[x] = g
+        rest = len(groups)
+        for m in members:
+            where.setdefault(m, rest)
+        moment = _when(at)
+        evidence = Evidence(actor=actor, reason=reason)
+        entries: list[LedgerEntry] = []
+        seen: set[tuple[int, int]] = set()
+        for m in members:
+            for y in c.nbrs.get(m, ()):
+                pk = (min(m, y), max(m, y))
+                if pk in seen or y not in where or where[y] == where[m]:
+                    continue
+                seen.add(pk)
+                for i in c.pairs[pk].links:
+                    rec = c.links[i]
+                    if rec is not None and rec.active:
+                        entries.append(Revocation(link_id=rec.id, at=moment, evidence=evidence))
+        if keep_apart:
+            oldest: dict[int, int] = {}
+            for m, g in where.items():
+                if g not in oldest or c.older(m, oldest[g]):
+                    oldest[g] = m
+            anchors = sorted(oldest.values(), key=lambda x: (c.first_at[x], c.sighting_id(x)))
+            for i, p in enumerate(anchors):
+                for q in anchors[i + 1 :]:
+                    entries.append(
+                        NeverLink(a=self._ident(p), b=self._ident(q), at=moment, evidence=evidence)
+                    )
+        for e in entries:
+            if isinstance(e, Revocation):
+                self._revoke(e)
+            else:
+                self._apply_one(e)
+        parts = self._ids_of(members)
+        frozen = tuple(entries)
+        change = Change(split=parts)
+        change._entries = lambda: frozen
+        return change
+
+    def forget(
+        self,
+        customer_id: str,
+        *,
+        at: datetime | None = None,
+        actor: str | None = None,
+        reason: str | None = None,
+    ) -> Forgotten:
+        """Erase a customer: its identifiers, their links and never-link rules leave the engine.
+
+        The returned :class:`~omnicx.identity.Forgotten` lists what storage must
+        delete, and its ``entries`` hold the :class:`~omnicx.identity.Erasure` to
+        append: salted-hash tombstones of the identifiers. A later observation of
+        a tombstoned identifier at or before the erasure time is dropped (a replayed
+        payload cannot bring it back); one after it starts a new customer and is
+        *not* linked to anything forgotten. Shared attributes (quarantined or
+        blocklisted identifiers seen beside the customer) stay, minus the links.
+        Raises :class:`~omnicx.errors.UnknownIdentifier` for an unknown customer.
+        """
+        c = self._core
+        root = self._root_of(customer_id)
+        doomed = [m for m in c.members_of(root) if c.flag[m] == core.MEMBER]
+        latest = max(c.last_at[m] for m in doomed)
+        for m in doomed:
+            for y in c.nbrs.get(m, ()):
+                for i in c.pairs[(min(m, y), max(m, y))].links:
+                    rec = c.links[i]
+                    if rec is not None and rec.at > latest:
+                        latest = rec.at
+        moment = max(_when(at), latest)
+        idents = tuple(self._ident(m) for m in doomed)
+        tombstones = tuple(sorted(c.tombstone(i.key) for i in idents))
+        real_id = c.birth_id(c.canon_of(root))
+        erasure = Erasure(
+            customer_id=real_id,
+            tombstones=tombstones,
+            at=moment,
+            evidence=Evidence(actor=actor, reason=reason),
+        )
+        self._register_erasure(erasure)
+        removed = self._remove(doomed)
+        out = Forgotten(customer_id=real_id, identifiers=idents, removed_entry_ids=tuple(sorted(set(removed))))
+        out._entries = lambda: (erasure,)
+        return out
+
+    # ================================================================== reads
+
+    def _ident(self, x: int) -> Identifier:
+        key = self._core.keys[x]
+        assert key is not None
+        return Identifier.parse(key)
+
+    def _ids_of(self, xs: Iterable[int]) -> tuple[str, ...]:
+        c = self._core
+        return tuple(
+            sorted({c.birth_id(c.canon_of(c.find(x))) for x in xs if c.flag[x] == core.MEMBER})
+        )
+
+    def _index_of(self, identifier: Identifier) -> int:
+        self._need(identifier)
+        x = self._core.index.get(identifier.key)
+        if x is None:
+            raise UnknownIdentifier(
+                f"{identifier} has never been observed (or was forgotten); observe() it first",
+                identifier=identifier.key,
+            )
+        return x
+
+    def _root_of(self, customer_id: str) -> int:
+        c = self._core
+        if not isinstance(customer_id, str):
+            raise ValidationError(f"a customer id is a string, got {type(customer_id).__name__}", value=repr(customer_id))
+        if self._birth_size < len(c.keys) or customer_id not in self._birth:
+            for x in range(self._birth_size, len(c.keys)):
+                if c.keys[x] is not None:
+                    self._birth[c.birth_id(x)] = x
+            self._birth_size = len(c.keys)
+        x = self._birth.get(customer_id)
+        if x is None or c.flag[x] != core.MEMBER or c.keys[x] is None:
+            # the first sighting may have changed since the map was built: recompute
+            for y, key in enumerate(c.keys):
+                if key is not None:
+                    self._birth[c.birth_id(y)] = y
+            x = self._birth.get(customer_id)
+            if x is None or c.flag[x] != core.MEMBER or c.keys[x] is None:
+                raise UnknownIdentifier(f"no customer has id {customer_id!r}", customer_id=customer_id)
+        return c.find(x)
+
+    def customer_of(self, identifier: Identifier) -> str | None:
+        """The customer id of an identifier; ``None`` when it is a shared attribute
+        (blocklisted or quarantined), which belongs to no single customer.
+
+        Raises :class:`~omnicx.errors.UnknownIdentifier` when it was never observed.
+        """
+        c = self._core
+        x = self._index_of(identifier)
+        if c.flag[x] != core.MEMBER:
+            return None
+        return c.birth_id(c.canon_of(c.find(x)))
+
+    def shared_reason(self, identifier: Identifier) -> str | None:
+        """Why an identifier is a shared attribute (blocklisted or quarantined), or None if it is not.
+
+        Raises :class:`~omnicx.errors.UnknownIdentifier` when it was never observed.
+        """
+        c = self._core
+        x = self._index_of(identifier)
+        return None if c.flag[x] == core.MEMBER else c.flag_reason.get(x, "")
+
+    def resolve(self, customer_id: str) -> str:
+        """The current id of a customer: a retired id (or the id born with any of its
+        identifiers) resolves to the survivor. Raises :class:`~omnicx.errors.UnknownIdentifier`."""
+        c = self._core
+        return c.birth_id(c.canon_of(self._root_of(customer_id)))
+
+    def identifiers_of(self, customer_id: str) -> tuple[Identifier, ...]:
+        """The identifiers of a customer (retired ids accepted), oldest first.
+
+        Raises :class:`~omnicx.errors.UnknownIdentifier` for an unknown customer id.
+        """
+        c = self._core
+        members = [m for m in c.members_of(self._root_of(customer_id)) if c.flag[m] == core.MEMBER]
+        members.sort(key=lambda m: (c.first_at[m], c.sighting_id(m)))
+        return tuple(self._ident(m) for m in members)
+
+    def customer(self, customer_id: str) -> Customer:
+        """The customer as a :class:`~omnicx.models.Customer` (identifiers with assurance and
+        first/last seen; ``aliases`` = ids retired into it). Raises UnknownIdentifier."""
+        c = self._core
+        root = self._root_of(customer_id)
+        members = [m for m in c.members_of(root) if c.flag[m] == core.MEMBER]
+        members.sort(key=lambda m: (c.first_at[m], c.sighting_id(m)))
+        canon = c.canon_of(root)
+        aliases = tuple(sorted({e.retired_id for e in self.history(customer_id) if e.retired_id}))
+        return Customer(
+            id=c.birth_id(canon),
+            created_at=c.first_at[canon],
+            identifiers=tuple(
+                CustomerIdentifier(
+                    identifier=self._ident(m),
+                    assurance=_BY_RANK[c.rank[m]],
+                    first_seen=c.first_at[m],
+                    last_seen=c.last_at[m],
+                )
+                for m in members
+            ),
+            aliases=aliases,
+        )
+
+    def customers(self) -> Iterator[str]:
+        """Every current customer id (in no particular order)."""
+        c = self._core
+        for x, key in enumerate(c.keys):
+            if key is not None and c.flag[x] == core.MEMBER and c.find(x) == x:
+                yield c.birth_id(c.canon_of(x))
+
+    def partition(self) -> dict[str, frozenset[str]]:
+        """Every customer id → the keys (``str(identifier)``) of its identifiers."""
+        c = self._core
+        groups: dict[int, set[str]] = {}
+        for x, key in enumerate(c.keys):
+            if key is not None and c.flag[x] == core.MEMBER:
+                groups.setdefault(c.find(x), set()).add(key)
+        return {c.birth_id(c.canon_of(r)): frozenset(keys) for r, keys in groups.items()}
+
+    def why_linked(self, a: Identifier, b: Identifier) -> Explanation | None:
+        """The shortest chain of admitted links from ``a`` to ``b``; ``None`` when they are
+        not one customer. Each step names the earliest admitted link between its two
+        identifiers and that link's evidence. Raises UnknownIdentifier for an unknown identifier."""
+        c = self._core
+        x, y = self._index_of(a), self._index_of(b)
+        if c.flag[x] != core.MEMBER or c.flag[y] != core.MEMBER or c.find(x) != c.find(y):
+            return None
+        prev: dict[int, int] = {x: x}
+        queue = deque([x])
+        while queue and y not in prev:
+            u = queue.popleft()
+            for v in sorted(c.nbrs.get(u, ())):
+                if v not in prev and c.pairs[(min(u, v), max(u, v))].status == core.ADMITTED:
+                    prev[v] = u
+                    queue.append(v)
+        path = [y]
+        while path[-1] != x:
+            path.append(prev[path[-1]])
+        path.reverse()
+        steps = []
+        for u, v in zip(path, path[1:], strict=False):
+            pair = c.pairs[(min(u, v), max(u, v))]
+            assert pair.key is not None
+            rec = c.links[c.link_ids[pair.key[1]]]
+            assert rec is not None
+            steps.append(
+                EvidenceStep(
+                    source=self._ident(u),
+                    target=self._ident(v),
+                    link_id=rec.id,
+                    kind=LinkKind(rec.kind),
+                    at=rec.at,
+                    assurance=Assurance(rec.assurance),
+                    evidence=_evidence(rec.ev),
+                )
+            )
+        return Explanation(a=a, b=b, customer_id=c.birth_id(c.canon_of(c.find(x))), steps=tuple(steps))
+
+    def history(self, customer_id: str) -> tuple[HistoryEvent, ...]:
+        """The customer's merges, refusals, revocations and never-link rules, oldest first.
+
+        Derived from the ledger under the current policy, so it explains the
+        current state: ``merged`` events are the unions of the canonical
+        evaluation (``retired_id`` is the younger side's id at that moment).
+        Raises :class:`~omnicx.errors.UnknownIdentifier` for an unknown customer id.
+        """
+        c = self._core
+        root = self._root_of(customer_id)
+        current = c.birth_id(c.canon_of(root))
+        members = [m for m in c.members_of(root) if c.flag[m] == core.MEMBER]
+        inside = set(members)
+        events: list[tuple[tuple[datetime, str], HistoryEvent]] = []
+        parent = {m: m for m in members}
+        canon = {m: m for m in members}
+
+        def find(v: int) -> int:
+            while parent[v] != v:
+                parent[v] = parent[parent[v]]
+                v = parent[v]
+            return v
+
+        pairs = c.all_pairs_of(members)
+        admitted = sorted(
+            (p for p in pairs if p.status == core.ADMITTED and p.a in inside and p.b in inside),
+            key=lambda p: p.key,  # type: ignore[arg-type,return-value]
+        )
+        for p in admitted:
+            ra, rb = find(p.a), find(p.b)
+            if ra == rb:
+                continue
+            ca, cb = canon[ra], canon[rb]
+            keep, lose = (ca, cb) if c.older(ca, cb) else (cb, ca)
+            parent[rb] = ra
+            canon[ra] = keep
+            assert p.key is not None
+            rec = c.links[c.link_ids[p.key[1]]]
+            assert rec is not None
+            events.append(
+                (
+                    p.key,
+                    HistoryEvent(
+                        type="merged",
+                        at=rec.at,
+                        customer_id=c.birth_id(keep),
+                        retired_id=c.birth_id(lose),
+                        identifiers=(self._ident(p.a), self._ident(p.b)),
+                        link_id=rec.id,
+                        evidence=_evidence(rec.ev),
+                    ),
+                )
+            )
+        for p in pairs:
+            for i in p.links:
+                rec = c.links[i]
+                if rec is None:
+                    continue
+                if not rec.active and rec.revoked_at is not None:
+                    assert rec.revoked_ev is not None and rec.revoked_by is not None
+                    events.append(
+                        (
+                            (rec.revoked_at, rec.revoked_by),
+                            HistoryEvent(
+                                type="revoked",
+                                at=rec.revoked_at,
+                                customer_id=current,
+                                identifiers=(self._ident(rec.a), self._ident(rec.b)),
+                                link_id=rec.id,
+                                reason="link revoked",
+                                evidence=_evidence(rec.revoked_ev),
+                            ),
+                        )
+                    )
+            if p.status in core.REFUSED and p.key is not None:
+                status, detail = c.verdict(p)
+                rec = c.links[c.link_ids[p.key[1]]]
+                assert rec is not None
+                events.append(
+                    (
+                        p.key,
+                        HistoryEvent(
+                            type="refused",
+                            at=rec.at,
+                            customer_id=current,
+                            identifiers=(self._ident(p.a), self._ident(p.b)),
+                            link_id=rec.id,
+                            reason=f"{status}: {detail}",
+                            evidence=_evidence(rec.ev),
+                        ),
+                    )
+                )
+        for rule in c.never_ids.values():
+            if rule.active and (rule.a in inside or rule.b in inside):
+                events.append(
+                    (
+                        (rule.at, rule.id),
+                        HistoryEvent(
+                            type="never_link",
+                            at=rule.at,
+                            customer_id=current,
+                            identifiers=(self._ident(rule.a), self._ident(rule.b)),
+                            link_id=rule.id,
+                            reason="never-link rule",
+                            evidence=_evidence(rule.ev),
+                        ),
+                    )
+                )
+        events.sort(key=lambda item: item[0])
+        return tuple(e for _, e in events)
+
+    def conflicts(self) -> tuple[Conflict, ...]:
+        """Every pair of identifiers whose links the policy refused or demoted to a suggestion."""
+        c = self._core
+        out = []
+        for pair in c.pairs.values():
+            if pair.status in core.REFUSED or pair.status == core.SUGGESTION:
+                ids = tuple(r.id for i in pair.links if (r := c.links[i]) is not None and r.active)
+                status, detail = c.verdict(pair)
+                reason: ConflictReason = status  # type: ignore[assignment]
+                out.append(
+                    Conflict(
+                        reason=reason,
+                        detail=detail,
+                        identifiers=(self._ident(pair.a), self._ident(pair.b)),
+                        link_ids=ids,
+                    )
+                )
+        return tuple(out)

@@ -1,0 +1,304 @@
+"""The merge policy: which links may join two identifiers into one customer.
+
+The policy is data (a frozen pydantic model, loadable from JSON or TOML,
+versioned by ``version``). The engine compiles it once into :class:`CompiledPolicy`
+(plain Python sets and compiled regular expressions) and consults only that in
+the hot path.
+
+Rules, in the order the engine applies them to a link ``a — b``:
+
+1. ``kind == suggested`` or assurance below ``min_assurance``: recorded as a
+   *suggestion*, never merges;
+2. ``a`` or ``b`` is on the blocklist (exact value or regular expression, matched
+   after normalization): refused, ``blocked``;
+3. ``a`` or ``b`` is *quarantined* (hot): it co-occurs with more distinct
+   identifiers of some kind than one person plausibly has
+   (``quarantine[kind]``), so it is a shared attribute, not a person's
+   endpoint: refused, ``quarantined``;
+4. the merge would put more than ``limits[kind]`` identifiers of a kind in one
+   customer (``unique_kinds`` have a limit of 1), or two identifiers under a
+   never-link rule: refused, ``limit`` / ``unique`` / ``never_link``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import tomllib
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import attrs
+from pydantic import Field, StringConstraints, field_validator
+
+from omnicx.errors import ConfigurationError, NormalizationError
+from omnicx.models import Assurance
+from omnicx.models._base import OmnicxModel
+
+__all__ = [
+    "DEFAULT_BLOCKLIST",
+    "DEFAULT_QUARANTINE",
+    "Blocklist",
+    "CompiledPolicy",
+    "MergePolicy",
+]
+
+Kind = Annotated[str, StringConstraints(pattern=r"^(\*|[a-z][a-z0-9_]{0,39})$")]
+"""An identifier kind, or ``*`` for every kind."""
+
+
+class Blocklist(OmnicxModel):
+    """Junk identifier values that never link anyone.
+
+    ``exact`` and ``patterns`` map an identifier kind (or ``*`` for every kind)
+    to values. Exact values are compared with the *normalized* value
+    (``noreply@example.com``, ``+10000000000``); give emails and phones in any
+    raw form, they are normalized when the policy is compiled. Patterns are
+    Python regular expressions matched with ``re.fullmatch`` against the
+    normalized value, case-insensitively.
+    """
+
+    exact: dict[Kind, tuple[str, ...]] = Field(default_factory=dict)
+    patterns: dict[Kind, tuple[str, ...]] = Field(default_factory=dict)
+
+    @field_validator("patterns")
+    @classmethod
+    def _compilable(cls, value: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
+        for kind, items in value.items():
+            for pattern in items:
+                try:
+                    re.compile(pattern)
+                except re.error as exc:
+                    raise ValueError(f"blocklist pattern {pattern!r} for {kind} does not compile: {exc}") from exc
+        return value
+
+    def merged(self, other: Blocklist) -> Blocklist:
+        """A blocklist holding the entries of both."""
+
+        def join(x: dict[str, tuple[str, ...]], y: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
+            out = dict(x)
+            for kind, items in y.items():
+                out[kind] = tuple(dict.fromkeys((*out.get(kind, ()), *items)))
+            return out
+
+        return Blocklist(exact=join(self.exact, other.exact), patterns=join(self.patterns, other.patterns))
+
+
+DEFAULT_BLOCKLIST = Blocklist(
+    exact={
+        "email": (
+            "test@test.com",
+            "test@gmail.com",
+            "a@a.com",
+            "abc@abc.com",
+            "none@none.com",
+            "na@na.com",
+            "no@no.com",
+            "no@email.com",
+            "noemail@noemail.com",
+            "email@email.com",
+            "user@domain.com",
+            "asdf@asdf.com",
+        ),
+    },
+    patterns={
+        "email": (
+            # automated senders: noreply, no-reply, donotreply, do-not-reply, mailer-daemon, bounces
+            r"(no[-_.]?reply|do[-_.]?not[-_.]?reply|mailer[-_.]?daemon|postmaster|bounces?)([+.\-_].*)?@.*",
+            # RFC 2606 / RFC 6761 reserved names: never a real mailbox
+            r".*@(.*\.)?(example\.(com|net|org)|example|test|invalid|localhost)",
+            # placeholder local parts on any domain
+            r"(test|none|null|nobody|noemail|no\.?email|unknown|anonymous|n/?a|xxx+)@.*",
+        ),
+        "phone": (
+            # the same digit seven or more times at the end: +10000000000, +15555555555
+            r"\+\d*?(\d)\1{6,}",
+            # ascending or descending runs: +11234567890, +10123456789, +19876543210
+            r"\+\d*(0123456|1234567|2345678|3456789|9876543|8765432|7654321|6543210)\d*",
+            # North American fictional range 555-0100 … 555-0199
+            r"\+1\d{3}55501\d{2}",
+        ),
+        "*": (r"(null|none|undefined|nil|nan|anonymous|unknown|guest|test|n/?a|-+|0+|x+)",),
+    },
+)
+"""The documented default blocklist (see docs/guides/identity.md)."""
+
+DEFAULT_QUARANTINE: dict[str, int] = {
+    "email": 3,
+    "phone": 3,
+    "messenger_psid": 3,
+    "instagram_igsid": 3,
+    "chat_visitor": 4,
+    "whatsapp_bsuid": 2,
+    "telegram_user_id": 2,
+    "*": 4,
+}
+"""Default quarantine thresholds: an identifier seen with *more* than this many
+distinct identifiers of the kind is a shared attribute. Chosen from data: in the
+benchmark generator a real person's identifier co-occurs with at most 3 emails,
+3 phones (two own + one family), 1 PSID and 2 chat visitors; junk and
+household identifiers exceed these (docs/guides/identity.md shows the numbers)."""
+
+
+class MergePolicy(OmnicxModel):
+    """What may merge two identifiers into one customer (see the module docstring).
+
+    Load one with :meth:`from_json`, :meth:`from_toml` or :meth:`from_file`;
+    every field has a documented default, so ``MergePolicy()`` is a sensible policy.
+    """
+
+    version: Literal[1] = 1
+    blocklist: Blocklist = Blocklist()
+    """The host's own junk values, added to the defaults (unless ``use_default_blocklist`` is false)."""
+    use_default_blocklist: bool = True
+    host_identifiers: tuple[Annotated[str, StringConstraints(min_length=3, max_length=600)], ...] = ()
+    """The host's own support addresses and numbers as ``kind:value`` (``email:help@shop.com``,
+    ``phone:+14155550100``): they appear beside every customer and must link none."""
+    limits: dict[Kind, Annotated[int, Field(ge=1)]] = Field(default_factory=lambda: {"email": 10, "phone": 10})
+    """At most this many identifiers of a kind in one customer."""
+    unique_kinds: tuple[Kind, ...] = ("external_id",)
+    """Kinds of which one customer holds at most one value (limit 1, quarantine threshold 1)."""
+    quarantine: dict[Kind, Annotated[int, Field(ge=1)]] = Field(default_factory=lambda: dict(DEFAULT_QUARANTINE))
+    """Hot-identifier thresholds per co-occurring kind (``*`` for kinds not listed)."""
+    quarantine_enabled: bool = True
+    min_assurance: Assurance = Assurance.ASSERTED
+    """Links below this assurance are recorded as suggestions and never merge."""
+
+    @classmethod
+    def from_json(cls, text: str | bytes) -> MergePolicy:
+        """Parse a policy from JSON. Raises :class:`~omnicx.errors.ConfigurationError` when invalid."""
+        try:
+            data = json.loads(text)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise ConfigurationError(f"the merge policy is not valid JSON: {exc}") from exc
+        return cls._validated(data)
+
+    @classmethod
+    def from_toml(cls, text: str) -> MergePolicy:
+        """Parse a policy from TOML. Raises :class:`~omnicx.errors.ConfigurationError` when invalid."""
+        try:
+            data = tomllib.loads(text)
+        except (tomllib.TOMLDecodeError, TypeError) as exc:
+            raise ConfigurationError(f"the merge policy is not valid TOML: {exc}") from exc
+        return cls._validated(data)
+
+    @classmethod
+    def from_file(cls, path: str | Path) -> MergePolicy:
+        """Read a policy from a ``.json`` or ``.toml`` file (told apart by the suffix).
+
+        Raises :class:`~omnicx.errors.ConfigurationError` when the file cannot be read or is invalid.
+        """
+        path = Path(path)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigurationError(f"cannot read the merge policy {str(path)!r}: {exc}") from exc
+        if path.suffix.lower() == ".toml":
+            return cls.from_toml(text)
+        if path.suffix.lower() == ".json":
+            return cls.from_json(text)
+        raise ConfigurationError(f"merge policy {str(path)!r}: name it *.json or *.toml so its format is known")
+
+    @classmethod
+    def _validated(cls, data: Any) -> MergePolicy:
+        if isinstance(data, dict) and "version" in data and data["version"] != 1:
+            raise ConfigurationError(
+                f"merge policy version {data['version']!r} is not supported by this omnicx; it reads version 1"
+            )
+        try:
+            return cls.model_validate(data)
+        except ValueError as exc:
+            raise ConfigurationError(f"the merge policy is invalid: {exc}") from exc
+
+    def compile(self) -> CompiledPolicy:
+        """The engine's fast form of this policy. Raises ConfigurationError on bad entries."""
+        return CompiledPolicy.build(self)
+
+
+@attrs.define(slots=True)
+class CompiledPolicy:
+    """The policy as plain sets, dicts and compiled regexes (engine internal)."""
+
+    exact: dict[str, frozenset[str]]
+    patterns: dict[str, tuple[re.Pattern[str], ...]]
+    host: frozenset[str]
+    limits: dict[str, int]
+    unique: frozenset[str]
+    thresholds: dict[str, int]
+    default_threshold: int | None
+    min_assurance_rank: int
+
+    @classmethod
+    def build(cls, policy: MergePolicy) -> CompiledPolicy:
+        blocklist = DEFAULT_BLOCKLIST.merged(policy.blocklist) if policy.use_default_blocklist else policy.blocklist
+        exact: dict[str, frozenset[str]] = {}
+        for kind, values in blocklist.exact.items():
+            exact[kind] = frozenset(_normalized(kind, v) for v in values)
+        patterns = {
+            kind: tuple(re.compile(p, re.IGNORECASE) for p in items) for kind, items in blocklist.patterns.items()
+        }
+        host = frozenset(_host_key(text) for text in policy.host_identifiers)
+        limits = dict(policy.limits)
+        thresholds: dict[str, int] = {}
+        default: int | None = None
+        if policy.quarantine_enabled:
+            thresholds = {k: v for k, v in policy.quarantine.items() if k != "*"}
+            default = policy.quarantine.get("*")
+        for kind in policy.unique_kinds:
+            limits[kind] = 1
+            if policy.quarantine_enabled:
+                thresholds[kind] = 1
+        return cls(
+            exact=exact,
+            patterns=patterns,
+            host=host,
+            limits=limits,
+            unique=frozenset(policy.unique_kinds),
+            thresholds=thresholds,
+            default_threshold=default,
+            min_assurance_rank=policy.min_assurance.rank,
+        )
+
+    def blocked(self, kind: str, value: str, key: str) -> str | None:
+        """Why ``kind:value`` is junk (``None`` when it is not)."""
+        if key in self.host:
+            return "host identifier"
+        for k in (kind, "*"):
+            values = self.exact.get(k)
+            if values is not None and value in values:
+                return f"blocklisted value ({k})"
+            for pattern in self.patterns.get(k, ()):
+                if pattern.fullmatch(value):
+                    return f"blocklist pattern {pattern.pattern!r}"
+        return None
+
+    def threshold(self, kind: str) -> int | None:
+        """The quarantine threshold for co-occurring identifiers of ``kind``."""
+        return self.thresholds.get(kind, self.default_threshold)
+
+
+def _normalized(kind: str, value: str) -> str:
+    from omnicx.normalize import normalize_email, normalize_phone
+
+    try:
+        if kind == "email":
+            return normalize_email(value)
+        if kind == "phone":
+            return normalize_phone(value, region="US") if not value.startswith("+") else normalize_phone(value)
+    except NormalizationError:
+        return value.strip()
+    return value.strip()
+
+
+def _host_key(text: str) -> str:
+    from omnicx.models import Identifier
+
+    kind, sep, value = text.partition(":")
+    if not sep:
+        raise ConfigurationError(f"host identifier {text!r}: write it as kind:value, e.g. email:help@shop.com")
+    if kind in ("email", "phone"):
+        return f"{kind}:{_normalized(kind, value)}"
+    try:
+        return Identifier.parse(text).key
+    except ValueError as exc:
+        raise ConfigurationError(f"host identifier {text!r} is invalid: {exc}") from exc

@@ -1,0 +1,109 @@
+"""What the identity engine hands back: frozen pydantic models (the boundary)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated, Literal
+
+from pydantic import PrivateAttr, StringConstraints
+
+from omnicx.identity._ledger import Evidence, LedgerEntry, LinkKind
+from omnicx.models import Assurance, Identifier
+from omnicx.models._base import OmnicxModel, UtcDatetime
+
+__all__ = ["Change", "Conflict", "ConflictReason", "EvidenceStep", "Explanation", "Forgotten", "HistoryEvent"]
+
+Id = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+
+ConflictReason = Literal["blocked", "quarantined", "limit", "unique", "never_link", "suggestion", "erased"]
+"""Why a link did not merge (``suggestion``: too weak; ``erased``: a forgotten identifier came back)."""
+
+
+class Conflict(OmnicxModel):
+    """A link the policy refused (kept in the ledger, never silently dropped)."""
+
+    reason: ConflictReason
+    detail: str
+    identifiers: tuple[Identifier, ...]
+    link_ids: tuple[Id, ...] = ()
+
+
+class Change(OmnicxModel):
+    """The outcome of one engine operation.
+
+    ``customer_id`` is the customer the operation's identifiers ended in (the first
+    one that belongs to a customer; ``None`` when every one is a shared attribute);
+    ``merged`` the customer ids this operation retired (they now resolve to a
+    survivor); ``split`` the customer ids of the parts an unmerge left;
+    ``conflicts`` the links the policy refused or demoted.
+
+    ``entries`` are the new ledger entries to persist, in order (built on first access).
+    """
+
+    customer_id: Id | None = None
+    merged: tuple[Id, ...] = ()
+    split: tuple[Id, ...] = ()
+    conflicts: tuple[Conflict, ...] = ()
+    _entries: Callable[[], tuple[LedgerEntry, ...]] | None = PrivateAttr(default=None)
+    _built: tuple[LedgerEntry, ...] | None = PrivateAttr(default=None)
+
+    @property
+    def entries(self) -> tuple[LedgerEntry, ...]:
+        """The ledger entries this operation appended, to persist in this order."""
+        if self._built is None:
+            self._built = self._entries() if self._entries is not None else ()
+        return self._built
+
+
+class Forgotten(Change):
+    """The outcome of :meth:`IdentityEngine.forget`.
+
+    Storage must delete every ledger entry listed in ``removed_entry_ids`` (the
+    forgotten identifiers' links, never-link rules and revocations) and every
+    sighting of an identifier in ``identifiers``, then append ``entries`` (the
+    :class:`~omnicx.identity.Erasure` with the salted-hash tombstones).
+    """
+
+    customer_id: Id | None = None
+    identifiers: tuple[Identifier, ...] = ()
+    removed_entry_ids: tuple[Id, ...] = ()
+
+
+class EvidenceStep(OmnicxModel):
+    """One hop of an explanation: ``source`` and ``target`` are linked by ``link_id``."""
+
+    source: Identifier
+    target: Identifier
+    link_id: Id
+    kind: LinkKind
+    at: UtcDatetime
+    assurance: Assurance
+    evidence: Evidence
+
+
+class Explanation(OmnicxModel):
+    """Why two identifiers are one customer: the shortest chain of admitted links."""
+
+    a: Identifier
+    b: Identifier
+    customer_id: Id
+    steps: tuple[EvidenceStep, ...]
+
+
+class HistoryEvent(OmnicxModel):
+    """One event of a customer's history, as the ledger and the current policy explain it.
+
+    * ``merged``: ``link_id`` joined ``retired_id`` into ``customer_id``;
+    * ``refused``: a link touching the customer was refused (``reason``);
+    * ``revoked``: a link was revoked (an unmerge); ``customer_id`` the part it lies in;
+    * ``never_link``: a rule keeps two identifiers apart.
+    """
+
+    type: Literal["merged", "refused", "revoked", "never_link"]
+    at: UtcDatetime
+    customer_id: Id
+    retired_id: Id | None = None
+    identifiers: tuple[Identifier, ...] = ()
+    link_id: Id | None = None
+    reason: str = ""
+    evidence: Evidence = Evidence()

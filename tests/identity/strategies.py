@@ -1,0 +1,91 @@
+"""Hypothesis strategies: random ledgers built by driving a real engine."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from hypothesis import strategies as st
+
+from omnicx.identity import Conflict, IdentityEngine, LedgerEntry, LinkKind, MergePolicy
+from omnicx.models import Assurance, Identifier
+
+T0 = datetime(2024, 3, 1, tzinfo=UTC)
+
+POOL = (
+    [Identifier(kind="email", value=f"user{i}@mail.example.org") for i in range(5)]
+    + [Identifier(kind="phone", value=f"+1415200{i:04d}") for i in range(4)]
+    + [Identifier(kind="external_id", value=f"acct-{i}") for i in range(3)]
+    + [Identifier(kind="messenger_psid", value="2468013579", scope=f"page{i}") for i in range(2)]
+)
+# Small thresholds so that quarantine, limits, unique kinds and never-links all happen.
+POLICY = MergePolicy(
+    use_default_blocklist=False,
+    blocklist={"exact": {"email": ["user4@mail.example.org"]}},
+    quarantine={"email": 3, "*": 4},
+    limits={"phone": 2},
+)
+
+
+@dataclass(frozen=True)
+class Op:
+    """One engine call: observe / link / suggest / revoke (of the n-th link so far) / never."""
+
+    verb: str
+    idents: tuple[Identifier, ...]
+    minute: int
+    target: int = 0
+
+
+def _op() -> st.SearchStrategy[Op]:
+    minute = st.integers(0, 30)
+    group = st.lists(st.sampled_from(POOL), min_size=1, max_size=3, unique_by=lambda i: i.key).map(tuple)
+    two = st.lists(st.sampled_from(POOL), min_size=2, max_size=2, unique_by=lambda i: i.key).map(tuple)
+    return st.one_of(
+        st.builds(Op, verb=st.just("observe"), idents=group, minute=minute),
+        st.builds(Op, verb=st.just("observe"), idents=group, minute=minute),
+        st.builds(Op, verb=st.just("observe"), idents=group, minute=minute),
+        st.builds(Op, verb=st.sampled_from(["link", "suggest", "never"]), idents=two, minute=minute),
+        st.builds(Op, verb=st.sampled_from(["link", "never"]), idents=two, minute=minute),
+        st.builds(Op, verb=st.just("revoke"), idents=st.just(()), minute=minute, target=st.integers(0, 40)),
+    )
+
+
+ops_lists = st.lists(_op(), min_size=1, max_size=30)
+
+
+def run(ops: list[Op], policy: MergePolicy = POLICY) -> tuple[IdentityEngine, list[LedgerEntry]]:
+    """Drive an engine with ``ops`` (times out of order on purpose); return it and its ledger."""
+    engine = IdentityEngine(policy)
+    entries: list[LedgerEntry] = []
+    link_ids: list[str] = []
+    for n, op in enumerate(ops):
+        at = T0 + timedelta(minutes=op.minute)
+        if op.verb == "observe":
+            change = engine.observe(op.idents, at=at, channel="sms", dedupe_key=f"d{n}")
+        elif op.verb in ("link", "suggest"):
+            kind = LinkKind.MANUAL if op.verb == "link" else LinkKind.SUGGESTED
+            change = engine.link(op.idents[0], op.idents[1], actor="agent", reason=f"r{n}", at=at, kind=kind)
+        elif op.verb == "never":
+            if engine._core.index.get(op.idents[0].key) is None or engine._core.index.get(op.idents[1].key) is None:
+                continue
+            change = engine.never_link(op.idents[0], op.idents[1], actor="agent", reason=f"n{n}", at=at)
+        else:
+            if not link_ids:
+                continue
+            change = engine.revoke(link_ids[op.target % len(link_ids)], actor="agent", reason=f"v{n}", at=at)
+        entries.extend(change.entries)
+        link_ids.extend(e.id for e in change.entries if e.type in ("link", "never_link"))
+    return engine, entries
+
+
+def conflict_set(conflicts: tuple[Conflict, ...]) -> set[tuple[str, frozenset[str]]]:
+    return {(c.reason, frozenset(i.key for i in c.identifiers)) for c in conflicts}
+
+
+def state(engine: IdentityEngine) -> tuple[dict[str, frozenset[str]], set[tuple[str, frozenset[str]]]]:
+    """What must agree between engines: the partition with its ids, and the verdicts."""
+    return engine.partition(), conflict_set(engine.conflicts())
+
+
+__all__ = ["POLICY", "POOL", "T0", "Assurance", "Op", "conflict_set", "ops_lists", "run", "state"]
