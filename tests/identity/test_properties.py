@@ -62,9 +62,7 @@ def test_split_then_relink_restores_the_original(ops, data) -> None:
     idents = engine.identifiers_of(cid)
     cut = data.draw(st.integers(1, len(idents) - 1))
     later = T0 + timedelta(days=1)
-    change = engine.split(
-        cid, [idents[:cut]], actor="agent", reason="wrong merge", at=later, keep_apart=False
-    )
+    change = engine.split(cid, [idents[:cut]], actor="agent", reason="wrong merge", at=later, keep_apart=False)
     assert cid in change.split  # the part holding the oldest identifier keeps the id
     assert all(engine.resolve(part) == part for part in change.split)
     assert len(change.split) >= 2
