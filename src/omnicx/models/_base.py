@@ -60,6 +60,8 @@ def _depth(value: Any, level: int = 0) -> int:
 
 
 def _bounded(value: dict[str, JsonValue]) -> dict[str, JsonValue]:
+    if not value:  # the common case, on the storage read path: nothing to measure
+        return value
     if _depth(value) > METADATA_MAX_DEPTH:
         raise ValueError(f"metadata nests deeper than {METADATA_MAX_DEPTH} levels")
     size = len(json.dumps(value, ensure_ascii=False, default=str).encode())

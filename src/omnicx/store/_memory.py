@@ -33,7 +33,9 @@ from omnicx.store._models import (
     AuditAction,
     AuditRecord,
     ErasureReport,
+    InteractionPage,
     Page,
+    RawPage,
     RawPayload,
     RawStatus,
     StoredInteraction,
@@ -144,7 +146,7 @@ class _MemorySession:
         more = len(rows) > limit
         rows = rows[:limit]
         next_cursor = encode_cursor("raw", rows[-1][0], rows[-1][1]) if more else None
-        return Page[RawPayload](items=tuple(r[2] for r in rows), next_cursor=next_cursor)
+        return RawPage(items=tuple(r[2] for r in rows), next_cursor=next_cursor)
 
     # --- interactions -----------------------------------------------------
 
@@ -226,7 +228,7 @@ class _MemorySession:
         more = len(rows) > limit
         rows = rows[:limit]
         next_cursor = encode_cursor(kind, *rows[-1][0]) if more else None
-        return Page[StoredInteraction](items=tuple(r[1] for r in rows), next_cursor=next_cursor)
+        return InteractionPage(items=tuple(r[1] for r in rows), next_cursor=next_cursor)
 
     # --- identifiers and customers ---------------------------------------
 

@@ -17,7 +17,9 @@ __all__ = [
     "AuditAction",
     "AuditRecord",
     "ErasureReport",
+    "InteractionPage",
     "Page",
+    "RawPage",
     "RawPayload",
     "RawStatus",
     "StoredInteraction",
@@ -90,6 +92,12 @@ class Page(OmnicxModel, Generic[T]):
 
     items: tuple[T, ...]
     next_cursor: str | None = None
+
+
+InteractionPage = Page[StoredInteraction]
+"""``Page[StoredInteraction]``, parametrized once (pydantic builds a class per parametrization)."""
+RawPage = Page[RawPayload]
+"""``Page[RawPayload]``, parametrized once."""
 
 
 class AppendReport(OmnicxModel):

@@ -13,6 +13,8 @@ from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
+from pydantic import TypeAdapter
+
 from omnicx.errors import Conflict, NotFound, ValidationError
 from omnicx.identity import Erasure, LedgerEntry, Link, NeverLink, Revocation, Sighting, ledger_entry_adapter
 from omnicx.models import (
@@ -32,7 +34,9 @@ from omnicx.store._models import (
     AuditAction,
     AuditRecord,
     ErasureReport,
+    InteractionPage,
     Page,
+    RawPage,
     RawPayload,
     RawStatus,
     StoredInteraction,
@@ -158,6 +162,20 @@ def _stored(row: Row) -> StoredInteraction:
     )
 
 
+_interaction_list: TypeAdapter[list[Interaction]] = TypeAdapter(list[Interaction])
+
+
+def _stored_many(rows: Sequence[Row]) -> tuple[StoredInteraction, ...]:
+    """Rows of (body, conversation_id, raw_id): every body validated in one pydantic call."""
+    if not rows:
+        return ()
+    parsed = _interaction_list.validate_json("[" + ",".join(row[0] for row in rows) + "]")
+    return tuple(
+        StoredInteraction(interaction=ix, conversation_id=row[1], raw_id=row[2])
+        for ix, row in zip(parsed, rows, strict=True)
+    )
+
+
 class SqlSession:
     """:class:`~omnicx.store.StoreSession` over a :class:`Db` (see the protocol for each method)."""
 
@@ -273,7 +291,7 @@ class SqlSession:
         items = tuple(self._raw_from_row(row) for row in rows[:limit])
         more = len(rows) > limit
         next_cursor = encode_cursor("raw", rows[limit - 1][2], rows[limit - 1][0]) if more else None
-        return Page[RawPayload](items=items, next_cursor=next_cursor)
+        return RawPage(items=items, next_cursor=next_cursor)
 
     # --- interactions -----------------------------------------------------
 
@@ -360,19 +378,19 @@ class SqlSession:
         keys = sorted({identifier.key for identifier in identifiers})
         after = decode_cursor(cursor, kind) if cursor is not None else None
         if not keys:
-            return Page[StoredInteraction](items=())
+            return InteractionPage(items=())
         direction, compare = ("DESC", "<") if newest_first else ("ASC", ">")
         filters, filter_params = [], []
         if channels is not None:
             wanted = sorted(set(channels))
             if not wanted:
-                return Page[StoredInteraction](items=())
+                return InteractionPage(items=())
             filters.append(f"channel IN ({marks(len(wanted))})")
             filter_params.extend(wanted)
         if types is not None:
             wanted = sorted(set(types))
             if not wanted:
-                return Page[StoredInteraction](items=())
+                return InteractionPage(items=())
             filters.append(f"type IN ({marks(len(wanted))})")
             filter_params.extend(wanted)
         if conversation_id is not None:
@@ -402,10 +420,10 @@ class SqlSession:
             f"ORDER BY top.occurred_us {direction}, top.id {direction}"
         )
         rows = self._db.rows(sql, (*params, limit + 1, self._tenant))
-        items = tuple(_stored(row[:3]) for row in rows[:limit])
+        items = _stored_many(rows[:limit])
         more = len(rows) > limit
         next_cursor = encode_cursor(kind, rows[limit - 1][3], rows[limit - 1][4]) if more else None
-        return Page[StoredInteraction](items=items, next_cursor=next_cursor)
+        return InteractionPage(items=items, next_cursor=next_cursor)
 
     # --- identifiers and customers ---------------------------------------
 
