@@ -31,14 +31,14 @@ from omnicx.store._schema import LATEST_VERSION
 from omnicx.store._sqlite import SQLiteStore
 
 __all__ = [
-    "DEFAULT_TENANT",
-    "DEFAULT_URL",
-    "ENTRY_POINT_GROUP",
-    "LATEST_VERSION",
     "AppendReport",
     "AuditAction",
     "AuditRecord",
+    "DEFAULT_TENANT",
+    "DEFAULT_URL",
+    "ENTRY_POINT_GROUP",
     "ErasureReport",
+    "LATEST_VERSION",
     "MemoryStore",
     "Page",
     "PostgresStore",
