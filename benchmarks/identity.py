@@ -36,7 +36,6 @@ record, the largest cluster, records/s and peak RSS.
 from __future__ import annotations
 
 import argparse
-import csv
 import datetime as dt
 import json
 import os
@@ -59,25 +58,125 @@ CONTENDERS = ["omnicx-batch", "omnicx-incremental", "omnicx-core", "uf", "uf-nob
 
 CHANNELS = {"email": 30, "sms": 12, "whatsapp": 15, "messenger": 10, "chat": 23, "voice": 10}
 PHONE_CHANNELS = {"sms", "whatsapp", "voice"}
-FIRST = (
-    "ana luis marta pablo james mary john linda david susan karen nancy lisa mark paul emma olivia noah "
-    "liam mia sofia lucas hugo lea jonas fatima ahmed priya rahul chloe mateo elena ivan yuki kenji "
-    "amara kofi zanele thabo ingrid lars astrid nils camille louis jules manon giulia marco"
-).split()
-LAST = (
-    "ortiz smith garcia miller davis lopez wilson moore taylor thomas lee white harris clark lewis "
-    "walker young allen king wright scott green baker adams nelson hill campbell mitchell roberts "
-    "carter phillips evans turner torres parker collins edwards stewart morris murphy cook rogers"
-).split()
-DOMAINS = [("gmail.com", 40), ("yahoo.com", 12), ("outlook.com", 10), ("hotmail.com", 10), ("icloud.com", 8),
-           ("proton.me", 3), ("gmx.de", 4), ("orange.fr", 3), ("web.de", 3), ("live.co.uk", 4)]
+FIRST = [
+    "ana",
+    "luis",
+    "marta",
+    "pablo",
+    "james",
+    "mary",
+    "john",
+    "linda",
+    "david",
+    "susan",
+    "karen",
+    "nancy",
+    "lisa",
+    "mark",
+    "paul",
+    "emma",
+    "olivia",
+    "noah",
+    "liam",
+    "mia",
+    "sofia",
+    "lucas",
+    "hugo",
+    "lea",
+    "jonas",
+    "fatima",
+    "ahmed",
+    "priya",
+    "rahul",
+    "chloe",
+    "mateo",
+    "elena",
+    "ivan",
+    "yuki",
+    "kenji",
+    "amara",
+    "kofi",
+    "zanele",
+    "thabo",
+    "ingrid",
+    "lars",
+    "astrid",
+    "nils",
+    "camille",
+    "louis",
+    "jules",
+    "manon",
+    "giulia",
+    "marco",
+]
+LAST = [
+    "ortiz",
+    "smith",
+    "garcia",
+    "miller",
+    "davis",
+    "lopez",
+    "wilson",
+    "moore",
+    "taylor",
+    "thomas",
+    "lee",
+    "white",
+    "harris",
+    "clark",
+    "lewis",
+    "walker",
+    "young",
+    "allen",
+    "king",
+    "wright",
+    "scott",
+    "green",
+    "baker",
+    "adams",
+    "nelson",
+    "hill",
+    "campbell",
+    "mitchell",
+    "roberts",
+    "carter",
+    "phillips",
+    "evans",
+    "turner",
+    "torres",
+    "parker",
+    "collins",
+    "edwards",
+    "stewart",
+    "morris",
+    "murphy",
+    "cook",
+    "rogers",
+]
+DOMAINS = [
+    ("gmail.com", 40),
+    ("yahoo.com", 12),
+    ("outlook.com", 10),
+    ("hotmail.com", 10),
+    ("icloud.com", 8),
+    ("proton.me", 3),
+    ("gmx.de", 4),
+    ("orange.fr", 3),
+    ("web.de", 3),
+    ("live.co.uk", 4),
+]
 COUNTRIES = [("US", 60), ("GB", 12), ("DE", 9), ("FR", 7), ("IN", 7), ("BR", 5)]
 CC = {"US": "1", "GB": "44", "DE": "49", "FR": "33", "IN": "91", "BR": "55"}
 US_AREA = [201, 206, 212, 213, 305, 310, 312, 404, 408, 415, 503, 512, 617, 646, 702, 713, 718, 773, 917, 925]
 
 # Junk that no default blocklist holds: only the co-occurrence counts give it away.
-JUNK_EMAILS = ["orders@shopfront-mail.com", "info@globex-corp.com", "frontdesk@hotel-plaza.net",
-               "bookings@citytours.travel", "office@familydental.clinic"]
+JUNK_EMAILS = [
+    "orders@shopfront-mail.com",
+    "info@globex-corp.com",
+    "frontdesk@hotel-plaza.net",
+    "bookings@citytours.travel",
+    "office@familydental.clinic",
+]
 JUNK_PHONES = ["+14155238800", "+442079460321", "+33142685300", "+4930901820"]
 JUNK_HANDLES = ["chat:kiosk-lobby-01", "chat:shared-ipad-frontdesk"]
 
@@ -123,7 +222,7 @@ class Phones:
 
 def phone_raw(rng: random.Random, e164: str, country: str, channel: str) -> str:
     """A phone as the channel's source system writes it."""
-    nat = e164[1 + len(CC[country]):]
+    nat = e164[1 + len(CC[country]) :]
     if channel == "whatsapp":
         return e164[1:] if rng.random() < 0.85 else e164
     x = rng.random()
@@ -132,11 +231,11 @@ def phone_raw(rng: random.Random, e164: str, country: str, channel: str) -> str:
     if country == "US":
         a, b, c = nat[:3], nat[3:6], nat[6:]
         return (f"+1 {a} {b} {c}", f"+1-{a}-{b}-{c}", f"({a}) {b}-{c}", f"{a}.{b}.{c}")[int((x - 0.5) * 8)]
-    groups = " ".join(nat[i:i + 3] for i in range(0, len(nat), 3))
+    groups = " ".join(nat[i : i + 3] for i in range(0, len(nat), 3))
     if x < 0.75:
         return f"+{CC[country]} {groups}"
     if x < 0.87:
-        return f"+{CC[country]}-" + "-".join(nat[i:i + 4] for i in range(0, len(nat), 4))
+        return f"+{CC[country]}-" + "-".join(nat[i : i + 4] for i in range(0, len(nat), 4))
     return f"+{CC[country]} (0) {groups}"
 
 
@@ -171,18 +270,26 @@ def generate(n: int, seed: int = SEED) -> tuple[list[dict[str, object]], list[in
         own = [phones.new()] if prng.random() < 0.85 else []
         if own and prng.random() < 0.15:
             own.append(phones.new(own[0][1]))
-        feasible = [c for c in CHANNELS if (c in PHONE_CHANNELS and own) or c in ("messenger", "chat")
-                    or (c == "email" and emails)]
+        feasible = [
+            c
+            for c in CHANNELS
+            if (c in PHONE_CHANNELS and own) or c in ("messenger", "chat") or (c == "email" and emails)
+        ]
         chans = prng.sample(feasible, k=min(len(feasible), prng.choices([1, 2, 3], weights=[35, 40, 25])[0]))
-        people[pid] = {"emails": emails, "phones": own, "psid": str(prng.randint(10**15, 10**16 - 1)),
-                       "visitors": [f"v_{prng.getrandbits(48):012x}" for _ in range(1 + (prng.random() < 0.3))],
-                       "channels": chans, "family": None}
+        people[pid] = {
+            "emails": emails,
+            "phones": own,
+            "psid": str(prng.randint(10**15, 10**16 - 1)),
+            "visitors": [f"v_{prng.getrandbits(48):012x}" for _ in range(1 + (prng.random() < 0.3))],
+            "channels": chans,
+            "family": None,
+        }
     hrng = random.Random(seed + 3)
     pool = sorted(people)
     hrng.shuffle(pool)
     i = households = 0
     while i < int(len(pool) * 0.015):
-        members = pool[i:i + hrng.choice([2, 2, 3, 4])]
+        members = pool[i : i + hrng.choice([2, 2, 3, 4])]
         i += len(members)
         family = phones.new("US")
         for m in members:
@@ -205,7 +312,7 @@ def generate(n: int, seed: int = SEED) -> tuple[list[dict[str, object]], list[in
         def pick(items: list, bias: float = 0.75) -> object:
             return items[0] if len(items) == 1 or rrng.random() < bias else rrng.choice(items[1:])
 
-        def a_phone(channel: str) -> str:
+        def a_phone(channel: str, p: dict[str, object] = p, ph: list[tuple[str, str]] = ph) -> str:
             fam = p["family"]
             e164, country = fam if fam and channel in ("voice", "sms") and rrng.random() < 0.35 else pick(ph)  # type: ignore[misc]
             return phone_raw(rrng, e164, country, channel)
@@ -250,7 +357,9 @@ def generate(n: int, seed: int = SEED) -> tuple[list[dict[str, object]], list[in
                     email = rrng.choice(JUNK_EMAILS)
                 else:
                     phone = rrng.choice(JUNK_PHONES)
-        ids = [{"type": t, "value": v} for t, v in (("email", email), ("phone", phone), ("handle", handle)) if v]
+        ids = [
+            {"type": t, "value": v} for t, v in (("email", email), ("phone", phone), ("handle", handle)) if v
+        ]
         ts = dt.datetime.fromtimestamp(stamps[idx], dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         records.append({"record_id": f"r{idx:08d}", "ts": ts, "channel": ch, "identifiers": ids})
         truth.append(owner[idx])
@@ -298,8 +407,12 @@ def _write_peer_input(records: list[dict[str, object]], out: Path) -> None:
             row[item["type"]] = _simple(item["type"], item["value"])
         for k in cols:
             cols[k].append(row[k])
-    table = pa.table({"rid": pa.array(range(len(records)), pa.int64()),
-                      **{k: pa.array(v, pa.string()) for k, v in cols.items()}})
+    table = pa.table(
+        {
+            "rid": pa.array(range(len(records)), pa.int64()),
+            **{k: pa.array(v, pa.string()) for k, v in cols.items()},
+        }
+    )
     pq.write_table(table, out / "norm.parquet")
 
 
@@ -307,6 +420,13 @@ def _write_peer_input(records: list[dict[str, object]], out: Path) -> None:
 
 
 def _peak_mib() -> float:
+    """This process's peak resident set (VmHWM: reset by exec, unlike ru_maxrss which a child inherits)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024.0
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
@@ -316,8 +436,10 @@ def _load_peer_columns(folder: Path, blocklist: bool) -> tuple[int, list[list[st
     t = pq.read_table(folder / "norm.parquet", columns=["email", "phone", "handle"])
     cols = [t.column(k).to_pylist() for k in ("email", "phone", "handle")]
     if blocklist:
-        junk = {_simple("email" if "@" in v else ("handle" if ":" in v else "phone"), v)
-                for v in (folder / "junk.txt").read_text().split()}
+        junk = {
+            _simple("email" if "@" in v else ("handle" if ":" in v else "phone"), v)
+            for v in (folder / "junk.txt").read_text().split()
+        }
         cols = [[None if v in junk else v for v in col] for col in cols]
     return t.num_rows, cols
 
@@ -354,8 +476,10 @@ def run_splink(folder: Path) -> list[int]:
     import duckdb
     from splink import DuckDBAPI, Linker, SettingsCreator, block_on
 
-    junk = [_simple("email" if "@" in v else ("handle" if ":" in v else "phone"), v)
-            for v in (folder / "junk.txt").read_text().split()]
+    junk = [
+        _simple("email" if "@" in v else ("handle" if ":" in v else "phone"), v)
+        for v in (folder / "junk.txt").read_text().split()
+    ]
     con = duckdb.connect()
     con.execute("CREATE TABLE junk(v VARCHAR)")
     con.executemany("INSERT INTO junk VALUES (?)", [(v,) for v in junk])
@@ -376,8 +500,10 @@ def run_splink(folder: Path) -> list[int]:
     linker = Linker(api.register("input_records"), settings, log_level=None)
     pairs = linker.inference.deterministic_link()
     clusters = linker.clustering.cluster_pairwise_predictions_at_threshold(pairs)
-    res = con.sql(f"SELECT unique_id, dense_rank() OVER (ORDER BY cluster_id) AS c FROM {clusters.physical_name} "
-                  "ORDER BY unique_id").fetchall()
+    res = con.sql(
+        f"SELECT unique_id, dense_rank() OVER (ORDER BY cluster_id) AS c FROM {clusters.physical_name} "
+        "ORDER BY unique_id"
+    ).fetchall()
     return [int(c) for _, c in res]
 
 
@@ -452,8 +578,9 @@ def run_omnicx_core(folder: Path, prepared: list) -> list[int]:  # type: ignore[
     per_record = []
     for at, channel, rid, pairs in prepared:
         keys = [k for k, _ in pairs]
-        ids, _, touched, hot = core.observe(keys, [k for _, k in pairs], [1] * len(keys), at,
-                                            (channel, rid, None, None), 1, "asserted")
+        ids, _, touched, hot = core.observe(
+            keys, [k for _, k in pairs], [1] * len(keys), at, (channel, rid, None, None), 1, "asserted"
+        )
         if touched or hot:
             core.settle(touched, hot)
         per_record.append(ids)
@@ -468,7 +595,7 @@ def contender(name: str, folder: Path) -> dict[str, object]:
     """Run one contender in this process; timings exclude imports and untimed preparation."""
     import phonenumbers  # noqa: F401  (imported before the clock, as a service would)
 
-    import omnicx.cli._resolve  # noqa: F401
+    import omnicx.cli._resolve
     import omnicx.identity  # noqa: F401
 
     prepared = None
@@ -479,8 +606,10 @@ def contender(name: str, folder: Path) -> dict[str, object]:
 
         raw = _prenormalized(folder)
         if name == "omnicx-incremental":
-            prepared = [(datetime.fromisoformat(ts), ch, rid, [Identifier.parse(k) for k, _ in ids])
-                        for ts, ch, rid, ids in raw]
+            prepared = [
+                (datetime.fromisoformat(ts), ch, rid, [Identifier.parse(k) for k, _ in ids])
+                for ts, ch, rid, ids in raw
+            ]
         else:
             prepared = [(datetime.fromisoformat(ts), ch, rid, ids) for ts, ch, rid, ids in raw]
         del raw
@@ -506,8 +635,13 @@ def contender(name: str, folder: Path) -> dict[str, object]:
     else:
         raise SystemExit(f"unknown contender {name}")
     wall = time.perf_counter() - t
-    return {"contender": name, "wall_s": wall, "peak_rss_mib": _peak_mib(), "rss_before_mib": rss_before,
-            **score(labels, json.loads((folder / "truth.json").read_text()))}
+    return {
+        "contender": name,
+        "wall_s": wall,
+        "peak_rss_mib": _peak_mib(),
+        "rss_before_mib": rss_before,
+        **score(labels, json.loads((folder / "truth.json").read_text())),
+    }
 
 
 def score(labels: list[int], truth: list[int]) -> dict[str, float | int]:
@@ -522,15 +656,27 @@ def score(labels: list[int], truth: list[int]) -> dict[str, float | int]:
     n = len(labels)
     b3p = sum(cell[(label, t)] / lab[label] for label, t in zip(labels, truth, strict=True)) / n
     b3r = sum(cell[(label, t)] / tru[t] for label, t in zip(labels, truth, strict=True)) / n
-    return {"records": n, "pair_precision": tp / pp if pp else 1.0, "pair_recall": tp / tp_all if tp_all else 1.0,
-            "bcubed_precision": b3p, "bcubed_recall": b3r, "clusters": len(lab), "largest_cluster": max(lab.values())}
+    return {
+        "records": n,
+        "pair_precision": tp / pp if pp else 1.0,
+        "pair_recall": tp / tp_all if tp_all else 1.0,
+        "bcubed_precision": b3p,
+        "bcubed_recall": b3r,
+        "clusters": len(lab),
+        "largest_cluster": max(lab.values()),
+    }
 
 
 def isolated(name: str, folder: Path) -> dict[str, object]:
     """Run a contender in a fresh subprocess so its peak RSS is its own."""
     env = {**os.environ, "PYTHONPATH": f"{ROOT / 'src'}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
-    proc = subprocess.run([sys.executable, __file__, "--one", name, str(folder)], capture_output=True, text=True,
-                          env=env, check=False)
+    proc = subprocess.run(
+        [sys.executable, __file__, "--one", name, str(folder)],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
     for line in proc.stdout.splitlines():
         if line.startswith("RESULT "):
             return json.loads(line[7:])  # type: ignore[no-any-return]
@@ -548,12 +694,16 @@ NAMES = {
 
 
 def table(results: list[dict[str, object]]) -> str:
-    rows = ["| contender | wall s | records/s | peak RSS MiB | pair P | pair R | B³ P | B³ R | clusters | largest |",
-            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    rows = [
+        "| contender | wall s | records/s | peak RSS MiB | pair P | pair R | B³ P | B³ R | clusters | largest |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
     for r in results:
         if "error" in r:
-            rows.append(f"| {NAMES.get(str(r['contender']), r['contender'])} | failed: {str(r['error'])[-120:]} "
-                        "| | | | | | | | |")
+            rows.append(
+                f"| {NAMES.get(str(r['contender']), r['contender'])} | failed: {str(r['error'])[-120:]} "
+                "| | | | | | | | |"
+            )
             continue
         rows.append(
             f"| {NAMES.get(str(r['contender']), r['contender'])} | {r['wall_s']:.2f} | "
@@ -579,14 +729,20 @@ def main(argv: list[str] | None = None) -> int:
     for name in args.contenders:
         res = isolated(name, folder)
         results.append(res)
-        brief = res.get("error") or f"{res['wall_s']:.2f} s, {res['peak_rss_mib']:.0f} MiB, " \
+        brief = (
+            res.get("error")
+            or f"{res['wall_s']:.2f} s, {res['peak_rss_mib']:.0f} MiB, "
             f"P {res['pair_precision']:.4f} R {res['pair_recall']:.4f}"
+        )
         print(f"[{args.size}] {name}: {brief}", file=sys.stderr, flush=True)
     stats = json.loads((folder / "stats.json").read_text())
-    text = (f"### {args.size} records ({stats['persons']:,} people, {stats['records_with_junk']:,} records with junk, "
-            f"{stats['households']:,} households), seed {SEED}, "
-            f"{dt.datetime.now(dt.UTC):%Y-%m-%d}, Python {sys.version.split()[0]}, {os.cpu_count()} cores\n\n"
-            + table(results) + "\n")
+    text = (
+        f"### {args.size} records ({stats['persons']:,} people, {stats['records_with_junk']:,} records with junk, "
+        f"{stats['households']:,} households), seed {SEED}, "
+        f"{dt.datetime.now(dt.UTC):%Y-%m-%d}, Python {sys.version.split()[0]}, {os.cpu_count()} cores\n\n"
+        + table(results)
+        + "\n"
+    )
     print(text)
     if args.write_docs:
         _write_docs(args.size, text)

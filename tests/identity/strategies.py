@@ -67,7 +67,10 @@ def run(ops: list[Op], policy: MergePolicy = POLICY) -> tuple[IdentityEngine, li
             kind = LinkKind.MANUAL if op.verb == "link" else LinkKind.SUGGESTED
             change = engine.link(op.idents[0], op.idents[1], actor="agent", reason=f"r{n}", at=at, kind=kind)
         elif op.verb == "never":
-            if engine._core.index.get(op.idents[0].key) is None or engine._core.index.get(op.idents[1].key) is None:
+            if (
+                engine._core.index.get(op.idents[0].key) is None
+                or engine._core.index.get(op.idents[1].key) is None
+            ):
                 continue
             change = engine.never_link(op.idents[0], op.idents[1], actor="agent", reason=f"n{n}", at=at)
         else:

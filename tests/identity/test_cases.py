@@ -57,7 +57,8 @@ def test_test_at_test_com_links_nobody() -> None:
     junk = normalize_identifier("email", " Test@Test.com ")
     a = engine.observe([junk, phone("+14155238801")], at=at(0), channel="webform", dedupe_key="f1")
     b = engine.observe([junk, phone("+14155238802")], at=at(1), channel="webform", dedupe_key="f2")
-    assert a.customer_id is not None and b.customer_id is not None
+    assert a.customer_id is not None
+    assert b.customer_id is not None
     assert a.customer_id != b.customer_id
     assert engine.customer_of(junk) is None
     assert [c.reason for c in b.conflicts] == ["blocked"]
@@ -71,7 +72,10 @@ def test_switchboard_shared_by_fifty_customers_merges_none() -> None:
         engine.observe([email(f"client{n}@firm{n}.co.uk")], at=at(n), channel="email", dedupe_key=f"m{n}")
     for n in range(50):
         engine.observe(
-            [switchboard, email(f"client{n}@firm{n}.co.uk")], at=at(100 + n), channel="voice", dedupe_key=f"c{n}"
+            [switchboard, email(f"client{n}@firm{n}.co.uk")],
+            at=at(100 + n),
+            channel="voice",
+            dedupe_key=f"c{n}",
         )
     assert engine.customer_of(switchboard) is None
     assert len(set(engine.partition())) == 50
@@ -83,7 +87,10 @@ def test_switchboard_shared_by_fifty_customers_merges_none() -> None:
 
 def test_two_external_ids_on_one_payload_do_not_merge() -> None:
     engine = IdentityEngine()
-    real, other = Identifier(kind="external_id", value="cust-1001"), Identifier(kind="external_id", value="cust-2002")
+    real, other = (
+        Identifier(kind="external_id", value="cust-1001"),
+        Identifier(kind="external_id", value="cust-2002"),
+    )
     first = engine.observe([real, email("ana@shop.io")], at=at(0), channel="webform", dedupe_key="f1")
     second = engine.observe([other, email("bo@shop.io")], at=at(1), channel="webform", dedupe_key="f2")
     attack = engine.observe([real, other], at=at(2), channel="webform", dedupe_key="f3")

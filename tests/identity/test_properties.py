@@ -62,12 +62,15 @@ def test_split_then_relink_restores_the_original(ops, data) -> None:
     idents = engine.identifiers_of(cid)
     cut = data.draw(st.integers(1, len(idents) - 1))
     later = T0 + timedelta(days=1)
-    change = engine.split(cid, [idents[:cut]], actor="agent", reason="wrong merge", at=later, keep_apart=False)
+    change = engine.split(
+        cid, [idents[:cut]], actor="agent", reason="wrong merge", at=later, keep_apart=False
+    )
     assert cid in change.split  # the part holding the oldest identifier keeps the id
     assert all(engine.resolve(part) == part for part in change.split)
     assert len(change.split) >= 2
     revoked = [e for e in change.entries if isinstance(e, Revocation)]
-    assert revoked and all(isinstance(e, Revocation) for e in change.entries)
+    assert revoked
+    assert all(isinstance(e, Revocation) for e in change.entries)
     for n, rev in enumerate(revoked):
         a, b = _ends(engine, rev.link_id)
         engine.link(a, b, actor="agent", reason="undo", at=later + timedelta(minutes=n + 1))

@@ -20,7 +20,9 @@ COMMANDS: dict[str, str] = {
 
 def build_parser() -> argparse.ArgumentParser:
     """The full argument parser, one subparser per entry of :data:`COMMANDS`."""
-    parser = argparse.ArgumentParser(prog="omnicx", description="omnicx: one customer history across channels.")
+    parser = argparse.ArgumentParser(
+        prog="omnicx", description="omnicx: one customer history across channels."
+    )
     parser.add_argument("--version", action="version", version=f"omnicx {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name, module_name in COMMANDS.items():

@@ -40,6 +40,7 @@ HANDLE_KINDS = {
     "whatsapp": "whatsapp_bsuid",
 }
 """Handle platform → identifier kind (other platforms are used as the kind itself)."""
+_ONES = [[1] * n for n in range(64)]
 DEFAULT_SCOPE = "default"
 """The scope given to a page-scoped handle written without ``@scope``."""
 
@@ -47,10 +48,13 @@ DEFAULT_SCOPE = "default"
 def configure(parser: argparse.ArgumentParser) -> None:
     """Declare the ``resolve`` arguments."""
     parser.add_argument("input", help="JSON Lines file of records ('-' reads standard input)")
-    parser.add_argument("--output", "-o", required=True, help="CSV file to write ('-' writes standard output)")
+    parser.add_argument(
+        "--output", "-o", required=True, help="CSV file to write ('-' writes standard output)"
+    )
     parser.add_argument("--policy", help="merge policy file (.json or .toml); the defaults otherwise")
     parser.add_argument(
-        "--blocklist", help="file of junk identifier values, one raw value per line, added to the policy's blocklist"
+        "--blocklist",
+        help="file of junk identifier values, one raw value per line, added to the policy's blocklist",
     )
     parser.add_argument(
         "--region",
@@ -76,69 +80,73 @@ class Resolver:
         self.flat = array("q")
         self.bad_identifiers = 0
         self.bad_lines = 0
+        self.cache_size = 1 << 18
         self._cache: dict[tuple[str, str, bool], tuple[str, str] | None] = {}
 
     def identifier(self, kind: str, raw: str, whatsapp: bool) -> tuple[str, str] | None:
-        """(key, kind) of a raw identifier, or None when it cannot be normalized."""
+        """(key, kind) of a raw identifier, or None when it cannot be normalized (counted)."""
+        cache_key = (kind, raw, whatsapp and kind == "phone")
+        hit = self._cache.get(cache_key, False)
+        if hit is not False:
+            return hit  # type: ignore[return-value]
+        out: tuple[str, str] | None
         try:
             if kind == "email":
-                return "email:" + normalize_email(raw), "email"
-            if kind == "phone":
-                if whatsapp and raw.isdigit():
-                    raw = "+" + raw  # WhatsApp wa_id: international digits without "+"
-                return "phone:" + normalize_phone(raw, region=self.region), "phone"
-            cache_key = (kind, raw, False)
-            hit = self._cache.get(cache_key, False)
-            if hit is not False:
-                return hit  # type: ignore[return-value]
-            out: tuple[str, str] | None
-            if kind == "handle":
+                out = "email:" + normalize_email(raw), "email"
+            elif kind == "phone":
+                text = "+" + raw if whatsapp and raw.isdigit() else raw  # wa_id: digits without "+"
+                out = "phone:" + normalize_phone(text, region=self.region), "phone"
+            elif kind == "handle":
                 out = _handle(raw)
             else:
                 ident = normalize_platform_id(kind, raw)
                 out = ident.key, ident.kind
-            if len(self._cache) < 1 << 16:
-                self._cache[cache_key] = out
-            return out
         except (NormalizationError, ValidationError):
-            self.bad_identifiers += 1
-            return None
+            out = None
+        if len(self._cache) >= self.cache_size:
+            self._cache.clear()  # bounded memory; repeated values refill it at once
+        self._cache[cache_key] = out
+        return out
 
     def add(self, record: Any, line_no: int) -> None:
         """Observe one record (a decoded JSON object). Raises ValidationError when malformed."""
-        if not isinstance(record, dict):
-            raise ValidationError(f"line {line_no}: a record must be a JSON object", value=repr(record)[:200])
-        rid, ts, channel, items = record.get("record_id"), record.get("ts"), record.get("channel"), record.get(
-            "identifiers"
-        )
-        if not isinstance(rid, str) or not isinstance(ts, str) or not isinstance(items, list):
+        try:
+            rid = record["record_id"]
+            ts = record["ts"]
+            items = record["identifiers"]
+            channel = record.get("channel")
+            at = datetime.fromisoformat(ts)
+        except (TypeError, KeyError, ValueError, AttributeError):
+            at = None
+        if at is None or at.tzinfo is None or not isinstance(rid, str) or not isinstance(items, list):
             raise ValidationError(
-                f"line {line_no}: needs record_id (string), ts (ISO-8601 string) and identifiers (list)",
+                f"line {line_no}: needs record_id (string), ts (ISO-8601 with a zone) and identifiers (list)",
                 value=repr(record)[:200],
             )
-        try:
-            at = datetime.fromisoformat(ts)
-        except ValueError:
-            at = None
-        if at is None or at.tzinfo is None:
-            raise ValidationError(f"line {line_no}: ts {ts!r} is not an ISO-8601 time with a zone", value=ts)
         whatsapp = channel == "whatsapp"
         keys: list[str] = []
         kinds: list[str] = []
+        identifier = self.identifier
         for item in items:
-            kind, raw = (item.get("type"), item.get("value")) if isinstance(item, dict) else (None, None)
-            if not isinstance(kind, str) or not isinstance(raw, str):
+            try:
+                got = identifier(item["type"], item["value"], whatsapp)
+            except (TypeError, KeyError):
+                got = None
+            if got is None:
                 self.bad_identifiers += 1
-                continue
-            got = self.identifier(kind, raw, whatsapp)
-            if got is not None and got[0] not in keys:
+            elif got[0] not in keys:
                 keys.append(got[0])
                 kinds.append(got[1])
         self.record_ids.append(rid)
         if keys:
             core = self.core
             ids, _, touched, hot = core.observe(
-                keys, kinds, [1] * len(keys), at, (channel if isinstance(channel, str) else None, rid, None, None), 1,
+                keys,
+                kinds,
+                _ONES[len(keys)],
+                at,
+                (channel if isinstance(channel, str) else None, rid, None, None),
+                1,
                 "asserted",
             )
             if touched or hot:
@@ -207,7 +215,7 @@ def _open_in(path: str) -> IO[str]:
     if path == "-":
         return sys.stdin
     try:
-        return open(path, encoding="utf-8")  # noqa: SIM115 (closed by run)
+        return open(path, encoding="utf-8")
     except OSError as exc:
         raise ConfigurationError(f"cannot read {path!r}: {exc}") from exc
 
@@ -216,7 +224,7 @@ def _open_out(path: str) -> IO[str]:
     if path == "-":
         return sys.stdout
     try:
-        return open(path, "w", encoding="utf-8", newline="")  # noqa: SIM115 (closed by run)
+        return open(path, "w", encoding="utf-8", newline="")
     except OSError as exc:
         raise ConfigurationError(f"cannot write {path!r}: {exc}") from exc
 

@@ -21,7 +21,13 @@ from omnicx.identity._ledger import (
     entry_id,
     ledger_entry_adapter,
 )
-from omnicx.identity._policy import DEFAULT_BLOCKLIST, DEFAULT_QUARANTINE, Blocklist, MergePolicy
+from omnicx.identity._policy import (
+    DEFAULT_BLOCKLIST,
+    DEFAULT_LIMITS,
+    DEFAULT_QUARANTINE,
+    Blocklist,
+    MergePolicy,
+)
 from omnicx.identity._results import (
     Change,
     Conflict,
@@ -34,6 +40,7 @@ from omnicx.identity._results import (
 
 __all__ = [
     "DEFAULT_BLOCKLIST",
+    "DEFAULT_LIMITS",
     "DEFAULT_QUARANTINE",
     "DEFAULT_SALT",
     "Blocklist",

@@ -248,7 +248,8 @@ class Core:
         if sid is None:
             key = self.keys[x]
             ev = self.first_ev[x]
-            assert key is not None and ev is not None
+            assert key is not None
+            assert ev is not None
             sid = self._sid_of(key, self.first_at[x], ev, None)
             self.first_sid[x] = sid
         return sid
@@ -307,7 +308,11 @@ class Core:
         if self.never:
             small, other = (ma, rb) if len(ma) <= len(mb) else (mb, ra)
             broken = [
-                rules[y] for x in small if (rules := self.never.get(x)) for y in rules if self.find(y) == other
+                rules[y]
+                for x in small
+                if (rules := self.never.get(x))
+                for y in rules
+                if self.find(y) == other
             ]
             if broken:
                 return NEVER, f"never-link rule {min(broken)}"
@@ -391,9 +396,9 @@ class Core:
         limit = self.policy.threshold(kind)
         if limit is None:
             return False
-        kinds, pairs, n = self.kinds, self.pairs, 0
+        kinds, pairs, flag, n = self.kinds, self.pairs, self.flag, 0
         for z in self.nbrs.get(x, ()):
-            if kinds[z] == kind and pairs[_pk(x, z)].key is not None:
+            if kinds[z] == kind and flag[z] != BLOCKED and pairs[_pk(x, z)].key is not None:
                 n += 1
                 if n > limit:
                     self.flag_reason[x] = (
@@ -422,7 +427,9 @@ class Core:
             if not any(self._link(i).active for i in pair.links):
                 pair.status, pair.reason = INACTIVE, "every link of this pair is revoked"
             else:
-                first = min((self._link(i) for i in pair.links if self._link(i).active), key=lambda r: (r.at, r.id))
+                first = min(
+                    (self._link(i) for i in pair.links if self._link(i).active), key=lambda r: (r.at, r.id)
+                )
                 pair.status, pair.reason = SUGGESTION, self._suggest_reason(first)
             return
         for x in (pair.a, pair.b):
@@ -549,9 +556,24 @@ class Core:
         pairs whose verdict may change, identifiers that became hot).
         """
         ids: list[int] = []
-        sight = self.sight
+        sight, index, first_at, last_at, sighted, ranks_ = (
+            self.sight,
+            self.index,
+            self.first_at,
+            self.last_at,
+            self.sighted,
+            self.rank,
+        )
         for key, kind, rank in zip(keys, kinds, ranks, strict=True):
-            x = sight(key, kind, at, ev, rank)
+            x = index.get(key)
+            if x is not None and sighted[x] and at > first_at[x]:
+                # the common case: a known identifier seen again later
+                if at > last_at[x]:
+                    last_at[x] = at
+                if rank > ranks_[x]:
+                    ranks_[x] = rank
+            else:
+                x = sight(key, kind, at, ev, rank)
             if x not in ids:
                 ids.append(x)
         new_links: list[LinkRec] = []
@@ -564,7 +586,8 @@ class Core:
                 for j in range(i + 1, len(ids)):
                     x, y = ids[i], ids[j]
                     kx, ky = self.keys[x], self.keys[y]
-                    assert kx is not None and ky is not None
+                    assert kx is not None
+                    assert ky is not None
                     lo, hi = (kx, ky) if kx < ky else (ky, kx)
                     lid = entry_id("lnk", lo, hi, link_kind, stamp, evs)
                     rec = LinkRec(lid, x, y, at, link_kind, link_rank, assurance, ev)

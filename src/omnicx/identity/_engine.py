@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
+from itertools import pairwise
 
 from omnicx.errors import IdentityError, UnknownIdentifier, ValidationError
 from omnicx.identity import _core as core
@@ -70,7 +71,8 @@ def _when(at: datetime | None) -> datetime:
         return datetime.now(UTC)
     if not isinstance(at, datetime) or at.tzinfo is None or at.utcoffset() is None:
         raise ValidationError(
-            f"at={at!r} must be an aware datetime; use omnicx.normalize_timestamp() to make one", value=repr(at)
+            f"at={at!r} must be an aware datetime; use omnicx.normalize_timestamp() to make one",
+            value=repr(at),
         )
     return at.astimezone(UTC)
 
@@ -188,7 +190,12 @@ class IdentityEngine:
             rec = LinkRec(e.id, x, y, e.at, str(e.kind), e.assurance.rank, str(e.assurance), _ev(e.evidence))
             rev = self._pending_revocations.pop(e.id, None)
             if rev is not None:
-                rec.active, rec.revoked_by, rec.revoked_at, rec.revoked_ev = False, rev.id, rev.at, _ev(rev.evidence)
+                rec.active, rec.revoked_by, rec.revoked_at, rec.revoked_ev = (
+                    False,
+                    rev.id,
+                    rev.at,
+                    _ev(rev.evidence),
+                )
             got = c.add_link(rec)
             if got is None:
                 return set()
@@ -430,7 +437,9 @@ class IdentityEngine:
             out: list[LedgerEntry] = []
             for ident, r in zip(frozen_idents, frozen_ranks, strict=True):
                 sid = entry_id("sig", ident.key, str(at), evidence_string(ev))
-                out.append(Sighting(id=sid, at=at, identifier=ident, assurance=_BY_RANK[r], evidence=evidence))
+                out.append(
+                    Sighting(id=sid, at=at, identifier=ident, assurance=_BY_RANK[r], evidence=evidence)
+                )
             out.extend(self._link_entry(rec) for rec in frozen_links)
             return tuple(out)
 
@@ -464,7 +473,8 @@ class IdentityEngine:
     def _link_entry(self, rec: LinkRec) -> Link:
         c = self._core
         ka, kb = c.keys[rec.a], c.keys[rec.b]
-        assert ka is not None and kb is not None
+        assert ka is not None
+        assert kb is not None
         return Link(
             id=rec.id,
             at=rec.at,
@@ -515,8 +525,12 @@ class IdentityEngine:
         """
         c = self._core
         if entry_id_ not in c.link_ids and entry_id_ not in c.never_ids:
-            raise IdentityError(f"no link or never-link rule has id {entry_id_!r}; see history() for link ids")
-        rec = Revocation(link_id=entry_id_, at=_when(at), evidence=Evidence(actor=actor, reason=reason))
+            raise IdentityError(
+                f"no link or never-link rule has id {entry_id_!r}; see history() for link ids"
+            )
+        rec = Revocation(
+            id="", link_id=entry_id_, at=_when(at), evidence=Evidence(actor=actor, reason=reason)
+        )
         replayed = self._revoke(rec)
         change = Change(split=self._ids_of(replayed))
         change._entries = lambda: (rec,)
@@ -533,8 +547,10 @@ class IdentityEngine:
         self._index_of(a)
         self._index_of(b)
         if a.key == b.key:
-            raise ValidationError(f"a never-link rule needs two different identifiers, got {a} twice", value=a.key)
-        rule = NeverLink(a=a, b=b, at=_when(at), evidence=Evidence(actor=actor, reason=reason))
+            raise ValidationError(
+                f"a never-link rule needs two different identifiers, got {a} twice", value=a.key
+            )
+        rule = NeverLink(id="", a=a, b=b, at=_when(at), evidence=Evidence(actor=actor, reason=reason))
         self._apply_one(rule)
         c = self._core
         affected = {x for k in (a.key, b.key) if (x := c.index.get(k)) is not None}
@@ -572,7 +588,9 @@ class IdentityEngine:
                 self._need(ident)
                 x = c.index.get(ident.key)
                 if x is None or c.find(x) != root:
-                    raise ValidationError(f"{ident} is not an identifier of customer {customer_id}", value=ident.key)
+                    raise ValidationError(
+                        f"{ident} is not an identifier of customer {customer_id}", value=ident.key
+                    )
                 where[x] = g
         rest = len(groups)
         for m in members:
@@ -590,7 +608,7 @@ class IdentityEngine:
                 for i in c.pairs[pk].links:
                     rec = c.links[i]
                     if rec is not None and rec.active:
-                        entries.append(Revocation(link_id=rec.id, at=moment, evidence=evidence))
+                        entries.append(Revocation(id="", link_id=rec.id, at=moment, evidence=evidence))
         if keep_apart:
             oldest: dict[int, int] = {}
             for m, g in where.items():
@@ -600,7 +618,7 @@ class IdentityEngine:
             for i, p in enumerate(anchors):
                 for q in anchors[i + 1 :]:
                     entries.append(
-                        NeverLink(a=self._ident(p), b=self._ident(q), at=moment, evidence=evidence)
+                        NeverLink(id="", a=self._ident(p), b=self._ident(q), at=moment, evidence=evidence)
                     )
         for e in entries:
             if isinstance(e, Revocation):
@@ -647,6 +665,7 @@ class IdentityEngine:
         tombstones = tuple(sorted(c.tombstone(i.key) for i in idents))
         real_id = c.birth_id(c.canon_of(root))
         erasure = Erasure(
+            id="",
             customer_id=real_id,
             tombstones=tombstones,
             at=moment,
@@ -654,7 +673,9 @@ class IdentityEngine:
         )
         self._register_erasure(erasure)
         removed = self._remove(doomed)
-        out = Forgotten(customer_id=real_id, identifiers=idents, removed_entry_ids=tuple(sorted(set(removed))))
+        out = Forgotten(
+            customer_id=real_id, identifiers=idents, removed_entry_ids=tuple(sorted(set(removed)))
+        )
         out._entries = lambda: (erasure,)
         return out
 
@@ -667,9 +688,7 @@ class IdentityEngine:
 
     def _ids_of(self, xs: Iterable[int]) -> tuple[str, ...]:
         c = self._core
-        return tuple(
-            sorted({c.birth_id(c.canon_of(c.find(x))) for x in xs if c.flag[x] == core.MEMBER})
-        )
+        return tuple(sorted({c.birth_id(c.canon_of(c.find(x))) for x in xs if c.flag[x] == core.MEMBER}))
 
     def _index_of(self, identifier: Identifier) -> int:
         self._need(identifier)
@@ -684,22 +703,24 @@ class IdentityEngine:
     def _root_of(self, customer_id: str) -> int:
         c = self._core
         if not isinstance(customer_id, str):
-            raise ValidationError(f"a customer id is a string, got {type(customer_id).__name__}", value=repr(customer_id))
+            raise ValidationError(
+                f"a customer id is a string, got {type(customer_id).__name__}", value=repr(customer_id)
+            )
         if self._birth_size < len(c.keys) or customer_id not in self._birth:
             for x in range(self._birth_size, len(c.keys)):
                 if c.keys[x] is not None:
                     self._birth[c.birth_id(x)] = x
             self._birth_size = len(c.keys)
-        x = self._birth.get(customer_id)
-        if x is None or c.flag[x] != core.MEMBER or c.keys[x] is None:
+        found = self._birth.get(customer_id)
+        if found is None or c.flag[found] != core.MEMBER or c.keys[found] is None:
             # the first sighting may have changed since the map was built: recompute
             for y, key in enumerate(c.keys):
                 if key is not None:
                     self._birth[c.birth_id(y)] = y
-            x = self._birth.get(customer_id)
-            if x is None or c.flag[x] != core.MEMBER or c.keys[x] is None:
+            found = self._birth.get(customer_id)
+            if found is None or c.flag[found] != core.MEMBER or c.keys[found] is None:
                 raise UnknownIdentifier(f"no customer has id {customer_id!r}", customer_id=customer_id)
-        return c.find(x)
+        return c.find(found)
 
     def customer_of(self, identifier: Identifier) -> str | None:
         """The customer id of an identifier; ``None`` when it is a shared attribute
@@ -799,7 +820,7 @@ class IdentityEngine:
             path.append(prev[path[-1]])
         path.reverse()
         steps = []
-        for u, v in zip(path, path[1:], strict=False):
+        for u, v in pairwise(path):
             pair = c.pairs[(min(u, v), max(u, v))]
             assert pair.key is not None
             rec = c.links[c.link_ids[pair.key[1]]]
@@ -822,7 +843,9 @@ class IdentityEngine:
 
         Derived from the ledger under the current policy, so it explains the
         current state: ``merged`` events are the unions of the canonical
-        evaluation (``retired_id`` is the younger side's id at that moment).
+        evaluation (``retired_id`` is the younger side's id at that moment, when
+        that side existed before the link; an identifier first seen in the
+        linking payload retires nothing).
         Raises :class:`~omnicx.errors.UnknownIdentifier` for an unknown customer id.
         """
         c = self._core
@@ -863,7 +886,7 @@ class IdentityEngine:
                         type="merged",
                         at=rec.at,
                         customer_id=c.birth_id(keep),
-                        retired_id=c.birth_id(lose),
+                        retired_id=c.birth_id(lose) if c.first_at[lose] < rec.at else None,
                         identifiers=(self._ident(p.a), self._ident(p.b)),
                         link_id=rec.id,
                         evidence=_evidence(rec.ev),
@@ -876,7 +899,8 @@ class IdentityEngine:
                 if rec is None:
                     continue
                 if not rec.active and rec.revoked_at is not None:
-                    assert rec.revoked_ev is not None and rec.revoked_by is not None
+                    assert rec.revoked_ev is not None
+                    assert rec.revoked_by is not None
                     events.append(
                         (
                             (rec.revoked_at, rec.revoked_by),
@@ -925,7 +949,8 @@ class IdentityEngine:
                         ),
                     )
                 )
-        events.sort(key=lambda item: item[0])
+        order = {"merged": 0, "revoked": 1, "never_link": 2, "refused": 3}
+        events.sort(key=lambda item: (item[0][0], order[item[1].type], item[0][1]))
         return tuple(e for _, e in events)
 
     def conflicts(self) -> tuple[Conflict, ...]:

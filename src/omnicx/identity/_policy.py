@@ -37,6 +37,7 @@ from omnicx.models._base import OmnicxModel
 
 __all__ = [
     "DEFAULT_BLOCKLIST",
+    "DEFAULT_LIMITS",
     "DEFAULT_QUARANTINE",
     "Blocklist",
     "CompiledPolicy",
@@ -69,7 +70,9 @@ class Blocklist(OmnicxModel):
                 try:
                     re.compile(pattern)
                 except re.error as exc:
-                    raise ValueError(f"blocklist pattern {pattern!r} for {kind} does not compile: {exc}") from exc
+                    raise ValueError(
+                        f"blocklist pattern {pattern!r} for {kind} does not compile: {exc}"
+                    ) from exc
         return value
 
     def merged(self, other: Blocklist) -> Blocklist:
@@ -140,6 +143,13 @@ benchmark generator a real person's identifier co-occurs with at most 3 emails,
 household identifiers exceed these (docs/guides/identity.md shows the numbers)."""
 
 
+DEFAULT_LIMITS: dict[str, int] = {"email": 5, "phone": 2}
+"""Default per-customer limits. ``phone: 2``: a merge that would give one customer a
+third phone is refused; in the benchmark data that third number is almost always a
+household line joining two people (raising it to 3 costs 0.0003 pair precision).
+Hosts whose customers are businesses with many numbers should raise it."""
+
+
 class MergePolicy(OmnicxModel):
     """What may merge two identifiers into one customer (see the module docstring).
 
@@ -154,11 +164,13 @@ class MergePolicy(OmnicxModel):
     host_identifiers: tuple[Annotated[str, StringConstraints(min_length=3, max_length=600)], ...] = ()
     """The host's own support addresses and numbers as ``kind:value`` (``email:help@shop.com``,
     ``phone:+14155550100``): they appear beside every customer and must link none."""
-    limits: dict[Kind, Annotated[int, Field(ge=1)]] = Field(default_factory=lambda: {"email": 10, "phone": 10})
-    """At most this many identifiers of a kind in one customer."""
+    limits: dict[Kind, Annotated[int, Field(ge=1)]] = Field(default_factory=lambda: dict(DEFAULT_LIMITS))
+    """At most this many identifiers of a kind in one customer (see :data:`DEFAULT_LIMITS`)."""
     unique_kinds: tuple[Kind, ...] = ("external_id",)
     """Kinds of which one customer holds at most one value (limit 1, quarantine threshold 1)."""
-    quarantine: dict[Kind, Annotated[int, Field(ge=1)]] = Field(default_factory=lambda: dict(DEFAULT_QUARANTINE))
+    quarantine: dict[Kind, Annotated[int, Field(ge=1)]] = Field(
+        default_factory=lambda: dict(DEFAULT_QUARANTINE)
+    )
     """Hot-identifier thresholds per co-occurring kind (``*`` for kinds not listed)."""
     quarantine_enabled: bool = True
     min_assurance: Assurance = Assurance.ASSERTED
@@ -197,7 +209,9 @@ class MergePolicy(OmnicxModel):
             return cls.from_toml(text)
         if path.suffix.lower() == ".json":
             return cls.from_json(text)
-        raise ConfigurationError(f"merge policy {str(path)!r}: name it *.json or *.toml so its format is known")
+        raise ConfigurationError(
+            f"merge policy {str(path)!r}: name it *.json or *.toml so its format is known"
+        )
 
     @classmethod
     def _validated(cls, data: Any) -> MergePolicy:
@@ -230,12 +244,15 @@ class CompiledPolicy:
 
     @classmethod
     def build(cls, policy: MergePolicy) -> CompiledPolicy:
-        blocklist = DEFAULT_BLOCKLIST.merged(policy.blocklist) if policy.use_default_blocklist else policy.blocklist
+        blocklist = (
+            DEFAULT_BLOCKLIST.merged(policy.blocklist) if policy.use_default_blocklist else policy.blocklist
+        )
         exact: dict[str, frozenset[str]] = {}
         for kind, values in blocklist.exact.items():
             exact[kind] = frozenset(_normalized(kind, v) for v in values)
         patterns = {
-            kind: tuple(re.compile(p, re.IGNORECASE) for p in items) for kind, items in blocklist.patterns.items()
+            kind: tuple(re.compile(p, re.IGNORECASE) for p in items)
+            for kind, items in blocklist.patterns.items()
         }
         host = frozenset(_host_key(text) for text in policy.host_identifiers)
         limits = dict(policy.limits)
@@ -284,7 +301,9 @@ def _normalized(kind: str, value: str) -> str:
         if kind == "email":
             return normalize_email(value)
         if kind == "phone":
-            return normalize_phone(value, region="US") if not value.startswith("+") else normalize_phone(value)
+            return (
+                normalize_phone(value, region="US") if not value.startswith("+") else normalize_phone(value)
+            )
     except NormalizationError:
         return value.strip()
     return value.strip()
@@ -295,7 +314,9 @@ def _host_key(text: str) -> str:
 
     kind, sep, value = text.partition(":")
     if not sep:
-        raise ConfigurationError(f"host identifier {text!r}: write it as kind:value, e.g. email:help@shop.com")
+        raise ConfigurationError(
+            f"host identifier {text!r}: write it as kind:value, e.g. email:help@shop.com"
+        )
     if kind in ("email", "phone"):
         return f"{kind}:{_normalized(kind, value)}"
     try:

@@ -1,0 +1,233 @@
+"""``omnicx resolve``: JSONL in, CSV out, progress on stderr."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from omnicx.cli import main
+
+RECORDS = [
+    # ana: email in two spellings, her phone in national, E.164 and WhatsApp forms
+    {
+        "record_id": "r1",
+        "ts": "2024-01-01T09:00:00Z",
+        "channel": "email",
+        "identifiers": [{"type": "email", "value": " Ana.Ortiz@Gmail.com"}],
+    },
+    {
+        "record_id": "r2",
+        "ts": "2024-01-02T09:00:00Z",
+        "channel": "sms",
+        "identifiers": [
+            {"type": "phone", "value": "(415) 523-8886"},
+            {"type": "email", "value": "ana.ortiz@gmail.com"},
+        ],
+    },
+    {
+        "record_id": "r3",
+        "ts": "2024-01-03T09:00:00Z",
+        "channel": "whatsapp",
+        "identifiers": [{"type": "phone", "value": "14155238886"}],
+    },
+    # bo: messenger, then chat with his email
+    {
+        "record_id": "r4",
+        "ts": "2024-01-04T09:00:00Z",
+        "channel": "messenger",
+        "identifiers": [
+            {"type": "handle", "value": "messenger:6569341800484935"},
+            {"type": "email", "value": "BO@shop.io"},
+        ],
+    },
+    {
+        "record_id": "r5",
+        "ts": "2024-01-05T09:00:00Z",
+        "channel": "chat",
+        "identifiers": [
+            {"type": "handle", "value": "chat:v_93b105f00daa"},
+            {"type": "email", "value": "bo@shop.io"},
+        ],
+    },
+    # junk only: no customer
+    {
+        "record_id": "r6",
+        "ts": "2024-01-06T09:00:00Z",
+        "channel": "chat",
+        "identifiers": [{"type": "handle", "value": "chat:undefined"}],
+    },
+    # an agent typed the shop's order mailbox on both: it must not join ana and bo
+    {
+        "record_id": "r7",
+        "ts": "2024-01-07T09:00:00Z",
+        "channel": "voice",
+        "identifiers": [
+            {"type": "phone", "value": "+1 415 523 8886"},
+            {"type": "email", "value": "orders@shop.io"},
+        ],
+    },
+    {
+        "record_id": "r8",
+        "ts": "2024-01-08T09:00:00Z",
+        "channel": "email",
+        "identifiers": [
+            {"type": "email", "value": "orders@shop.io"},
+            {"type": "handle", "value": "messenger:6569341800484935"},
+        ],
+    },
+    # an unreadable phone is dropped; the record keeps its other identifier
+    {
+        "record_id": "r9",
+        "ts": "2024-01-09T09:00:00Z",
+        "channel": "sms",
+        "identifiers": [{"type": "phone", "value": "call me"}, {"type": "email", "value": "bo@shop.io"}],
+    },
+]
+# three more callers with the order mailbox typed in: four distinct phones on one address
+# is more than one person has (default threshold 3), so the mailbox is quarantined
+CALLERS = [
+    {
+        "record_id": f"r{10 + n}",
+        "ts": f"2024-01-1{n}T09:00:00Z",
+        "channel": "voice",
+        "identifiers": [
+            {"type": "phone", "value": f"+1 212 629 017{n}"},
+            {"type": "email", "value": "orders@shop.io"},
+        ],
+    }
+    for n in range(3)
+]
+
+
+def write(tmp_path: Path, records: list[object], extra_lines: tuple[str, ...] = ()) -> Path:
+    path = tmp_path / "in.jsonl"
+    path.write_text(
+        "".join(json.dumps(r) + "\n" for r in records) + "".join(line + "\n" for line in extra_lines)
+    )
+    return path
+
+
+def read(path: Path) -> dict[str, str]:
+    with path.open(newline="") as f:
+        rows = list(csv.reader(f))
+    assert rows[0] == ["record_id", "customer_id"]
+    return dict(rows[1:])  # type: ignore[arg-type]
+
+
+def test_resolve_groups_messy_records_into_customers(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "out.csv"
+    assert main(["resolve", str(write(tmp_path, RECORDS + CALLERS)), "--output", str(out)]) == 0
+    got = read(out)
+    assert list(got) == [f"r{n}" for n in range(1, 13)]
+    ana, bo = got["r1"], got["r4"]
+    assert ana
+    assert bo
+    assert ana != bo
+    assert [got[r] for r in ("r2", "r3", "r7")] == [ana, ana, ana]
+    assert [got[r] for r in ("r5", "r8", "r9")] == [bo, bo, bo]
+    assert got["r6"] == ""
+    assert len({got["r10"], got["r11"], got["r12"], ana, bo}) == 5
+    err = capsys.readouterr().err
+    assert "12 records → 5 customers" in err
+    assert "2 shared identifiers" in err  # chat:undefined (blocklisted), the mailbox (quarantined)
+    assert "1 unreadable identifiers dropped" in err
+
+
+def test_a_blocklist_file_and_a_policy_file_apply(tmp_path: Path) -> None:
+    out = tmp_path / "out.csv"
+    (tmp_path / "block.txt").write_text("# shop mailboxes\norders@shop.io\n")
+    (tmp_path / "policy.toml").write_text("version = 1\nuse_default_blocklist = false\n")
+    args = ["resolve", str(write(tmp_path, RECORDS)), "-o", str(out), "--quiet"]
+    assert (
+        main([*args, "--blocklist", str(tmp_path / "block.txt"), "--policy", str(tmp_path / "policy.toml")])
+        == 0
+    )
+    got = read(out)
+    assert got["r6"] != ""  # "chat:undefined" is no longer junk without the default blocklist
+    assert got["r7"] == got["r1"]
+    assert got["r8"] == got["r4"]  # the mailbox joins nobody
+
+
+def test_without_quarantine_the_mailbox_merges_two_people(tmp_path: Path) -> None:
+    out = tmp_path / "out.csv"
+    (tmp_path / "policy.json").write_text('{"version": 1, "quarantine_enabled": false}')
+    assert (
+        main(
+            [
+                "resolve",
+                str(write(tmp_path, RECORDS + CALLERS)),
+                "-o",
+                str(out),
+                "-q",
+                "--policy",
+                str(tmp_path / "policy.json"),
+            ]
+        )
+        == 0
+    )
+    got = read(out)
+    # the mailbox bridges ana and bo
+    assert got["r1"] == got["r4"]
+
+
+def test_bad_lines_are_skipped_and_reported(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "out.csv"
+    source = write(
+        tmp_path, RECORDS[:2], ("{not json", '{"record_id": "x", "ts": "yesterday", "identifiers": []}')
+    )
+    assert main(["resolve", str(source), "-o", str(out)]) == 0
+    assert list(read(out)) == ["r1", "r2"]
+    err = capsys.readouterr().err
+    assert "skipped line 3" in err
+    assert "skipped line 4" in err
+    assert "2 bad lines skipped" in err
+
+
+def test_progress_is_reported_on_stderr(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "out.csv"
+    assert main(["resolve", str(write(tmp_path, RECORDS)), "-o", str(out), "--progress-every", "4"]) == 0
+    err = capsys.readouterr().err
+    assert "omnicx resolve: 4 records" in err
+    assert "omnicx resolve: 8 records" in err
+    assert "records/s" in err
+
+
+def test_missing_input_and_bad_region_fail_with_a_message(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["resolve", str(tmp_path / "nope.jsonl"), "-o", str(tmp_path / "o.csv")]) == 1
+    assert "cannot read" in capsys.readouterr().err
+    assert (
+        main(["resolve", str(write(tmp_path, RECORDS)), "-o", str(tmp_path / "o.csv"), "--region", "XX"]) == 1
+    )
+    assert "--region" in capsys.readouterr().err
+
+
+def test_usage_errors_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exc:
+        main(["resolve", "in.jsonl"])
+    assert exc.value.code == 2
+    assert "--output" in capsys.readouterr().err
+
+
+def test_the_command_runs_as_a_module_with_stdin_and_stdout(tmp_path: Path) -> None:
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2] / "src")}
+    proc = subprocess.run(
+        [sys.executable, "-m", "omnicx.cli", "resolve", "-", "--output", "-", "--quiet"],
+        input="".join(json.dumps(r) + "\n" for r in RECORDS[:3]),
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
+    )
+    lines = proc.stdout.splitlines()
+    assert lines[0] == "record_id,customer_id"
+    assert len({line.split(",")[1] for line in lines[1:]}) == 1

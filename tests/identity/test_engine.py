@@ -1,0 +1,192 @@
+"""Engine operations: observe, explain, history, unmerge, never-link, forget, the ledger seam."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from omnicx.errors import IdentityError, UnknownIdentifier, ValidationError
+from omnicx.identity import (
+    Erasure,
+    IdentityEngine,
+    Link,
+    NeverLink,
+    Revocation,
+    Sighting,
+    ledger_entry_adapter,
+)
+from omnicx.models import Assurance, Identifier
+
+T0 = datetime(2024, 7, 1, 8, 0, tzinfo=UTC)
+ANA = Identifier(kind="email", value="ana@shop.io")
+ANA_PHONE = Identifier(kind="phone", value="+14155238886")
+ANA_PSID = Identifier(kind="messenger_psid", value="6569341800484935", scope="104729384756")
+BO = Identifier(kind="email", value="bo@shop.io")
+BO_PHONE = Identifier(kind="phone", value="+447911123456")
+
+
+def at(hours: float) -> datetime:
+    return T0 + timedelta(hours=hours)
+
+
+def chain() -> tuple[IdentityEngine, list]:
+    """ana's email → (sms) phone → (messenger) psid; bo separate, then wrongly joined by bo's phone."""
+    engine = IdentityEngine()
+    entries: list = []
+    for ids, hours, channel, key in (
+        ([ANA], 0, "email", "m1"),
+        ([ANA_PHONE, ANA], 1, "sms", "s1"),
+        ([ANA_PSID, ANA_PHONE], 2, "messenger", "p1"),
+        ([BO], 3, "email", "m2"),
+        ([BO_PHONE, BO], 4, "whatsapp", "w1"),
+    ):
+        entries.extend(engine.observe(ids, at=at(hours), channel=channel, dedupe_key=key).entries)
+    return engine, entries
+
+
+def test_observe_returns_the_customer_and_the_entries_to_persist() -> None:
+    engine = IdentityEngine()
+    change = engine.observe([ANA_PHONE, ANA], at=T0, channel="sms", dedupe_key="SM1")
+    assert [e.type for e in change.entries] == ["sighting", "sighting", "link"]
+    link = change.entries[2]
+    assert isinstance(link, Link)
+    assert {link.a, link.b} == {ANA, ANA_PHONE}
+    assert link.evidence.channel == "sms"
+    assert link.evidence.dedupe_key == "SM1"
+    assert change.customer_id == engine.customer_of(ANA) == engine.customer_of(ANA_PHONE)
+    # the same payload again (a webhook retry) appends nothing new to the link set
+    again = engine.observe([ANA_PHONE, ANA], at=T0, channel="sms", dedupe_key="SM1")
+    assert [e.type for e in again.entries] == ["sighting", "sighting"]
+
+
+def test_canonical_id_is_born_with_the_oldest_observation_and_retired_ids_resolve() -> None:
+    engine, _ = chain()
+    ana_id = engine.customer_of(ANA)
+    bo_id = engine.customer_of(BO)
+    assert ana_id is not None
+    assert bo_id is not None
+    merge = engine.observe([ANA_PHONE, BO_PHONE], at=at(5), channel="voice", dedupe_key="c1")
+    assert merge.customer_id == ana_id  # ana's email is the oldest observation
+    assert merge.merged == (bo_id,)
+    assert engine.resolve(bo_id) == ana_id
+    assert engine.customer(bo_id).id == ana_id
+    assert engine.customer(ana_id).aliases == (bo_id,)
+
+
+def test_why_linked_gives_the_shortest_evidence_path() -> None:
+    engine, _ = chain()
+    why = engine.why_linked(ANA, ANA_PSID)
+    assert why is not None
+    assert [(s.source, s.target) for s in why.steps] == [(ANA, ANA_PHONE), (ANA_PHONE, ANA_PSID)]
+    assert [s.evidence.dedupe_key for s in why.steps] == ["s1", "p1"]
+    assert why.customer_id == engine.customer_of(ANA)
+    assert engine.why_linked(ANA, BO) is None
+
+
+def test_revoking_a_link_splits_with_stable_ids() -> None:
+    engine, _ = chain()
+    ana_id = engine.customer_of(ANA)
+    psid_birth = engine.observe([ANA_PSID], at=at(9), channel="messenger", dedupe_key="p2").customer_id
+    assert psid_birth == ana_id
+    why = engine.why_linked(ANA_PHONE, ANA_PSID)
+    assert why is not None
+    change = engine.revoke(why.steps[0].link_id, actor="agent:kim", reason="psid belongs to someone else")
+    assert engine.customer_of(ANA) == ana_id  # the part with the oldest observation keeps the id
+    psid_id = engine.customer_of(ANA_PSID)
+    assert psid_id is not None
+    assert psid_id != ana_id
+    assert set(change.split) == {ana_id, psid_id}
+    assert isinstance(change.entries[0], Revocation)
+    events = [e.type for e in engine.history(ana_id or "")]
+    assert events == ["merged", "revoked"]
+
+
+def test_split_by_identifier_groups_and_history() -> None:
+    engine, _ = chain()
+    engine.observe([ANA_PHONE, BO_PHONE], at=at(5), channel="voice", dedupe_key="c1")
+    ana_id = engine.customer_of(ANA) or ""
+    bo_id = engine.customer_of(BO)  # == ana_id now
+    change = engine.split(ana_id, [[BO, BO_PHONE]], actor="agent:kim", reason="two people", at=at(6))
+    assert engine.customer_of(ANA) == ana_id
+    assert engine.customer_of(BO) not in (None, ana_id)
+    assert set(engine.identifiers_of(engine.customer_of(BO) or "")) == {BO, BO_PHONE}
+    assert set(change.split) == {ana_id, engine.customer_of(BO)}
+    assert bo_id == ana_id
+    kinds = sorted(e.type for e in change.entries)
+    assert kinds == ["never_link", "revocation"]
+    # keep_apart: the same bridge observed again is refused, loudly
+    again = engine.observe([ANA_PHONE, BO_PHONE], at=at(7), channel="voice", dedupe_key="c2")
+    assert [c.reason for c in again.conflicts] == ["never_link"]
+    history = engine.history(ana_id)
+    assert [e.type for e in history] == ["merged", "merged", "revoked", "never_link", "refused"]
+
+
+def test_never_link_splits_a_customer_now() -> None:
+    engine, _ = chain()
+    ana_id = engine.customer_of(ANA)
+    change = engine.never_link(ANA, ANA_PHONE, actor="agent:kim", reason="shared phone", at=at(8))
+    assert engine.customer_of(ANA) == ana_id
+    assert engine.customer_of(ANA_PHONE) != ana_id
+    assert engine.customer_of(ANA_PHONE) == engine.customer_of(ANA_PSID)
+    assert isinstance(change.entries[0], NeverLink)
+
+
+def test_forget_removes_identifiers_and_tombstones_stop_replays() -> None:
+    engine, _ = chain()
+    ana_id = engine.customer_of(ANA) or ""
+    gone = engine.forget(ana_id, at=at(10), actor="dpo", reason="erasure request")
+    assert set(gone.identifiers) == {ANA, ANA_PHONE, ANA_PSID}
+    erasure = gone.entries[0]
+    assert isinstance(erasure, Erasure)
+    assert len(erasure.tombstones) == 3
+    assert all(ANA.value not in t for t in erasure.tombstones)
+    assert len(gone.removed_entry_ids) == 2  # the two links
+    with pytest.raises(UnknownIdentifier):
+        engine.customer_of(ANA)
+    with pytest.raises(UnknownIdentifier):
+        engine.resolve(ana_id)
+    replayed = engine.observe([ANA, ANA_PHONE], at=at(1), channel="sms", dedupe_key="s1")
+    assert replayed.customer_id is None
+    assert [c.reason for c in replayed.conflicts] == ["erased", "erased"]
+    # after the erasure the person may come back: a new customer, linked to nothing forgotten
+    back = engine.observe([ANA], at=at(11), channel="email", dedupe_key="m9")
+    assert back.customer_id not in (None, ana_id)
+    assert [e.type for e in back.entries] == ["sighting"]
+    assert engine.customer_of(BO) is not None
+
+
+def test_rebuild_from_serialized_entries_gives_the_same_state() -> None:
+    engine, entries = chain()
+    stored = [ledger_entry_adapter.dump_json(e) for e in entries]
+    rebuilt = IdentityEngine.rebuild(ledger_entry_adapter.validate_json(b) for b in reversed(stored))
+    assert rebuilt.partition() == engine.partition()
+    assert all(isinstance(e, Sighting | Link) for e in entries)
+
+
+def test_bad_input_raises_errors_that_say_what_to_do() -> None:
+    engine, _ = chain()
+    with pytest.raises(ValidationError, match="aware datetime"):
+        engine.observe([ANA], at=datetime(2024, 1, 1), channel="email")
+    with pytest.raises(ValidationError, match="normalize_identifier"):
+        engine.observe(["ana@shop.io"], at=T0)  # type: ignore[list-item]
+    with pytest.raises(UnknownIdentifier, match="no customer has id"):
+        engine.identifiers_of("cus_nope")
+    with pytest.raises(UnknownIdentifier, match="never been observed"):
+        engine.customer_of(Identifier(kind="email", value="ghost@shop.io"))
+    with pytest.raises(IdentityError, match="no link or never-link rule"):
+        engine.revoke("lnk_nope", actor="a", reason="b")
+    with pytest.raises(ValidationError, match="itself"):
+        engine.link(ANA, ANA, actor="a", reason="b")
+    with pytest.raises(ValidationError, match="not a ledger entry"):
+        IdentityEngine.rebuild([{"type": "link"}])  # type: ignore[list-item]
+
+
+def test_customer_model_lists_identifiers_with_assurance_and_times() -> None:
+    engine, _ = chain()
+    customer = engine.customer(engine.customer_of(ANA) or "")
+    assert [ci.identifier for ci in customer.identifiers] == [ANA, ANA_PHONE, ANA_PSID]
+    assert customer.identifiers[0].first_seen == T0
+    assert customer.identifiers[0].last_seen == at(1)
+    assert customer.identifiers[0].assurance is Assurance.ASSERTED
+    assert customer.created_at == T0

@@ -1,0 +1,173 @@
+"""The merge policy: loading, validation, defaults and each rule."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from omnicx.errors import ConfigurationError
+from omnicx.identity import Blocklist, IdentityEngine, MergePolicy
+from omnicx.models import Assurance, Identifier, ObservedIdentifier
+
+T0 = datetime(2024, 6, 1, tzinfo=UTC)
+
+
+def email(v: str) -> Identifier:
+    return Identifier(kind="email", value=v)
+
+
+def phone(v: str) -> Identifier:
+    return Identifier(kind="phone", value=v)
+
+
+def test_policy_loads_from_json_and_toml_with_the_same_meaning(tmp_path: Path) -> None:
+    (tmp_path / "p.json").write_text(
+        json.dumps(
+            {"version": 1, "limits": {"email": 2}, "blocklist": {"exact": {"email": ["help@shop.io"]}}}
+        )
+    )
+    (tmp_path / "p.toml").write_text(
+        'version = 1\n[limits]\nemail = 2\n[blocklist.exact]\nemail = ["help@shop.io"]\n'
+    )
+    from_json, from_toml = (
+        MergePolicy.from_file(tmp_path / "p.json"),
+        MergePolicy.from_file(tmp_path / "p.toml"),
+    )
+    assert from_json == from_toml
+    assert from_json.limits == {"email": 2}
+    assert from_json.blocklist.exact == {"email": ("help@shop.io",)}
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('{"version": 2}', "version 2"),
+        ('{"limits": {"email": 0}}', "greater than or equal to 1"),
+        ('{"blocklist": {"patterns": {"email": ["("]}}}', "does not compile"),
+        ('{"colour": "red"}', "colour"),
+        ("{not json", "not valid JSON"),
+    ],
+)
+def test_a_bad_policy_says_what_is_wrong(text: str, message: str) -> None:
+    with pytest.raises(ConfigurationError, match=message):
+        MergePolicy.from_json(text)
+
+
+def test_a_policy_file_needs_a_known_suffix(tmp_path: Path) -> None:
+    (tmp_path / "policy.yaml").write_text("version: 1")
+    with pytest.raises(ConfigurationError, match=r"\*\.json or \*\.toml"):
+        MergePolicy.from_file(tmp_path / "policy.yaml")
+    with pytest.raises(ConfigurationError, match="cannot read"):
+        MergePolicy.from_file(tmp_path / "missing.json")
+    with pytest.raises(ConfigurationError, match="TOML"):
+        MergePolicy.from_toml("limits = = 1")
+
+
+@pytest.mark.parametrize(
+    ("kind", "value"),
+    [
+        ("email", "noreply@shop.io"),
+        ("email", "no-reply@accounts.example.net"),
+        ("email", "donotreply@bank.co.uk"),
+        ("email", "do-not-reply@bank.co.uk"),
+        ("email", "mailer-daemon@mx.shop.io"),
+        ("email", "ana@example.com"),
+        ("email", "none@none.com"),
+        ("email", "test@shop.io"),
+        ("phone", "+10000000000"),
+        ("phone", "+15555555555"),
+        ("phone", "+11234567890"),
+        ("phone", "+14155550123"),
+        ("chat_visitor", "undefined"),
+        ("chat_visitor", "null"),
+        ("chat_visitor", "anonymous"),
+    ],
+)
+def test_default_blocklist_catches_placeholders(kind: str, value: str) -> None:
+    compiled = MergePolicy().compile()
+    assert compiled.blocked(kind, value, f"{kind}:{value}") is not None
+
+
+@pytest.mark.parametrize(
+    ("kind", "value"),
+    [
+        ("email", "ana.ortiz@gmail.com"),
+        ("email", "noreplyfan@gmail.com"),
+        ("email", "tester@shop.io"),
+        ("phone", "+14155238886"),
+        ("phone", "+447911123456"),
+        ("chat_visitor", "v_93b105f00daa"),
+    ],
+)
+def test_default_blocklist_leaves_real_values_alone(kind: str, value: str) -> None:
+    assert MergePolicy().compile().blocked(kind, value, f"{kind}:{value}") is None
+
+
+def test_host_identifiers_and_raw_blocklist_values_are_normalized() -> None:
+    policy = MergePolicy(
+        host_identifiers=("email:Help@Shop.IO", "phone:(415) 523-8800"),
+        blocklist=Blocklist(exact={"email": (" Orders@Shop.io ",)}),
+    )
+    compiled = policy.compile()
+    assert compiled.blocked("email", "help@shop.io", "email:help@shop.io") == "host identifier"
+    assert compiled.blocked("phone", "+14155238800", "phone:+14155238800") == "host identifier"
+    assert compiled.blocked("email", "orders@shop.io", "email:orders@shop.io") is not None
+
+
+def test_without_the_default_blocklist_only_the_hosts_entries_apply() -> None:
+    compiled = MergePolicy(use_default_blocklist=False).compile()
+    assert compiled.blocked("email", "test@test.com", "email:test@test.com") is None
+
+
+def test_weak_evidence_is_recorded_as_a_suggestion() -> None:
+    engine = IdentityEngine(MergePolicy(min_assurance=Assurance.VERIFIED))
+    guess = engine.observe(
+        [
+            ObservedIdentifier(identifier=email("ana@shop.io"), assurance=Assurance.VERIFIED),
+            phone("+14155238886"),
+        ],
+        at=T0,
+        channel="webform",
+        dedupe_key="f1",
+    )
+    assert [c.reason for c in guess.conflicts] == ["suggestion"]
+    assert engine.customer_of(email("ana@shop.io")) != engine.customer_of(phone("+14155238886"))
+    sure = engine.observe(
+        [
+            ObservedIdentifier(identifier=email("ana@shop.io"), assurance=Assurance.VERIFIED),
+            ObservedIdentifier(identifier=phone("+14155238886"), assurance=Assurance.VERIFIED),
+        ],
+        at=T0 + timedelta(hours=1),
+        channel="sms",
+        dedupe_key="s1",
+    )
+    assert sure.conflicts == ()
+    assert engine.customer_of(email("ana@shop.io")) == engine.customer_of(phone("+14155238886"))
+
+
+def test_limit_refuses_the_merge_that_would_give_a_third_phone() -> None:
+    engine = IdentityEngine()
+    a = engine.observe([email("ana@shop.io"), phone("+14155238886")], at=T0, channel="sms", dedupe_key="1")
+    engine.observe(
+        [email("ana@shop.io"), phone("+14155238887")], at=T0 + timedelta(1), channel="sms", dedupe_key="2"
+    )
+    third = engine.observe(
+        [email("ana@shop.io"), phone("+14155238888")], at=T0 + timedelta(2), channel="sms", dedupe_key="3"
+    )
+    assert [c.reason for c in third.conflicts] == ["limit"]
+    assert "at most 2 identifiers of kind phone" in third.conflicts[0].detail
+    assert len(engine.identifiers_of(a.customer_id or "")) == 3
+
+
+def test_suggested_links_never_merge() -> None:
+    engine = IdentityEngine()
+    engine.observe([email("ana@shop.io")], at=T0, channel="email", dedupe_key="1")
+    engine.observe([email("a.ortiz@work.io")], at=T0, channel="email", dedupe_key="2")
+    change = engine.link(
+        email("ana@shop.io"), email("a.ortiz@work.io"), actor="matcher", reason="same name", kind="suggested"
+    )
+    assert [c.reason for c in change.conflicts] == ["suggestion"]
+    assert engine.customer_of(email("ana@shop.io")) != engine.customer_of(email("a.ortiz@work.io"))
