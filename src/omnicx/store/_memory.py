@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from omnicx.errors import ConfigurationError, Conflict, NotFound, ValidationError
+from omnicx.errors import ConfigurationError, Conflict, NotFound, StorageError, ValidationError
 from omnicx.identity import Erasure, LedgerEntry, Link
 from omnicx.models import (
     Assurance,
@@ -534,7 +534,7 @@ class MemoryStore:
     def _session(self, tenant: str, writable: bool) -> Iterator[_MemorySession]:
         check_tenant(tenant)
         if getattr(self._active, "open", False):
-            raise ConfigurationError(
+            raise StorageError(
                 "a transaction is already open on this thread: nest the work inside it instead of opening another"
             )
         with self._lock:

@@ -840,7 +840,10 @@ class SqlSession:
             tombstones=len(set(erasure.tombstones)),
         )
         delete("omnicx_raw_inbox_keys", "raw_id", list(raw_ids))
-        delete("omnicx_ledger_refs", "entry_id", entry_ids)
+        self._db.many(  # by the refs' primary key: no scan of the whole table
+            "DELETE FROM omnicx_ledger_refs WHERE tenant = ? AND ref = ? AND entry_id = ?",
+            [(t, ref, e.id) for e in entries for ref in entry_refs(e)],
+        )
         delete("omnicx_customers", "id", ids)
         delete("omnicx_customer_aliases", "alias", aliases)
         audit_ids = [

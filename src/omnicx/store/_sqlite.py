@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -241,8 +242,13 @@ class SQLiteStore:
         either file. Waits up to the busy timeout for readers to finish.
         """
         conn = self._connect()
+        deadline = time.monotonic() + self._timeout
         try:
-            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+            while True:
+                busy, _, _ = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+                if not busy or time.monotonic() > deadline:
+                    return
+                time.sleep(0.02)  # a reader still needs old frames: let it finish
         except sqlite3.Error as exc:
             raise _storage_error(exc, str(self.path)) from exc
 
