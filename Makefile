@@ -20,7 +20,7 @@ lint: $(BIN)/.installed
 	$(BIN)/ruff format --check src tests benchmarks examples
 
 types: $(BIN)/.installed
-	$(BIN)/mypy --strict src
+	$(BIN)/mypy --strict src tests/typing
 
 pytest: $(BIN)/.installed
 	$(BIN)/pytest $(PYTEST_ARGS)

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
-from pydantic import ValidationError as PydanticValidationError
 
 from omnicx import errors
 from omnicx import models as m
+from omnicx.errors import ValidationError as OmnicxValidationError
 
 T0 = datetime(2024, 3, 1, 9, 30, tzinfo=UTC)
 PHONE = m.Identifier(kind="phone", value="+14155550123")
@@ -32,14 +32,15 @@ def message(**changes: object) -> m.Message:
 
 def test_models_are_frozen_and_refuse_unknown_fields() -> None:
     msg = message()
-    with pytest.raises(PydanticValidationError):
+    with pytest.raises(OmnicxValidationError, match="frozen; change it by copy"):
         msg.subject = "x"  # type: ignore[misc]
-    with pytest.raises(PydanticValidationError, match="extra"):
+    assert msg.model_copy(update={"subject": "x"}).subject == "x"
+    with pytest.raises(OmnicxValidationError, match="colour: Extra inputs are not permitted"):
         message(colour="red")
 
 
 def test_naive_datetimes_are_refused_and_aware_ones_become_utc() -> None:
-    with pytest.raises(PydanticValidationError, match="naive datetime"):
+    with pytest.raises(OmnicxValidationError, match="naive datetime"):
         message(occurred_at=datetime(2024, 3, 1, 9, 30))
     paris = message(occurred_at=datetime(2024, 3, 1, 10, 30, tzinfo=timezone(timedelta(hours=1))))
     assert paris.occurred_at == T0
@@ -53,11 +54,21 @@ def test_interaction_id_is_stable_and_depends_on_adapter_and_key() -> None:
     assert message(id="custom").id == "custom"
 
 
+def test_bad_input_raises_the_omnicx_error_with_pydantic_details() -> None:
+    with pytest.raises(errors.OmnicxError) as info:
+        m.Identifier.model_validate_json('{"kind": "email"}')
+    assert isinstance(info.value, ValueError)
+    assert info.value.context["errors"][0]["loc"] == ("value",)
+    assert "value: Field required" in str(info.value)
+    with pytest.raises(errors.ValidationError, match="invalid Interaction"):
+        m.interaction_adapter.validate_json(b"[]")
+
+
 def test_discriminated_union_picks_the_class_by_type() -> None:
     data = message().model_dump()
     assert isinstance(m.interaction_adapter.validate_python(data), m.Message)
     data["type"] = "note"
-    with pytest.raises(PydanticValidationError):
+    with pytest.raises(OmnicxValidationError):
         m.interaction_adapter.validate_python(data)  # a note has text, not parts
 
 
@@ -73,7 +84,7 @@ def test_message_text_joins_plain_parts_and_falls_back_to_captions() -> None:
 
 
 def test_media_needs_a_reference() -> None:
-    with pytest.raises(PydanticValidationError, match="url or a platform_media_id"):
+    with pytest.raises(OmnicxValidationError, match="url or a platform_media_id"):
         m.MediaPart(media_kind="image")
 
 
@@ -88,7 +99,7 @@ def test_rating_ranges(scale: str, good: list[int], bad: list[int]) -> None:
     for score in good:
         assert m.Rating.model_validate({**base, "scale": scale, "score": score}).score == score
     for score in bad:
-        with pytest.raises(PydanticValidationError, match=f"a {scale} score"):
+        with pytest.raises(OmnicxValidationError, match=f"a {scale} score"):
             m.Rating.model_validate({**base, "scale": scale, "score": score})
 
 
@@ -108,11 +119,11 @@ def test_assurance_order() -> None:
 
 
 def test_identifier_shape_checks() -> None:
-    with pytest.raises(PydanticValidationError, match="needs its scope"):
+    with pytest.raises(OmnicxValidationError, match="needs its scope"):
         m.Identifier(kind="messenger_psid", value="123")
-    with pytest.raises(PydanticValidationError, match="white space or control"):
+    with pytest.raises(OmnicxValidationError, match="white space or control"):
         m.Identifier(kind="email", value=" a@b.com")
-    with pytest.raises(PydanticValidationError):
+    with pytest.raises(OmnicxValidationError):
         m.Identifier(kind="Bad Kind", value="x")
     assert str(m.Identifier(kind="instagram_igsid", value="42", scope="17841")) == "instagram_igsid@17841:42"
 
@@ -144,19 +155,19 @@ def test_inbound_request_headers_are_case_insensitive_and_query_is_parsed() -> N
 
 
 def test_metadata_is_bounded() -> None:
-    with pytest.raises(PydanticValidationError, match="more than the"):
+    with pytest.raises(OmnicxValidationError, match="more than the"):
         message(metadata={"blob": "x" * (17 * 1024)})
     deep: dict[str, object] = {}
     node = deep
     for _ in range(10):
         node["a"] = {}
         node = node["a"]  # type: ignore[assignment]
-    with pytest.raises(PydanticValidationError, match="nests deeper"):
+    with pytest.raises(OmnicxValidationError, match="nests deeper"):
         message(metadata=deep)
 
 
 def test_conversation_times_are_consistent() -> None:
-    with pytest.raises(PydanticValidationError, match="before opened_at"):
+    with pytest.raises(OmnicxValidationError, match="before opened_at"):
         m.Conversation(id="c", customer_id="k", opened_at=T0, last_activity_at=T0 - timedelta(seconds=1))
-    with pytest.raises(PydanticValidationError, match="needs resolved_at"):
+    with pytest.raises(OmnicxValidationError, match="needs resolved_at"):
         m.Conversation(id="c", customer_id="k", opened_at=T0, last_activity_at=T0, status="resolved")

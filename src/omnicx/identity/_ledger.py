@@ -17,10 +17,10 @@ import hashlib
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, StringConstraints, TypeAdapter, model_validator
+from pydantic import Field, StringConstraints, model_validator
 
 from omnicx.models import Assurance, Identifier
-from omnicx.models._base import OmnicxModel, UtcDatetime
+from omnicx.models._base import OmnicxModel, UnionAdapter, UtcDatetime
 
 __all__ = [
     "Erasure",
@@ -173,5 +173,5 @@ LedgerEntry = Annotated[
 ]
 """Any ledger entry, told apart by ``type``."""
 
-ledger_entry_adapter: TypeAdapter[LedgerEntry] = TypeAdapter(LedgerEntry)
+ledger_entry_adapter: UnionAdapter[LedgerEntry] = UnionAdapter(LedgerEntry, "LedgerEntry")
 """Validates and serialises ledger entries (``dump_json`` / ``validate_json``)."""

@@ -8,9 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import TypeAdapter
-
 from omnicx.models._base import Metadata, OmnicxModel, UtcDatetime
+from omnicx.models._base import UnionAdapter as _UnionAdapter
 from omnicx.models._customers import Conversation, ConversationStatus, Customer, CustomerIdentifier
 from omnicx.models._identifiers import (
     SCOPED_KINDS,
@@ -97,7 +96,7 @@ __all__ = [
     "json_schemas",
 ]
 
-interaction_adapter: TypeAdapter[Interaction] = TypeAdapter(Interaction)
+interaction_adapter: _UnionAdapter[Interaction] = _UnionAdapter(Interaction, "Interaction")
 """Validates and serialises any :data:`Interaction` by its ``type``."""
 
 _SCHEMA_MODELS: tuple[type[OmnicxModel], ...] = (

@@ -5,9 +5,12 @@ from __future__ import annotations
 import json
 import re
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Generic, Literal, Self, TypeVar
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, JsonValue, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, JsonValue, StringConstraints, TypeAdapter
+from pydantic import ValidationError as PydanticValidationError
+
+from omnicx.errors import ValidationError
 
 __all__ = [
     "METADATA_MAX_BYTES",
@@ -15,13 +18,48 @@ __all__ = [
     "Metadata",
     "Name",
     "OmnicxModel",
+    "UnionAdapter",
     "UtcDatetime",
+    "invalid",
 ]
+
+T = TypeVar("T")
 
 METADATA_MAX_BYTES = 16 * 1024
 METADATA_MAX_DEPTH = 8
 
 _NAME_RE = r"^[a-z][a-z0-9_]{0,39}$"
+
+
+def invalid(what: str, exc: PydanticValidationError) -> ValidationError:
+    """An omnicx ValidationError that says which fields of ``what`` were wrong, and why.
+
+    ``errors`` in its context is pydantic's structured list (``loc``, ``msg``, ``type``),
+    with the errors of nested omnicx models flattened into it.
+    """
+    details = _flatten(exc.errors(include_url=False, include_input=False))
+    shown = "; ".join(
+        f"{'.'.join(str(part) for part in error['loc']) or '(root)'}: {error['msg']}" for error in details[:5]
+    )
+    more = f" (and {len(details) - 5} more)" if len(details) > 5 else ""
+    return ValidationError(f"invalid {what}: {shown}{more}", model=what, errors=details)
+
+
+def _flatten(details: list[Any]) -> list[dict[str, Any]]:
+    flat: list[dict[str, Any]] = []
+    for error in details:
+        inner = (error.get("ctx") or {}).get("error")
+        if isinstance(inner, ValidationError) and "errors" in inner.context:
+            for nested in inner.context["errors"]:
+                flat.append({**nested, "loc": (*error["loc"], *nested["loc"])})
+        else:
+            error = dict(error)
+            if "ctx" in error:  # keep the context JSON-friendly: exceptions become their message
+                error["ctx"] = {
+                    k: str(v) if isinstance(v, BaseException) else v for k, v in error["ctx"].items()
+                }
+            flat.append(error)
+    return flat
 
 
 class OmnicxModel(BaseModel):
@@ -31,6 +69,79 @@ class OmnicxModel(BaseModel):
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=False)
+
+    def __init__(self, /, **data: Any) -> None:
+        try:
+            super().__init__(**data)
+        except PydanticValidationError as exc:
+            raise invalid(type(self).__name__, exc) from None
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise ValidationError(
+            f"{type(self).__name__} is frozen; change it by copy: model.model_copy(update={{{name!r}: ...}})",
+            model=type(self).__name__,
+        )
+
+    @classmethod
+    def model_validate(cls, *args: Any, **kwargs: Any) -> Self:
+        """Validate a Python object; bad input raises :class:`omnicx.ValidationError`."""
+        try:
+            return super().model_validate(*args, **kwargs)
+        except PydanticValidationError as exc:
+            raise invalid(cls.__name__, exc) from None
+
+    @classmethod
+    def model_validate_json(cls, *args: Any, **kwargs: Any) -> Self:
+        """Validate JSON text; bad input raises :class:`omnicx.ValidationError`."""
+        try:
+            return super().model_validate_json(*args, **kwargs)
+        except PydanticValidationError as exc:
+            raise invalid(cls.__name__, exc) from None
+
+    @classmethod
+    def model_validate_strings(cls, *args: Any, **kwargs: Any) -> Self:
+        """Validate string data; bad input raises :class:`omnicx.ValidationError`."""
+        try:
+            return super().model_validate_strings(*args, **kwargs)
+        except PydanticValidationError as exc:
+            raise invalid(cls.__name__, exc) from None
+
+
+class UnionAdapter(Generic[T]):
+    """Validates and serialises a union of models, raising :class:`omnicx.ValidationError`.
+
+    A thin wrapper of :class:`pydantic.TypeAdapter` (which cannot be subclassed).
+    """
+
+    def __init__(self, type_: Any, name: str) -> None:
+        self._adapter: TypeAdapter[T] = TypeAdapter(type_)
+        self._name = name
+
+    def validate_python(self, obj: Any) -> T:
+        """Validate a Python object (a dict, or a model instance)."""
+        try:
+            return self._adapter.validate_python(obj)
+        except PydanticValidationError as exc:
+            raise invalid(self._name, exc) from None
+
+    def validate_json(self, data: str | bytes) -> T:
+        """Validate JSON text."""
+        try:
+            return self._adapter.validate_json(data)
+        except PydanticValidationError as exc:
+            raise invalid(self._name, exc) from None
+
+    def dump_python(self, value: T, *, mode: Literal["json", "python"] = "python") -> Any:
+        """The value as plain Python data (``mode="json"`` for JSON-compatible types)."""
+        return self._adapter.dump_python(value, mode=mode)
+
+    def dump_json(self, value: T) -> bytes:
+        """The value as JSON bytes."""
+        return self._adapter.dump_json(value)
+
+    def json_schema(self) -> dict[str, Any]:
+        """The JSON Schema of the union."""
+        return self._adapter.json_schema()
 
 
 def _aware_utc(value: datetime) -> datetime:

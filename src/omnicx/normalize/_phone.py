@@ -39,6 +39,11 @@ def normalize_phone(raw: str, *, region: str | None = None) -> str:
         raise NormalizationError(
             f"a phone number must be a string, got {type(raw).__name__}", kind="phone", value=raw
         )
+    return _cached(raw, region)
+
+
+@lru_cache(maxsize=1 << 18)
+def _cached(raw: str, region: str | None) -> str:
     if region is not None:
         region = region.upper()
         if region not in phonenumbers.SUPPORTED_REGIONS:
@@ -89,7 +94,6 @@ def _fast_possible(digits: str) -> bool:
     return False
 
 
-@lru_cache(maxsize=1 << 18)
 def _normalize(raw: str, region: str | None) -> str:
     text = raw.strip()
     lowered = text.lower()

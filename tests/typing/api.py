@@ -1,0 +1,65 @@
+"""Type-checked only (``mypy --strict``, run by ``make types``): pins the types users see.
+
+Never executed by pytest; a wrong type here fails the type check.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import assert_type
+
+import omnicx
+from omnicx import (
+    Assurance,
+    DeliveryStatus,
+    Identifier,
+    InboundRequest,
+    Message,
+    NormalizationError,
+    normalize_email,
+    normalize_identifier,
+    normalize_phone,
+    normalize_timestamp,
+)
+from omnicx.conversations import Threading, thread_conversations
+from omnicx.events import CustomersMerged, EventBus
+from omnicx.models import interaction_adapter
+
+
+def normalization() -> None:
+    assert_type(normalize_phone("+14155550123"), str)
+    assert_type(normalize_email("a@b.com"), str)
+    assert_type(normalize_identifier("phone", "+14155550123"), Identifier)
+    assert_type(normalize_timestamp(0), datetime)
+    assert_type(Identifier.parse("email:a@b.com"), Identifier)
+    assert_type(Identifier.parse("email:a@b.com").key, str)
+
+
+def models(message: Message, request: InboundRequest) -> None:
+    assert_type(message.text, str)
+    assert_type(message.occurred_at, datetime)
+    assert_type(request.header("x"), str | None)
+    assert_type(request.query, dict[str, list[str]])
+    assert_type(DeliveryStatus.SENT.advance(DeliveryStatus.READ), DeliveryStatus)
+    assert_type(Assurance.VERIFIED.at_least(Assurance.ASSERTED), bool)
+    assert_type(Message.model_validate_json("{}"), Message)
+    assert_type(interaction_adapter.validate_json(b"{}"), omnicx.Interaction)
+
+
+def errors(exc: NormalizationError) -> None:
+    assert_type(exc.kind, str)
+    assert_type(exc.retryable, bool)
+
+
+def conversations(message: Message) -> None:
+    assert_type(thread_conversations("c", [message]), Threading)
+
+
+def events() -> None:
+    bus = EventBus()
+
+    def handler(event: CustomersMerged) -> None:
+        assert_type(event.survivor_id, str)
+
+    unsubscribe = bus.subscribe(CustomersMerged, handler)
+    assert_type(unsubscribe(), None)
