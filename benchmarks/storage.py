@@ -155,6 +155,12 @@ def main() -> int:
     )
     parser.add_argument("--reads", type=int, default=2000, help="timeline reads measured per backend")
     parser.add_argument("--no-postgres", action="store_true", help="skip PostgreSQL")
+    parser.add_argument("--no-bulk", action="store_true", help="skip the bulk import comparison")
+    parser.add_argument(
+        "--keep",
+        metavar="PATH",
+        help="SQLite file for the timeline store: filled once, reused when it exists",
+    )
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="omnicx-bench-") as tmp:
@@ -163,17 +169,20 @@ def main() -> int:
             f"storage benchmark: bulk {args.bulk:,} rows; timeline store {args.total:,} interactions",
             flush=True,
         )
-        ours, bare = bulk_vs_bare(directory, args.bulk)
-        print("\nbulk import into SQLite (same rows, same schema, one transaction)")
-        print(f"  {'':32} {'interactions/s':>15}")
-        print(f"  {'omnicx append_interactions':32} {ours:>15,.0f}")
-        print(f"  {'bare sqlite3.executemany':32} {bare:>15,.0f}")
-        ratio = ours / bare
-        print(f"  ratio {ratio:.2f}x of bare (target >= 0.25x): {'PASS' if ratio >= 0.25 else 'FAIL'}")
+        if not args.no_bulk:
+            ours, bare = bulk_vs_bare(directory, args.bulk)
+            print("\nbulk import into SQLite (same rows, same schema, one transaction)")
+            print(f"  {'':32} {'interactions/s':>15}")
+            print(f"  {'omnicx append_interactions':32} {ours:>15,.0f}")
+            print(f"  {'bare sqlite3.executemany':32} {bare:>15,.0f}")
+            ratio = ours / bare
+            print(f"  ratio {ratio:.2f}x of bare (target >= 0.25x): {'PASS' if ratio >= 0.25 else 'FAIL'}")
 
         rows = []
-        sqlite_store = SQLiteStore(directory / "timeline.db")
-        rate = fill(sqlite_store, args.total)
+        path = Path(args.keep) if args.keep else directory / "timeline.db"
+        reuse = path.exists()
+        sqlite_store = SQLiteStore(path)
+        rate = float("nan") if reuse else fill(sqlite_store, args.total)
         rows.append(("SQLite", rate, *timeline_latency(sqlite_store, args.reads)))
         sqlite_store.close()
         if not args.no_postgres and find_postgres_bindir() is not None:

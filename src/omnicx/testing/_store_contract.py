@@ -655,6 +655,81 @@ class StoreContract:
         positions = [(m.occurred_at, m.id) for m in seen]
         assert positions == sorted(positions, reverse=True)
 
+    @settings(
+        max_examples=25,
+        deadline=None,
+        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.differing_executors],
+    )
+    @given(
+        minutes=st.lists(st.integers(min_value=0, max_value=15), min_size=0, max_size=25),
+        limit=st.integers(min_value=1, max_value=7),
+        newest_first=st.booleans(),
+    )
+    def test_pages_concatenate_to_the_whole_sorted_timeline(
+        self, store: Store, minutes: list[int], limit: int, newest_first: bool
+    ) -> None:
+        tenant = _tenant()
+        endpoints = [_email("ana"), _phone("+33671894213"), _email("ana.work")]
+        messages = [
+            _message(endpoints[n % 3], f"k{n}", T0 + timedelta(minutes=m)) for n, m in enumerate(minutes)
+        ]
+        with store.transaction(tenant) as tx:
+            tx.append_interactions(messages)
+        expected = sorted(messages, key=lambda m: (m.occurred_at, m.id), reverse=newest_first)
+        got: list[Interaction] = []
+        cursor = None
+        with store.snapshot(tenant) as view:
+            for _ in range(len(messages) + 1):
+                page = view.timeline(endpoints, limit=limit, cursor=cursor, newest_first=newest_first)
+                assert len(page.items) <= limit
+                got.extend(s.interaction for s in page.items)
+                cursor = page.next_cursor
+                if cursor is None:
+                    break
+        assert got == expected
+
+    def test_paging_with_a_writer_thread_running(self, store: Store) -> None:
+        tenant = _tenant()
+        ana = _email("ana")
+        original = [_message(ana, f"o{n}", T0 + timedelta(minutes=n)) for n in range(60)]
+        with store.transaction(tenant) as tx:
+            tx.append_interactions(original)
+        stop = threading.Event()
+        errors: list[BaseException] = []
+
+        def writer() -> None:
+            n = 0
+            try:
+                while not stop.is_set() and n < 300:
+                    offset = timedelta(minutes=(n * 7) % 90 - 15, seconds=n % 2)
+                    with store.transaction(tenant) as tx:
+                        tx.append_interaction(_message(ana, f"w{n}", T0 + offset))
+                    n += 1
+            except BaseException as exc:
+                errors.append(exc)
+
+        thread = threading.Thread(target=writer)
+        thread.start()
+        seen: list[Interaction] = []
+        cursor = None
+        try:
+            while True:
+                with store.snapshot(tenant) as view:
+                    page = view.timeline([ana], limit=7, cursor=cursor)
+                seen.extend(s.interaction for s in page.items)
+                cursor = page.next_cursor
+                if cursor is None:
+                    break
+        finally:
+            stop.set()
+            thread.join()
+        assert errors == []
+        ids = [m.id for m in seen]
+        assert len(ids) == len(set(ids)), "a page repeated an interaction"
+        assert {m.id for m in original} <= set(ids), "a page skipped an interaction"
+        positions = [(m.occurred_at, m.id) for m in seen]
+        assert positions == sorted(positions, reverse=True)
+
     def test_raw_inbox_lists_by_status_oldest_first(self, store: Store) -> None:
         tenant = _tenant()
         with store.transaction(tenant) as tx:
