@@ -77,6 +77,9 @@ class OmnicxModel(BaseModel):
             raise invalid(type(self).__name__, exc) from None
 
     def __setattr__(self, name: str, value: Any) -> None:
+        if name in self.__private_attributes__:  # private state (a lazily built cache) is not a field
+            super().__setattr__(name, value)
+            return
         raise ValidationError(
             f"{type(self).__name__} is frozen; change it by copy: model.model_copy(update={{{name!r}: ...}})",
             model=type(self).__name__,
