@@ -27,6 +27,7 @@ from omnicx.models import (
     InboundRequest,
     Interaction,
 )
+from omnicx.store._checks import check_enum, check_interaction, identifier_map
 from omnicx.store._codec import decode_cursor, encode_cursor, to_us
 from omnicx.store._models import (
     AppendReport,
@@ -114,7 +115,7 @@ class _MemorySession:
     ) -> None:
         raw = self.get_raw(raw_id)
         update = {
-            "status": RawStatus(status),
+            "status": check_enum(RawStatus, status),
             "error": None if error is None else error[:4096],
             "dedupe_keys": tuple(sorted(set(dedupe_keys))),
         }
@@ -135,6 +136,8 @@ class _MemorySession:
         cursor: str | None = None,
     ) -> Page[RawPayload]:
         check_limit(limit)
+        if status is not None:
+            status = check_enum(RawStatus, status)
         after = decode_cursor(cursor, "raw") if cursor is not None else None
         rows = sorted(
             (to_us(raw.request.received_at), raw.id, raw)
@@ -153,6 +156,7 @@ class _MemorySession:
     def append_interaction(
         self, interaction: Interaction, *, conversation_id: str | None = None, raw_id: str | None = None
     ) -> bool:
+        interaction = check_interaction(interaction)
         key = (interaction.adapter, interaction.dedupe_key)
         if interaction.id in self._t.interactions or key in self._t.dedupe:
             return False
@@ -210,7 +214,7 @@ class _MemorySession:
         wanted_channels = None if channels is None else set(channels)
         wanted_types = None if types is None else set(types)
         rows = []
-        for key in {i.key for i in identifiers}:
+        for key in set(identifier_map(identifiers)):
             for ix_id in self._t.by_endpoint.get(key, {}):
                 stored = self._t.interactions[ix_id]
                 ix = stored.interaction
@@ -250,7 +254,7 @@ class _MemorySession:
             self._put(self._t.identifiers, key, (merged, customer))
 
     def assign_customer(self, identifiers: Iterable[Identifier], customer_id: str | None) -> None:
-        idents = {i.key: i for i in identifiers}
+        idents = identifier_map(identifiers)
         if not idents:
             return
         now = datetime.now(UTC)
@@ -302,7 +306,8 @@ class _MemorySession:
             self.add_alias(alias, cid)
 
     def customer_of(self, identifier: Identifier) -> str | None:
-        found = self._t.identifiers.get(identifier.key)
+        (key,) = identifier_map([identifier])
+        found = self._t.identifiers.get(key)
         if found is None or found[1] is None:
             return None
         return self._t.aliases.get(found[1], found[1])
@@ -361,10 +366,10 @@ class _MemorySession:
     def ledger(self, identifiers: Iterable[Identifier] | None = None) -> list[LedgerEntry]:
         if identifiers is None:
             return sorted(self._t.ledger.values(), key=lambda e: (e.at, e.id))
-        return self._with_revocations(self._by_refs(i.key for i in identifiers))
+        return self._with_revocations(self._by_refs(identifier_map(identifiers)))
 
     def ledger_component(self, identifiers: Iterable[Identifier]) -> list[LedgerEntry]:
-        seen = {i.key for i in identifiers}
+        seen = set(identifier_map(identifiers))
         frontier = list(seen)
         found: dict[str, LedgerEntry] = {}
         while frontier:
@@ -405,6 +410,8 @@ class _MemorySession:
     def conversations_of(
         self, customer_id: str, *, status: ConversationStatus | None = None
     ) -> list[Conversation]:
+        if status is not None:
+            status = check_enum(ConversationStatus, status)
         found = [
             c
             for c in self._t.conversations.values()

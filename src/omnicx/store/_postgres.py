@@ -19,6 +19,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from omnicx.errors import ConfigurationError, Conflict, StorageError, StorageUnavailable
 from omnicx.models import Identifier
+from omnicx.store._checks import identifier_map
 from omnicx.store._codec import to_us
 from omnicx.store._models import check_tenant
 from omnicx.store._protocol import StoreReader, StoreSession
@@ -114,7 +115,7 @@ class PostgresSession(SqlSession):
         customers are re-read after locking until no new one shows up (a merge that
         committed meanwhile may have moved an identifier to another customer).
         """
-        keys = sorted({i.key for i in identifiers})
+        keys = sorted(identifier_map(identifiers))
         if not keys:
             return
         self._lock(_lock_key("identifier", self.tenant, k) for k in keys)

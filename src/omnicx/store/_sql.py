@@ -28,6 +28,7 @@ from omnicx.models import (
     Interaction,
     interaction_adapter,
 )
+from omnicx.store._checks import check_enum, check_interaction, identifier_map
 from omnicx.store._codec import decode_cursor, encode_cursor, from_us, to_us
 from omnicx.store._models import (
     AppendReport,
@@ -217,7 +218,7 @@ class SqlSession:
         error: str | None = None,
         dedupe_keys: Sequence[str] = (),
     ) -> None:
-        status = RawStatus(status)
+        status = check_enum(RawStatus, status)
         changed = self._db.run(
             "UPDATE omnicx_raw_inbox SET status = ?, error = ? WHERE tenant = ? AND id = ?",
             (status.value, None if error is None else error[:4096], self._tenant, raw_id),
@@ -275,7 +276,7 @@ class SqlSession:
         where, params = ["tenant = ?"], [self._tenant]
         if status is not None:
             where.append("status = ?")
-            params.append(RawStatus(status).value)
+            params.append(check_enum(RawStatus, status).value)
         if channel is not None:
             where.append("channel = ?")
             params.append(channel)
@@ -302,6 +303,7 @@ class SqlSession:
         conversation_id: str | None = None,
         raw_id: str | None = None,
     ) -> bool:
+        interaction = check_interaction(interaction)
         inserted = self._db.insert_new_interactions(
             [interaction_row(self._tenant, interaction, conversation_id, raw_id)]
         )
@@ -314,7 +316,8 @@ class SqlSession:
         rows: list[Row] = []
         seen_ids: set[str] = set()
         seen_keys: set[tuple[str, str]] = set()
-        for interaction in interactions:
+        for item in interactions:
+            interaction = check_interaction(item)
             order.append(interaction.id)
             key = (interaction.adapter, interaction.dedupe_key)
             if interaction.id in seen_ids or key in seen_keys:
@@ -375,7 +378,7 @@ class SqlSession:
     ) -> Page[StoredInteraction]:
         check_limit(limit)
         kind = "tl-desc" if newest_first else "tl-asc"
-        keys = sorted({identifier.key for identifier in identifiers})
+        keys = sorted(identifier_map(identifiers))
         after = decode_cursor(cursor, kind) if cursor is not None else None
         if not keys:
             return InteractionPage(items=())
@@ -451,7 +454,7 @@ class SqlSession:
         )
 
     def assign_customer(self, identifiers: Iterable[Identifier], customer_id: str | None) -> None:
-        idents = {identifier.key: identifier for identifier in identifiers}
+        idents = identifier_map(identifiers)
         if not idents:
             return
         now = _now_us()
@@ -531,7 +534,7 @@ class SqlSession:
             "SELECT COALESCE(a.customer_id, i.customer_id) FROM omnicx_identifiers i "
             "LEFT JOIN omnicx_customer_aliases a ON a.tenant = i.tenant AND a.alias = i.customer_id "
             "WHERE i.tenant = ? AND i.key = ?",
-            (self._tenant, identifier.key),
+            (self._tenant, *identifier_map([identifier])),
         )
         return rows[0][0] if rows else None
 
@@ -645,10 +648,10 @@ class SqlSession:
                 "SELECT body FROM omnicx_ledger WHERE tenant = ? ORDER BY at_us, id", (self._tenant,)
             )
             return [ledger_entry_adapter.validate_json(body) for (body,) in rows]
-        return self._with_revocations(self._entries_by_refs([i.key for i in identifiers]))
+        return self._with_revocations(self._entries_by_refs(list(identifier_map(identifiers))))
 
     def ledger_component(self, identifiers: Iterable[Identifier]) -> list[LedgerEntry]:
-        seen = {i.key for i in identifiers}
+        seen = set(identifier_map(identifiers))
         frontier = sorted(seen)
         found: dict[str, LedgerEntry] = {}
         while frontier:
@@ -716,7 +719,7 @@ class SqlSession:
         params: list[Any] = [self._tenant, customer_id]
         if status is not None:
             sql += " AND status = ?"
-            params.append(ConversationStatus(status).value)
+            params.append(check_enum(ConversationStatus, status).value)
         rows = self._db.rows(sql + " ORDER BY last_activity_us DESC, id DESC", params)
         return [Conversation.model_validate_json(body) for (body,) in rows]
 

@@ -180,16 +180,25 @@ class SQLiteStore:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
         if conn is not None:
             return conn
-        try:
+        deadline = time.monotonic() + self._timeout
+        while True:
             conn = sqlite3.connect(
                 self.path, timeout=self._timeout, isolation_level=None, check_same_thread=False
             )
-            conn.execute(f"PRAGMA busy_timeout = {int(self._timeout * 1000)}")
-            conn.execute("PRAGMA journal_mode = WAL")
-            conn.execute(f"PRAGMA synchronous = {self._synchronous.upper()}")
-            conn.execute("PRAGMA secure_delete = ON")
-        except sqlite3.Error as exc:
-            raise _storage_error(exc, str(self.path)) from exc
+            try:
+                conn.execute(f"PRAGMA busy_timeout = {int(self._timeout * 1000)}")
+                # Switching a fresh file to WAL needs a moment alone with it; SQLite answers
+                # "locked" at once instead of waiting, so wait here.
+                conn.execute("PRAGMA journal_mode = WAL")
+                conn.execute(f"PRAGMA synchronous = {self._synchronous.upper()}")
+                conn.execute("PRAGMA secure_delete = ON")
+                break
+            except sqlite3.Error as exc:
+                conn.close()
+                retry = isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc)
+                if not retry or time.monotonic() > deadline:
+                    raise _storage_error(exc, str(self.path)) from exc
+                time.sleep(0.01)
         self._local.conn = conn
         with self._guard:
             self._all.append(conn)

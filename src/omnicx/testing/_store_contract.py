@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import threading
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -791,6 +792,29 @@ class StoreContract:
                 assert isinstance(caught.value, OmnicxError)
                 assert "missing" in str(caught.value)
             assert tx.find_interaction("email", "nope") is None
+
+    def test_bad_input_raises_validation_error(self, store: Store) -> None:
+        tenant = _tenant()
+        ana = _email("ana")
+        with store.transaction(tenant) as tx:
+            raw_id = tx.record_raw("email", _request(b"x"))
+            calls: dict[str, Callable[[], object]] = {
+                "a single identifier": lambda: tx.timeline(ana),  # type: ignore[arg-type]
+                "identifier strings": lambda: tx.timeline(["email:ana@example.com"]),  # type: ignore[list-item]
+                "a dict interaction": lambda: tx.append_interaction({"type": "message"}),  # type: ignore[arg-type]
+                "a string interaction": lambda: tx.append_interactions(["x"]),  # type: ignore[list-item]
+                "an unknown raw status": lambda: tx.mark_raw(raw_id, "bogus"),  # type: ignore[arg-type]
+                "an unknown listed status": lambda: tx.raw_payloads("bogus"),  # type: ignore[arg-type]
+                "an unknown conversation status": lambda: tx.conversations_of("c", status="closed"),  # type: ignore[arg-type]
+                "a string identifier": lambda: tx.customer_of("email:ana@example.com"),  # type: ignore[arg-type]
+                "a huge limit": lambda: tx.timeline([ana], limit=5000),
+                "a zero limit": lambda: tx.raw_payloads(limit=0),
+            }
+            for what, call in calls.items():
+                with pytest.raises(ValidationError) as caught:
+                    call()
+                assert isinstance(caught.value, ValueError), what
+            assert tx.get_raw(raw_id).status == RawStatus.RECEIVED  # nothing half-done
 
     # --- erasure ------------------------------------------------------------
 
