@@ -23,7 +23,9 @@ def test_python_blocks_run(page: Path) -> None:
     namespace: dict[str, object] = {"__name__": f"docs_{page.stem}"}
     for number, code in enumerate(blocks(page), start=1):
         try:
-            exec(compile(code, f"{page.name}#block{number}", "exec"), namespace)
+            # dont_inherit: this module's `from __future__ import annotations` must not leak into the
+            # page's code, where it would leave pydantic models with unresolvable string annotations
+            exec(compile(code, f"{page.name}#block{number}", "exec", dont_inherit=True), namespace)
         except Exception as exc:  # pragma: no cover - the message is the point
             pytest.fail(f"{page.relative_to(ROOT)} block {number} failed: {exc!r}")
 

@@ -5,20 +5,36 @@ omnicx replies into the requests that channel expects. It never touches the
 network, a database or the clock: ``verify`` and ``parse`` are pure functions of
 the :class:`~omnicx.models.InboundRequest` (its ``received_at`` is the only
 clock), and ``build_outbound`` a pure function of its arguments.
+
+An adapter is checked when it is registered (:func:`validate_adapter_class`,
+used by :class:`~omnicx.channels.ChannelRegistry`): a missing method or class
+attribute fails there with a sentence saying what to implement, never later in
+the middle of a webhook.
 """
 
 from __future__ import annotations
 
+import inspect
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from enum import StrEnum
-from typing import ClassVar, Generic, TypeVar
+from typing import Any, ClassVar, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ValidationError as PydanticValidationError
 
+from omnicx.errors import ConfigurationError, PayloadError
 from omnicx.models import Identifier, InboundEvent, InboundRequest, OutboundRequest
+from omnicx.models._base import NAME_PATTERN
 
-__all__ = ["AdapterConfig", "Capability", "ChannelAdapter", "OutboundMessage"]
+__all__ = [
+    "AdapterConfig",
+    "Capability",
+    "ChannelAdapter",
+    "HandshakeResponse",
+    "OutboundMessage",
+    "adapter_problems",
+]
 
 
 class Capability(StrEnum):
@@ -48,7 +64,7 @@ class AdapterConfig(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    max_body_bytes: int = 1_048_576
+    max_body_bytes: int = Field(default=1_048_576, gt=0)
     """Requests with a larger body are refused with PayloadError before parsing."""
 
 
@@ -75,7 +91,33 @@ class OutboundMessage(BaseModel):
     """The business endpoint to send from (email From, a Twilio number), where the channel needs one."""
 
 
+class HandshakeResponse(BaseModel):
+    """The HTTP response a host sends back for a subscription handshake.
+
+    Meta's ``GET ?hub.mode=subscribe&hub.challenge=…`` is answered with status
+    200 and the challenge as a plain-text body.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    status: int = Field(default=200, ge=100, le=599)
+    headers: dict[str, str] = Field(default_factory=lambda: {"content-type": "text/plain"})
+    body: bytes = b""
+
+
 ConfigT = TypeVar("ConfigT", bound=AdapterConfig)
+
+# name -> what to write, for the sentences registration failures print
+_REQUIRED_ATTRIBUTES: dict[str, str] = {
+    "name": 'name = "acme_chat"  (lowercase, unique in the registry)',
+    "display_name": 'display_name = "Acme Chat"',
+    "api_version": 'api_version = "2024-01"  (the channel API version you wrote against)',
+    "capabilities": "capabilities = frozenset({Capability.INBOUND, ...})",
+}
+_METHOD_HELP: dict[str, str] = {
+    "verify": "verify(self, request) -> None, raising SignatureError when the request is not authentic",
+    "parse": "parse(self, request) -> list[InboundEvent], raising PayloadError on a malformed payload",
+}
 
 
 class ChannelAdapter(ABC, Generic[ConfigT]):
@@ -92,6 +134,9 @@ class ChannelAdapter(ABC, Generic[ConfigT]):
 
             def verify(self, request): ...
             def parse(self, request): ...
+
+    An adapter instance holds only its frozen ``config``; it is safe to share
+    between threads.
     """
 
     name: ClassVar[str]
@@ -103,8 +148,48 @@ class ChannelAdapter(ABC, Generic[ConfigT]):
     capabilities: ClassVar[frozenset[Capability]]
     Config: ClassVar[type[AdapterConfig]] = AdapterConfig
 
-    def __init__(self, config: ConfigT) -> None:
-        self.config = config
+    config: ConfigT
+
+    def __init__(self, config: ConfigT | Mapping[str, Any] | None = None) -> None:
+        """Build the adapter from its ``Config`` (an instance, a mapping, or nothing for the defaults).
+
+        Raises :class:`~omnicx.errors.ConfigurationError` when the configuration
+        is missing a required value (a secret) or has a wrong or unknown one.
+        """
+        self.config = self._coerce_config(config)
+
+    @classmethod
+    def _coerce_config(cls, config: object) -> ConfigT:
+        config_class = cls.Config
+        if isinstance(config, config_class):
+            return config  # type: ignore[return-value]
+        if isinstance(config, AdapterConfig):
+            raise ConfigurationError(
+                f"the {cls.name} adapter takes a {config_class.__name__}, got a {type(config).__name__}",
+                channel=getattr(cls, "name", cls.__name__),
+            )
+        data: Mapping[str, Any]
+        if config is None:
+            data = {}
+        elif isinstance(config, Mapping):
+            data = config
+        else:
+            raise ConfigurationError(
+                f"the {cls.name} adapter's config must be a {config_class.__name__} or a mapping, "
+                f"got {type(config).__name__}",
+                channel=cls.name,
+            )
+        try:
+            return config_class.model_validate(dict(data))  # type: ignore[return-value]
+        except PydanticValidationError as exc:
+            problems = "; ".join(
+                f"{'.'.join(str(p) for p in err['loc']) or 'config'}: {err['msg']}" for err in exc.errors()
+            )
+            raise ConfigurationError(
+                f"the {cls.name} adapter's configuration is invalid ({problems}); "
+                f"see {config_class.__module__}.{config_class.__qualname__}",
+                channel=cls.name,
+            ) from None
 
     @abstractmethod
     def verify(self, request: InboundRequest) -> None:
@@ -123,9 +208,10 @@ class ChannelAdapter(ABC, Generic[ConfigT]):
         (a batched webhook gives several; a handshake or ping gives none). Every
         event has a stable ``dedupe_key`` (a redelivery gives the same keys),
         aware UTC times, and normalized identifiers. Raise
-        :class:`~omnicx.errors.PayloadError` for a malformed payload and
-        :class:`~omnicx.errors.UnsupportedEvent` for a well-formed one the adapter
-        does not handle; never another exception.
+        :class:`~omnicx.errors.PayloadError` for a malformed payload (including
+        one larger than ``config.max_body_bytes``: call :meth:`checked_body`)
+        and :class:`~omnicx.errors.UnsupportedEvent` for a well-formed one the
+        adapter does not handle; never another exception.
         """
 
     def build_outbound(self, message: OutboundMessage, endpoint: Identifier) -> OutboundRequest:
@@ -135,24 +221,97 @@ class ChannelAdapter(ABC, Generic[ConfigT]):
         Adapters without :attr:`Capability.OUTBOUND` keep this default, which
         raises :class:`~omnicx.errors.ConfigurationError`.
         """
-        from omnicx.errors import ConfigurationError
-
         raise ConfigurationError(
             f"the {self.name} adapter cannot send messages; implement build_outbound() "
             "and declare Capability.OUTBOUND to add it",
             channel=self.name,
         )
 
-    def handshake(self, request: InboundRequest) -> OutboundRequest | None:
+    def handshake(self, request: InboundRequest) -> HandshakeResponse | None:
         """Answer a subscription handshake (Meta's ``hub.challenge``), if this request is one.
 
-        Return the response to send (status in ``headers[':status']`` is not used:
-        the body is what the channel reads), or ``None`` when the request is not
-        a handshake. Default: ``None``.
+        Return the :class:`HandshakeResponse` to send, or ``None`` when the
+        request is not a handshake (then verify and parse it as usual). Raise
+        :class:`~omnicx.errors.SignatureError` when it is a handshake whose
+        token does not match. Default: ``None``.
         """
         return None
 
+    def checked_body(self, request: InboundRequest) -> bytes:
+        """Return ``request.body``, refusing bodies larger than ``config.max_body_bytes``.
+
+        Raises :class:`~omnicx.errors.PayloadError` for an oversized body, so a
+        hostile sender cannot make the parser chew on gigabytes.
+        """
+        size = len(request.body)
+        limit = self.config.max_body_bytes
+        if size > limit:
+            raise PayloadError(
+                f"the {self.name} request body is {size} bytes, more than the {limit} allowed; "
+                "raise max_body_bytes in the adapter's config if such payloads are legitimate",
+                channel=self.name,
+                size=size,
+                limit=limit,
+            )
+        return request.body
+
     @classmethod
     def golden_cases(cls) -> Sequence[object]:
-        """Optional golden cases for the conformance kit (see omnicx.testing)."""
+        """Optional golden cases shipped with the adapter; ``ChannelAdapterContract`` reads them
+        when its own ``golden_cases`` is empty (see :mod:`omnicx.testing`)."""
         return ()
+
+
+def adapter_problems(candidate: object) -> list[str]:
+    """Everything that keeps ``candidate`` from being a usable adapter class, as sentences.
+
+    An empty list means the class can be registered. Each sentence names what to
+    implement or fix.
+    """
+    if not isinstance(candidate, type) or not issubclass(candidate, ChannelAdapter):
+        return [
+            f"{candidate!r} is not a ChannelAdapter subclass; subclass "
+            "omnicx.channels.ChannelAdapter and point the entry point at that class"
+        ]
+    problems: list[str] = []
+    label = f"{candidate.__module__}.{candidate.__qualname__}"
+    for attribute, example in _REQUIRED_ATTRIBUTES.items():
+        if not hasattr(candidate, attribute):
+            problems.append(f"{label} has no class attribute {attribute!r}; add `{example}`")
+    name = getattr(candidate, "name", None)
+    if hasattr(candidate, "name") and not (isinstance(name, str) and NAME_PATTERN.match(name)):
+        problems.append(
+            f"{label}.name is {name!r}; it must be a lowercase name of 1-40 letters, digits or _ "
+            "starting with a letter, such as 'acme_chat'"
+        )
+    for attribute in ("display_name", "api_version"):
+        value = getattr(candidate, attribute, None)
+        if hasattr(candidate, attribute) and not (isinstance(value, str) and value.strip()):
+            problems.append(f"{label}.{attribute} is {value!r}; set it to a non-empty string")
+    capabilities = getattr(candidate, "capabilities", None)
+    if hasattr(candidate, "capabilities") and not (
+        isinstance(capabilities, frozenset) and all(isinstance(c, Capability) for c in capabilities)
+    ):
+        problems.append(
+            f"{label}.capabilities is {capabilities!r}; it must be a frozenset of omnicx.channels.Capability"
+        )
+    config = getattr(candidate, "Config", None)
+    if not (isinstance(config, type) and issubclass(config, AdapterConfig)):
+        problems.append(
+            f"{label}.Config is {config!r}; it must be a subclass of omnicx.channels.AdapterConfig"
+        )
+    for method in sorted(getattr(candidate, "__abstractmethods__", ())):
+        needed = _METHOD_HELP.get(method, f"{method}()")
+        problems.append(f"{label} does not implement {method}(); define {needed}")
+    if (
+        isinstance(capabilities, frozenset)
+        and Capability.OUTBOUND in capabilities
+        and candidate.build_outbound is ChannelAdapter.build_outbound
+    ):
+        problems.append(
+            f"{label} declares Capability.OUTBOUND but does not implement build_outbound(); "
+            "define build_outbound(self, message, endpoint) -> OutboundRequest or drop the capability"
+        )
+    if inspect.isabstract(candidate) and not getattr(candidate, "__abstractmethods__", ()):
+        problems.append(f"{label} is abstract; implement its abstract methods")
+    return problems

@@ -56,7 +56,7 @@ def normalize_timestamp(value: object, *, tz: tzinfo | str | None = None) -> dat
         except ValueError:
             try:
                 parsed = dateutil_parser.parse(text)
-            except (ValueError, OverflowError, dateutil_parser.ParserError) as exc:
+            except (ValueError, ArithmeticError, dateutil_parser.ParserError) as exc:  # decimal errors too
                 raise NormalizationError(
                     f"{text[:80]!r} is not a date and time omnicx understands "
                     "(ISO-8601, RFC 5322 or Unix time)",

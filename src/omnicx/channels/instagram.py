@@ -1,0 +1,150 @@
+"""Instagram messaging: ``instagram`` webhooks in, Send API requests out.
+
+Customers are Instagram-scoped ids (IGSIDs), recorded as verified
+``instagram_igsid`` identifiers scoped by the professional account id. The
+webhook envelope is the Messenger Platform's; Instagram adds ``is_deleted`` for
+unsent messages and reports reads as ``read.mid``. Replies go through the
+Instagram API with Instagram Login (``graph.instagram.com/{ig-id}/messages``)
+or, for accounts linked to a Facebook Page, ``graph.facebook.com/{page-id}/messages``.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, ClassVar, Literal
+
+from pydantic import Field, SecretStr
+
+from omnicx.channels._base import (
+    AdapterConfig,
+    Capability,
+    ChannelAdapter,
+    HandshakeResponse,
+    OutboundMessage,
+)
+from omnicx.channels._meta import hub_challenge, verify_hub_signature
+from omnicx.channels._meta_messaging import MessagingSpec, parse_messaging
+from omnicx.channels._meta_send import bearer_token, scoped_recipient, send_api_request
+from omnicx.errors import ConfigurationError
+from omnicx.models import Identifier, IdentifierKind, InboundEvent, InboundRequest, OutboundRequest
+
+__all__ = ["InstagramAdapter", "InstagramConfig"]
+
+CHANNEL = "instagram"
+_MAX_TEXT = 999  # "Text message must be less than 1000 characters"
+
+
+class InstagramConfig(AdapterConfig):
+    """Settings of the Instagram adapter.
+
+    ``app_secret`` checks webhook signatures and ``verify_token`` answers the
+    subscription handshake. To send: ``login="instagram"`` (default) posts to
+    ``graph.instagram.com/{ig-id}/messages`` with an Instagram user
+    ``access_token``; ``login="facebook"`` posts to
+    ``graph.facebook.com/{page_id}/messages`` with a Page access token.
+    """
+
+    app_secret: SecretStr
+    verify_token: SecretStr | None = None
+    access_token: SecretStr | None = None
+    login: Literal["instagram", "facebook"] = "instagram"
+    page_id: Annotated[str, Field(pattern=r"^\d{1,32}$")] | None = None
+    """The Facebook Page linked to the account; needed with ``login="facebook"``."""
+    graph_api_version: Annotated[str, Field(pattern=r"^v\d{1,3}\.\d{1,2}$")] = "v25.0"
+    bot_app_ids: frozenset[Annotated[str, Field(pattern=r"^\d{1,32}$")]] = frozenset()
+    accept_sha1: bool = True
+    """Accept the legacy ``X-Hub-Signature`` (SHA-1) when ``X-Hub-Signature-256`` is absent."""
+
+
+class InstagramAdapter(ChannelAdapter[InstagramConfig]):
+    """Instagram direct messages through Meta's messaging webhooks and Send API."""
+
+    name: ClassVar[str] = "instagram"
+    display_name: ClassVar[str] = "Instagram Messaging"
+    api_version: ClassVar[str] = "v25.0"
+    capabilities: ClassVar[frozenset[Capability]] = frozenset(
+        {
+            Capability.INBOUND,
+            Capability.SIGNATURES,
+            Capability.OUTBOUND,
+            Capability.STATUS,
+            Capability.MEDIA,
+            Capability.THREADING,
+        }
+    )
+    Config: ClassVar[type[AdapterConfig]] = InstagramConfig
+
+    def verify(self, request: InboundRequest) -> None:
+        """Check ``X-Hub-Signature-256`` (or the legacy SHA-1 header) against the app secret.
+
+        Returns ``None``; raises :class:`~omnicx.errors.SignatureError` when it is missing or wrong.
+        """
+        verify_hub_signature(
+            request, self.config.app_secret, channel=CHANNEL, accept_sha1=self.config.accept_sha1
+        )
+
+    def handshake(self, request: InboundRequest) -> HandshakeResponse | None:
+        """Answer Meta's ``GET ?hub.mode=subscribe&hub.verify_token=…&hub.challenge=…``.
+
+        Returns a 200 response whose plain-text body is the challenge, or
+        ``None`` when the request is not a handshake. Raises
+        :class:`~omnicx.errors.SignatureError` for a wrong verify token and
+        :class:`~omnicx.errors.ConfigurationError` when no ``verify_token`` is set.
+        """
+        challenge = hub_challenge(request, self.config.verify_token, channel=CHANNEL)
+        return None if challenge is None else HandshakeResponse(body=challenge.encode())
+
+    def parse(self, request: InboundRequest) -> list[InboundEvent]:
+        """Every event of an ``instagram`` webhook, in payload order.
+
+        Raises :class:`~omnicx.errors.PayloadError` for a malformed payload (or
+        one over ``max_body_bytes``) and :class:`~omnicx.errors.UnsupportedEvent`
+        for one holding only events omnicx does not record (comments, mentions …).
+        """
+        spec = MessagingSpec(
+            channel=CHANNEL,
+            object_name="instagram",
+            id_kind=IdentifierKind.INSTAGRAM_IGSID,
+            bot_app_ids=self.config.bot_app_ids,
+        )
+        return parse_messaging(spec, self.checked_body(request), request.received_at)
+
+    def build_outbound(self, message: OutboundMessage, endpoint: Identifier) -> OutboundRequest:
+        """A Send API request carrying ``message.text`` to an ``instagram_igsid`` endpoint.
+
+        The endpoint's scope (the professional account id) is the ``{ig-id}``
+        of the URL with ``login="instagram"``. Raises
+        :class:`~omnicx.errors.ConfigurationError` without an ``access_token``
+        (or a ``page_id`` with ``login="facebook"``) and
+        :class:`~omnicx.errors.ValidationError` for another endpoint kind or a
+        message without text.
+        """
+        return self._send(message, endpoint, tag=None)
+
+    def build_tagged(
+        self, message: OutboundMessage, endpoint: Identifier, tag: str = "HUMAN_AGENT"
+    ) -> OutboundRequest:
+        """Like :meth:`build_outbound`, with ``messaging_type: MESSAGE_TAG`` and ``tag`` (7-day human agent replies)."""
+        return self._send(message, endpoint, tag=tag)
+
+    def _send(self, message: OutboundMessage, endpoint: Identifier, tag: str | None) -> OutboundRequest:
+        token = bearer_token(self.config.access_token, channel=CHANNEL, setting="access_token")
+        account_id, recipient = scoped_recipient(endpoint, (IdentifierKind.INSTAGRAM_IGSID,), channel=CHANNEL)
+        version = self.config.graph_api_version
+        if self.config.login == "instagram":
+            url = f"https://graph.instagram.com/{version}/{account_id}/messages"
+        else:
+            if self.config.page_id is None:
+                raise ConfigurationError(
+                    "set page_id (the Facebook Page linked to the Instagram account) to send with login='facebook'",
+                    channel=CHANNEL,
+                )
+            url = f"https://graph.facebook.com/{version}/{self.config.page_id}/messages"
+        return send_api_request(
+            url=url,
+            token=token,
+            recipient=recipient,
+            message=message,
+            max_text=_MAX_TEXT,
+            messaging_type=None,
+            tag=tag,
+        )
