@@ -579,7 +579,7 @@ def run_omnicx_core(folder: Path, prepared: list) -> list[int]:  # type: ignore[
     for at, channel, rid, pairs in prepared:
         keys = [k for k, _ in pairs]
         ids, _, touched, hot = core.observe(
-            keys, [k for _, k in pairs], [1] * len(keys), at, (channel, rid, None, None), 1, "asserted"
+            keys, [k for _, k in pairs], [1] * len(keys), at, (channel, rid, None, None)
         )
         if touched or hot:
             core.settle(touched, hot)
@@ -619,6 +619,7 @@ def contender(name: str, folder: Path) -> dict[str, object]:
     if name.startswith(("uf", "splink")):
         import pyarrow.parquet  # noqa: F401
     rss_before = _peak_mib()
+    cpu = time.process_time()
     t = time.perf_counter()
     if name == "omnicx-batch":
         labels = run_omnicx_batch(folder)
@@ -635,7 +636,9 @@ def contender(name: str, folder: Path) -> dict[str, object]:
     else:
         raise SystemExit(f"unknown contender {name}")
     wall = time.perf_counter() - t
+    cpu = time.process_time() - cpu
     return {
+        "cpu_s": cpu,
         "contender": name,
         "wall_s": wall,
         "peak_rss_mib": _peak_mib(),
@@ -693,25 +696,36 @@ NAMES = {
 }
 
 
+def _num(value: object) -> str:
+    return f"{value:.2f}" if isinstance(value, float) else "n/a"
+
+
 def table(results: list[dict[str, object]]) -> str:
     rows = [
-        "| contender | wall s | records/s | peak RSS MiB | pair P | pair R | B³ P | B³ R | clusters | largest |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| contender | wall s | CPU s | records/s | peak RSS MiB | pair P | pair R | B³ P | B³ R | clusters | largest |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in results:
         if "error" in r:
             rows.append(
                 f"| {NAMES.get(str(r['contender']), r['contender'])} | failed: {str(r['error'])[-120:]} "
-                "| | | | | | | | |"
+                "| | | | | | | | | |"
             )
             continue
         rows.append(
             f"| {NAMES.get(str(r['contender']), r['contender'])} | {r['wall_s']:.2f} | "
+            f"{_num(r.get('cpu_s'))} | "
             f"{r['records'] / r['wall_s']:,.0f} | {r['peak_rss_mib']:.0f} | {r['pair_precision']:.4f} | "  # type: ignore[operator]
             f"{r['pair_recall']:.4f} | {r['bcubed_precision']:.4f} | {r['bcubed_recall']:.4f} | "
             f"{r['clusters']:,} | {r['largest_cluster']:,} |"
         )
     return "\n".join(rows)
+
+
+def _importable(module: str) -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec(module) is not None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -724,10 +738,21 @@ def main(argv: list[str] | None = None) -> int:
     if args.one:
         print("RESULT " + json.dumps(contender(args.one[0], Path(args.one[1]))))
         return 0
+    try:
+        import pyarrow  # noqa: F401  (writes the peers' input)
+    except ImportError:
+        print("benchmarks/identity.py needs the bench extra: pip install -e '.[bench]'", file=sys.stderr)
+        return 2
     folder = prepare(args.size)
     results = []
     for name in args.contenders:
-        res = isolated(name, folder)
+        if name == "splink" and not _importable("splink"):
+            res: dict[str, object] = {
+                "contender": name,
+                "error": "splink is not installed: pip install -e '.[bench]'",
+            }
+        else:
+            res = isolated(name, folder)
         results.append(res)
         brief = (
             res.get("error")

@@ -55,9 +55,11 @@ def test_observe_returns_the_customer_and_the_entries_to_persist() -> None:
     assert link.evidence.channel == "sms"
     assert link.evidence.dedupe_key == "SM1"
     assert change.customer_id == engine.customer_of(ANA) == engine.customer_of(ANA_PHONE)
+    assert change.created
     # the same payload again (a webhook retry) appends nothing new to the link set
     again = engine.observe([ANA_PHONE, ANA], at=T0, channel="sms", dedupe_key="SM1")
     assert [e.type for e in again.entries] == ["sighting", "sighting"]
+    assert not again.created
 
 
 def test_canonical_id_is_born_with_the_oldest_observation_and_retired_ids_resolve() -> None:
@@ -190,3 +192,27 @@ def test_customer_model_lists_identifiers_with_assurance_and_times() -> None:
     assert customer.identifiers[0].last_seen == at(1)
     assert customer.identifiers[0].assurance is Assurance.ASSERTED
     assert customer.created_at == T0
+
+
+def test_every_operations_entries_rebuild_the_same_state() -> None:
+    engine, entries = chain()
+    entries += engine.observe([ANA_PHONE, BO_PHONE], at=at(5), channel="voice", dedupe_key="c1").entries
+    ana_id = engine.customer_of(ANA) or ""
+    entries += engine.split(ana_id, [[BO, BO_PHONE]], actor="kim", reason="two people", at=at(6)).entries
+    entries += engine.never_link(ANA, ANA_PSID, actor="kim", reason="not hers", at=at(7)).entries
+    rule = next(e for e in entries if isinstance(e, NeverLink) and {e.a, e.b} == {ANA, ANA_PSID})
+    entries += engine.revoke(rule.id, actor="kim", reason="it was hers after all", at=at(8)).entries
+    assert engine.customer_of(ANA_PSID) == ana_id
+    rebuilt = IdentityEngine.rebuild(reversed(entries))
+    assert rebuilt.partition() == engine.partition()
+    assert {c.reason for c in rebuilt.conflicts()} == {c.reason for c in engine.conflicts()}
+
+
+def test_a_replica_applying_an_erasure_forgets_too() -> None:
+    primary, entries = chain()
+    replica = IdentityEngine.rebuild(entries)
+    gone = primary.forget(primary.customer_of(ANA) or "", at=at(10))
+    replica.apply(gone.entries)
+    assert replica.partition() == primary.partition()
+    with pytest.raises(UnknownIdentifier):
+        replica.customer_of(ANA_PHONE)

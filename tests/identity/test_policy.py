@@ -171,3 +171,24 @@ def test_suggested_links_never_merge() -> None:
     )
     assert [c.reason for c in change.conflicts] == ["suggestion"]
     assert engine.customer_of(email("ana@shop.io")) != engine.customer_of(email("a.ortiz@work.io"))
+
+
+def test_each_link_carries_the_weaker_assurance_of_its_two_identifiers() -> None:
+    engine = IdentityEngine(MergePolicy(min_assurance=Assurance.VERIFIED))
+    psid = Identifier(kind="messenger_psid", value="6569341800484935", scope="104729384756")
+    change = engine.observe(
+        [
+            ObservedIdentifier(identifier=email("ana@shop.io"), assurance=Assurance.VERIFIED),
+            ObservedIdentifier(identifier=phone("+14155238886"), assurance=Assurance.VERIFIED),
+            ObservedIdentifier(identifier=psid, assurance=Assurance.INFERRED),
+        ],
+        at=T0,
+        channel="messenger",
+        dedupe_key="m1",
+    )
+    links = {frozenset((e.a.key, e.b.key)): e.assurance for e in change.entries if e.type == "link"}
+    assert links[frozenset(("email:ana@shop.io", "phone:+14155238886"))] is Assurance.VERIFIED
+    assert links[frozenset(("email:ana@shop.io", psid.key))] is Assurance.INFERRED
+    assert engine.customer_of(email("ana@shop.io")) == engine.customer_of(phone("+14155238886"))
+    assert engine.customer_of(psid) != engine.customer_of(email("ana@shop.io"))
+    assert sorted(c.reason for c in change.conflicts) == ["suggestion", "suggestion"]

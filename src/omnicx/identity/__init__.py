@@ -39,14 +39,14 @@ from omnicx.identity._results import (
 )
 
 __all__ = [
-    "DEFAULT_BLOCKLIST",
-    "DEFAULT_LIMITS",
-    "DEFAULT_QUARANTINE",
-    "DEFAULT_SALT",
     "Blocklist",
     "Change",
     "Conflict",
     "ConflictReason",
+    "DEFAULT_BLOCKLIST",
+    "DEFAULT_LIMITS",
+    "DEFAULT_QUARANTINE",
+    "DEFAULT_SALT",
     "Erasure",
     "Evidence",
     "EvidenceStep",

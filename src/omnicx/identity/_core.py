@@ -14,7 +14,7 @@ ends are already one customer is admitted; otherwise it merges the two
 customers unless the merged customer would break a limit, a unique kind or a
 never-link rule, in which case it is refused. Customers are the resulting
 components; a customer's id is the birth id of its oldest identifier (earliest
-first sighting, ties by sighting id).
+first sighting, ties by the identifier's key).
 
 **Incremental equals batch.** Merge constraints are downward closed (a subset of
 an acceptable customer is acceptable), so: a link inside one customer changes
@@ -47,6 +47,9 @@ OrderKey = tuple[datetime, str]
 
 # identifier flags
 MEMBER, BLOCKED, HOT, ERASED = 0, 1, 2, 3
+
+ASSURANCE_NAMES = ("inferred", "asserted", "verified")
+"""Assurance by rank (see :attr:`omnicx.models.Assurance.rank`)."""
 
 # pair statuses
 ADMITTED = "admitted"
@@ -259,11 +262,15 @@ class Core:
         return "cus_" + self.sighting_id(x).split("_", 1)[1]
 
     def older(self, x: int, y: int) -> bool:
-        """True when ``x`` was first seen before ``y`` (ties by sighting id)."""
+        """True when ``x`` was first seen before ``y`` (ties by the identifiers' keys)."""
         ax, ay = self.first_at[x], self.first_at[y]
         if ax != ay:
             return ax < ay
-        return self.sighting_id(x) < self.sighting_id(y)
+        return (self.keys[x] or "") < (self.keys[y] or "")
+
+    def age(self, x: int) -> tuple[datetime, str]:
+        """The sort key of :meth:`older`: first sighting time, then key."""
+        return self.first_at[x], self.keys[x] or ""
 
     # ------------------------------------------------------------------ union-find
 
@@ -546,16 +553,17 @@ class Core:
         ranks: Sequence[int],
         at: datetime,
         ev: Ev,
-        link_rank: int,
-        assurance: str,
         link_kind: str = "observed",
     ) -> tuple[list[int], list[LinkRec], list[Pair], list[int]]:
         """Sight identifiers seen together and link every pair of them.
+
+        Each link carries the weaker assurance rank of its two identifiers.
 
         Returns (identifier ints in input order without repeats, new links,
         pairs whose verdict may change, identifiers that became hot).
         """
         ids: list[int] = []
+        id_ranks: list[int] = []
         sight, index, first_at, last_at, sighted, ranks_ = (
             self.sight,
             self.index,
@@ -576,6 +584,7 @@ class Core:
                 x = sight(key, kind, at, ev, rank)
             if x not in ids:
                 ids.append(x)
+                id_ranks.append(rank)
         new_links: list[LinkRec] = []
         touched: list[Pair] = []
         hot: list[int] = []
@@ -590,7 +599,8 @@ class Core:
                     assert ky is not None
                     lo, hi = (kx, ky) if kx < ky else (ky, kx)
                     lid = entry_id("lnk", lo, hi, link_kind, stamp, evs)
-                    rec = LinkRec(lid, x, y, at, link_kind, link_rank, assurance, ev)
+                    pr = min(id_ranks[i], id_ranks[j])
+                    rec = LinkRec(lid, x, y, at, link_kind, pr, ASSURANCE_NAMES[pr], ev)
                     got = self.add_link(rec)
                     if got is None:
                         continue

@@ -17,13 +17,13 @@ tenant, so a multi-tenant host keeps one engine (and one ledger) per tenant.
 
 from __future__ import annotations
 
-from collections import deque
+import gc
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
-from itertools import pairwise
 
 from omnicx.errors import IdentityError, UnknownIdentifier, ValidationError
 from omnicx.identity import _core as core
+from omnicx.identity import _explain
 from omnicx.identity._core import Core, Ev, LinkRec, NeverRec, Pair, evidence_string
 from omnicx.identity._ledger import (
     Erasure,
@@ -41,10 +41,10 @@ from omnicx.identity._results import (
     Change,
     Conflict,
     ConflictReason,
-    EvidenceStep,
     Explanation,
     Forgotten,
     HistoryEvent,
+    attach_entries,
 )
 from omnicx.models import Assurance, Customer, CustomerIdentifier, Identifier, ObservedIdentifier
 
@@ -134,9 +134,16 @@ class IdentityEngine:
         for e in items:
             if isinstance(e, Erasure):
                 engine._register_erasure(e)
-        for e in items:
-            if not isinstance(e, Erasure):
-                engine._apply_one(e)
+        # millions of small objects and no reference cycles: pause the cyclic collector
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            for e in items:
+                if not isinstance(e, Erasure):
+                    engine._apply_one(e)
+        finally:
+            if collecting:
+                gc.enable()
         return engine
 
     def apply(self, entries: Iterable[LedgerEntry]) -> Change:
@@ -363,6 +370,7 @@ class IdentityEngine:
 
         ``at`` is the payload's time (aware). An :class:`~omnicx.models.ObservedIdentifier`
         brings its own assurance; a plain :class:`~omnicx.models.Identifier` gets ``assurance``.
+        Each link carries the weaker assurance of the two identifiers it joins.
         Returns the customer they ended in, the ids merged away, the conflicts, and
         the ledger entries to persist (one sighting per identifier, one observed
         link per pair). An identifier forgotten by :meth:`forget` at or after ``at``
@@ -390,8 +398,7 @@ class IdentityEngine:
             idents.append(ident)
             ranks.append(rank)
         ev: Ev = (channel, dedupe_key, None, None)
-        rank = min(ranks) if ranks else assurance.rank
-        return self._link_group(idents, ranks, moment, ev, rank, "observed", erased)
+        return self._link_group(idents, ranks, moment, ev, "observed", erased)
 
     def _link_group(
         self,
@@ -399,20 +406,18 @@ class IdentityEngine:
         ranks: list[int],
         at: datetime,
         ev: Ev,
-        rank: int,
         link_kind: str,
         erased: Sequence[Identifier] = (),
     ) -> Change:
         c = self._core
         keys = [i.key for i in idents]
+        known = len(c.keys)  # identifiers numbered from here on are new in this operation
         before = {c.canon_of(c.find(x)) for k in keys if (x := c.index.get(k)) is not None}
-        assurance = str(_BY_RANK[rank])
-        ids, links, touched, hot = c.observe(
-            keys, [i.kind for i in idents], ranks, at, ev, rank, assurance, link_kind
-        )
+        ids, links, touched, hot = c.observe(keys, [i.kind for i in idents], ranks, at, ev, link_kind)
         replayed = c.settle(touched, hot)
         members = [x for x in ids if c.flag[x] == core.MEMBER]
         customer = c.birth_id(c.canon_of(c.find(members[0]))) if members else None
+        created = bool(members) and not any(m < known for m in c.members_of(c.find(members[0])))
         after = {c.canon_of(c.find(x)) for x in ids if c.flag[x] == core.MEMBER}
         merged = tuple(sorted(c.birth_id(x) for x in before - after if c.flag[x] == core.MEMBER))
         conflicts = [self._conflict_of(p, links) for p in self._pairs_of_links(links)]
@@ -445,11 +450,12 @@ class IdentityEngine:
 
         change = Change(
             customer_id=customer,
+            created=created,
             merged=merged,
             split=split,
             conflicts=tuple(x for x in conflicts if x is not None),
         )
-        change._entries = build
+        attach_entries(change, build)
         return change
 
     def _pairs_of_links(self, links: Sequence[LinkRec]) -> list[Pair]:
@@ -507,7 +513,7 @@ class IdentityEngine:
             raise ValidationError(f"cannot link {a} to itself", value=a.key)
         moment = _when(at)
         ev: Ev = (None, None, actor, reason)
-        return self._link_group([a, b], [assurance.rank] * 2, moment, ev, assurance.rank, str(kind))
+        return self._link_group([a, b], [assurance.rank] * 2, moment, ev, str(kind))
 
     @staticmethod
     def _need(ident: object) -> None:
@@ -533,7 +539,7 @@ class IdentityEngine:
         )
         replayed = self._revoke(rec)
         change = Change(split=self._ids_of(replayed))
-        change._entries = lambda: (rec,)
+        attach_entries(change, lambda: (rec,))
         return change
 
     def never_link(
@@ -555,7 +561,7 @@ class IdentityEngine:
         c = self._core
         affected = {x for k in (a.key, b.key) if (x := c.index.get(k)) is not None}
         change = Change(split=self._ids_of(c.closure(affected)))
-        change._entries = lambda: (rule,)
+        attach_entries(change, lambda: (rule,))
         return change
 
     def split(
@@ -614,7 +620,7 @@ class IdentityEngine:
             for m, g in where.items():
                 if g not in oldest or c.older(m, oldest[g]):
                     oldest[g] = m
-            anchors = sorted(oldest.values(), key=lambda x: (c.first_at[x], c.sighting_id(x)))
+            anchors = sorted(oldest.values(), key=c.age)
             for i, p in enumerate(anchors):
                 for q in anchors[i + 1 :]:
                     entries.append(
@@ -628,7 +634,7 @@ class IdentityEngine:
         parts = self._ids_of(members)
         frozen = tuple(entries)
         change = Change(split=parts)
-        change._entries = lambda: frozen
+        attach_entries(change, lambda: frozen)
         return change
 
     def forget(
@@ -676,7 +682,7 @@ class IdentityEngine:
         out = Forgotten(
             customer_id=real_id, identifiers=idents, removed_entry_ids=tuple(sorted(set(removed)))
         )
-        out._entries = lambda: (erasure,)
+        attach_entries(out, lambda: (erasure,))
         return out
 
     # ================================================================== reads
@@ -756,7 +762,7 @@ class IdentityEngine:
         """
         c = self._core
         members = [m for m in c.members_of(self._root_of(customer_id)) if c.flag[m] == core.MEMBER]
-        members.sort(key=lambda m: (c.first_at[m], c.sighting_id(m)))
+        members.sort(key=c.age)
         return tuple(self._ident(m) for m in members)
 
     def customer(self, customer_id: str) -> Customer:
@@ -765,7 +771,7 @@ class IdentityEngine:
         c = self._core
         root = self._root_of(customer_id)
         members = [m for m in c.members_of(root) if c.flag[m] == core.MEMBER]
-        members.sort(key=lambda m: (c.first_at[m], c.sighting_id(m)))
+        members.sort(key=c.age)
         canon = c.canon_of(root)
         aliases = tuple(sorted({e.retired_id for e in self.history(customer_id) if e.retired_id}))
         return Customer(
@@ -803,40 +809,8 @@ class IdentityEngine:
         """The shortest chain of admitted links from ``a`` to ``b``; ``None`` when they are
         not one customer. Each step names the earliest admitted link between its two
         identifiers and that link's evidence. Raises UnknownIdentifier for an unknown identifier."""
-        c = self._core
         x, y = self._index_of(a), self._index_of(b)
-        if c.flag[x] != core.MEMBER or c.flag[y] != core.MEMBER or c.find(x) != c.find(y):
-            return None
-        prev: dict[int, int] = {x: x}
-        queue = deque([x])
-        while queue and y not in prev:
-            u = queue.popleft()
-            for v in sorted(c.nbrs.get(u, ())):
-                if v not in prev and c.pairs[(min(u, v), max(u, v))].status == core.ADMITTED:
-                    prev[v] = u
-                    queue.append(v)
-        path = [y]
-        while path[-1] != x:
-            path.append(prev[path[-1]])
-        path.reverse()
-        steps = []
-        for u, v in pairwise(path):
-            pair = c.pairs[(min(u, v), max(u, v))]
-            assert pair.key is not None
-            rec = c.links[c.link_ids[pair.key[1]]]
-            assert rec is not None
-            steps.append(
-                EvidenceStep(
-                    source=self._ident(u),
-                    target=self._ident(v),
-                    link_id=rec.id,
-                    kind=LinkKind(rec.kind),
-                    at=rec.at,
-                    assurance=Assurance(rec.assurance),
-                    evidence=_evidence(rec.ev),
-                )
-            )
-        return Explanation(a=a, b=b, customer_id=c.birth_id(c.canon_of(c.find(x))), steps=tuple(steps))
+        return _explain.why_linked(self._core, self._ident, a, b, x, y)
 
     def history(self, customer_id: str) -> tuple[HistoryEvent, ...]:
         """The customer's merges, refusals, revocations and never-link rules, oldest first.
@@ -848,110 +822,7 @@ class IdentityEngine:
         linking payload retires nothing).
         Raises :class:`~omnicx.errors.UnknownIdentifier` for an unknown customer id.
         """
-        c = self._core
-        root = self._root_of(customer_id)
-        current = c.birth_id(c.canon_of(root))
-        members = [m for m in c.members_of(root) if c.flag[m] == core.MEMBER]
-        inside = set(members)
-        events: list[tuple[tuple[datetime, str], HistoryEvent]] = []
-        parent = {m: m for m in members}
-        canon = {m: m for m in members}
-
-        def find(v: int) -> int:
-            while parent[v] != v:
-                parent[v] = parent[parent[v]]
-                v = parent[v]
-            return v
-
-        pairs = c.all_pairs_of(members)
-        admitted = sorted(
-            (p for p in pairs if p.status == core.ADMITTED and p.a in inside and p.b in inside),
-            key=lambda p: p.key,  # type: ignore[arg-type,return-value]
-        )
-        for p in admitted:
-            ra, rb = find(p.a), find(p.b)
-            if ra == rb:
-                continue
-            ca, cb = canon[ra], canon[rb]
-            keep, lose = (ca, cb) if c.older(ca, cb) else (cb, ca)
-            parent[rb] = ra
-            canon[ra] = keep
-            assert p.key is not None
-            rec = c.links[c.link_ids[p.key[1]]]
-            assert rec is not None
-            events.append(
-                (
-                    p.key,
-                    HistoryEvent(
-                        type="merged",
-                        at=rec.at,
-                        customer_id=c.birth_id(keep),
-                        retired_id=c.birth_id(lose) if c.first_at[lose] < rec.at else None,
-                        identifiers=(self._ident(p.a), self._ident(p.b)),
-                        link_id=rec.id,
-                        evidence=_evidence(rec.ev),
-                    ),
-                )
-            )
-        for p in pairs:
-            for i in p.links:
-                rec = c.links[i]
-                if rec is None:
-                    continue
-                if not rec.active and rec.revoked_at is not None:
-                    assert rec.revoked_ev is not None
-                    assert rec.revoked_by is not None
-                    events.append(
-                        (
-                            (rec.revoked_at, rec.revoked_by),
-                            HistoryEvent(
-                                type="revoked",
-                                at=rec.revoked_at,
-                                customer_id=current,
-                                identifiers=(self._ident(rec.a), self._ident(rec.b)),
-                                link_id=rec.id,
-                                reason="link revoked",
-                                evidence=_evidence(rec.revoked_ev),
-                            ),
-                        )
-                    )
-            if p.status in core.REFUSED and p.key is not None:
-                status, detail = c.verdict(p)
-                rec = c.links[c.link_ids[p.key[1]]]
-                assert rec is not None
-                events.append(
-                    (
-                        p.key,
-                        HistoryEvent(
-                            type="refused",
-                            at=rec.at,
-                            customer_id=current,
-                            identifiers=(self._ident(p.a), self._ident(p.b)),
-                            link_id=rec.id,
-                            reason=f"{status}: {detail}",
-                            evidence=_evidence(rec.ev),
-                        ),
-                    )
-                )
-        for rule in c.never_ids.values():
-            if rule.active and (rule.a in inside or rule.b in inside):
-                events.append(
-                    (
-                        (rule.at, rule.id),
-                        HistoryEvent(
-                            type="never_link",
-                            at=rule.at,
-                            customer_id=current,
-                            identifiers=(self._ident(rule.a), self._ident(rule.b)),
-                            link_id=rule.id,
-                            reason="never-link rule",
-                            evidence=_evidence(rule.ev),
-                        ),
-                    )
-                )
-        order = {"merged": 0, "revoked": 1, "never_link": 2, "refused": 3}
-        events.sort(key=lambda item: (item[0][0], order[item[1].type], item[0][1]))
-        return tuple(e for _, e in events)
+        return _explain.history(self._core, self._ident, self._root_of(customer_id))
 
     def conflicts(self) -> tuple[Conflict, ...]:
         """Every pair of identifiers whose links the policy refused or demoted to a suggestion."""

@@ -128,7 +128,10 @@ class Link(_Entry):
 
 
 class Revocation(_Entry):
-    """Link ``link_id`` no longer counts (an unmerge). The link itself stays in the ledger."""
+    """Link ``link_id`` no longer counts (an unmerge). The link itself stays in the ledger.
+
+    ``link_id`` may also name a :class:`NeverLink`, which then no longer applies.
+    """
 
     type: Literal["revocation"] = "revocation"
     link_id: EntryId

@@ -5,13 +5,22 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Annotated, Literal
 
-from pydantic import PrivateAttr, StringConstraints
+from pydantic import BaseModel, PrivateAttr, StringConstraints
 
 from omnicx.identity._ledger import Evidence, LedgerEntry, LinkKind
 from omnicx.models import Assurance, Identifier
 from omnicx.models._base import OmnicxModel, UtcDatetime
 
-__all__ = ["Change", "Conflict", "ConflictReason", "EvidenceStep", "Explanation", "Forgotten", "HistoryEvent"]
+__all__ = [
+    "Change",
+    "Conflict",
+    "ConflictReason",
+    "EvidenceStep",
+    "Explanation",
+    "Forgotten",
+    "HistoryEvent",
+    "attach_entries",
+]
 
 Id = Annotated[str, StringConstraints(min_length=1, max_length=64)]
 
@@ -41,18 +50,28 @@ class Change(OmnicxModel):
     """
 
     customer_id: Id | None = None
+    created: bool = False
+    """True when ``customer_id`` is a new customer: none of its identifiers was known before."""
     merged: tuple[Id, ...] = ()
     split: tuple[Id, ...] = ()
     conflicts: tuple[Conflict, ...] = ()
-    _entries: Callable[[], tuple[LedgerEntry, ...]] | None = PrivateAttr(default=None)
-    _built: tuple[LedgerEntry, ...] | None = PrivateAttr(default=None)
+    _entries: Callable[[], tuple[LedgerEntry, ...]] | tuple[LedgerEntry, ...] = PrivateAttr(default=())
 
     @property
     def entries(self) -> tuple[LedgerEntry, ...]:
         """The ledger entries this operation appended, to persist in this order."""
-        if self._built is None:
-            self._built = self._entries() if self._entries is not None else ()
-        return self._built
+        held = self._entries
+        if isinstance(held, tuple):
+            return held
+        built = held()
+        BaseModel.__setattr__(self, "_entries", built)  # a private cache; the fields stay frozen
+        return built
+
+
+def attach_entries(change: Change, build: Callable[[], tuple[LedgerEntry, ...]]) -> Change:
+    """Give ``change`` the (lazily built) ledger entries of its operation; returns it."""
+    BaseModel.__setattr__(change, "_entries", build)
+    return change
 
 
 class Forgotten(Change):
