@@ -7,10 +7,10 @@ from enum import StrEnum
 from typing import Any, TypeVar
 
 from omnicx.errors import ValidationError
-from omnicx.models import Identifier, Interaction
+from omnicx.models import Customer, Identifier, Interaction
 from omnicx.models._interactions import CallRecord, Deletion, Edit, Message, Note, Rating, StatusUpdate
 
-__all__ = ["check_enum", "check_interaction", "identifier_map"]
+__all__ = ["check_customer", "check_enum", "check_interaction", "identifier_map"]
 
 E = TypeVar("E", bound=StrEnum)
 
@@ -63,3 +63,23 @@ def check_interaction(value: Any) -> Interaction:
             value=repr(value)[:80],
         )
     return value
+
+
+def check_customer(customer: Any) -> Customer:
+    """``customer`` when a store can hold it exactly, else :class:`~omnicx.errors.ValidationError`:
+    each identifier listed once, and its own id not among its aliases."""
+    if not isinstance(customer, Customer):
+        raise ValidationError(f"expected an omnicx.models.Customer, got {type(customer).__name__}")
+    keys = [item.identifier.key for item in customer.identifiers]
+    twice = sorted({k for k in keys if keys.count(k) > 1})
+    if twice:
+        raise ValidationError(
+            f"customer {customer.id!r} lists {twice[0]!r} more than once: list each identifier once",
+            customer_id=customer.id,
+        )
+    if customer.id in customer.aliases:
+        raise ValidationError(
+            f"customer {customer.id!r} lists its own id among its aliases: aliases are retired ids of other customers",
+            customer_id=customer.id,
+        )
+    return customer

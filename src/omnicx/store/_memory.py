@@ -27,7 +27,7 @@ from omnicx.models import (
     InboundRequest,
     Interaction,
 )
-from omnicx.store._checks import check_enum, check_interaction, identifier_map
+from omnicx.store._checks import check_customer, check_enum, check_interaction, identifier_map
 from omnicx.store._codec import decode_cursor, encode_cursor, to_us
 from omnicx.store._models import (
     AppendReport,
@@ -291,6 +291,7 @@ class _MemorySession:
         self._pop(self._t.customers, alias)
 
     def save_customer(self, customer: Customer) -> None:
+        customer = check_customer(customer)
         cid = customer.id
         self._pop(self._t.aliases, cid)
         self._put(self._t.customers, cid, (customer.created_at, customer.display_name, dict(customer.traits)))

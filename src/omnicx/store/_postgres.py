@@ -17,7 +17,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from omnicx.errors import ConfigurationError, Conflict, StorageError, StorageUnavailable
+from omnicx.errors import ConfigurationError, Conflict, StorageError, StorageUnavailable, ValidationError
 from omnicx.models import Identifier
 from omnicx.store._checks import identifier_map
 from omnicx.store._codec import to_us
@@ -45,6 +45,21 @@ def _lock_key(namespace: str, tenant: str, value: str) -> int:
     return int.from_bytes(digest, "big", signed=True)
 
 
+def _no_nul(params: Sequence[Any]) -> Sequence[Any]:
+    """``params``, or :class:`~omnicx.errors.ValidationError` when a text value holds NUL,
+    which PostgreSQL text cannot store (JSON columns escape it and are not affected)."""
+    for value in params:
+        if isinstance(value, str) and "\x00" in value:
+            raise ValidationError(
+                f"PostgreSQL cannot store the NUL character, found in {value[:60]!r}: "
+                "remove it from ids, keys, names and URLs before storing",
+                value=value[:80],
+            )
+        if isinstance(value, list):
+            _no_nul(value)
+    return params
+
+
 class _PgDb:
     dialect = "postgresql"
 
@@ -52,14 +67,14 @@ class _PgDb:
         self._conn = conn
 
     def rows(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
-        cur = self._conn.execute(_translate(sql), params)
+        cur = self._conn.execute(_translate(sql), _no_nul(params))
         return cur.fetchall() if cur.description is not None else []
 
     def run(self, sql: str, params: Sequence[Any] = ()) -> int:
-        return self._conn.execute(_translate(sql), params).rowcount
+        return self._conn.execute(_translate(sql), _no_nul(params)).rowcount
 
     def many(self, sql: str, params: Iterable[Sequence[Any]]) -> None:
-        batch = list(params)
+        batch = [_no_nul(p) for p in params]
         if batch:
             with self._conn.cursor() as cur:
                 cur.executemany(_translate(sql), batch)
@@ -67,6 +82,8 @@ class _PgDb:
     def insert_new_interactions(self, rows: list[Row]) -> set[str]:
         if not rows:
             return set()
+        for row in rows:
+            _no_nul(row)
         columns = list(zip(*rows, strict=True))
         types = ["text"] * 7 + ["bigint"] + ["text"] * 3
         unnest = ", ".join(f"%s::{t}[]" for t in types)

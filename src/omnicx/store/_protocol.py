@@ -3,6 +3,8 @@
 A store keeps, per tenant, the raw inbox, interactions, identifiers and their
 customer assignments, the identity ledger, conversations and an audit log.
 Every call works inside one tenant: nothing read or written crosses tenants.
+A backend may refuse values it cannot store with :class:`~omnicx.errors.ValidationError`
+(PostgreSQL refuses the NUL character in ids, keys, names and URLs).
 
 Reads happen in a :meth:`Store.snapshot` (a consistent read-only view), writes in
 a :meth:`Store.transaction` (a unit of work: everything in it commits together,
@@ -249,7 +251,10 @@ class StoreSession(StoreReader, Protocol):
         """Store ``customer``: its row, its aliases, and exactly its identifiers.
 
         Identifiers previously assigned to it and absent from ``customer.identifiers``
-        are unassigned. :meth:`get_customer` then returns an equal model.
+        are unassigned. :meth:`get_customer` then returns an equal model (identifiers
+        ordered by first sighting, then key; aliases sorted). Raises
+        :class:`~omnicx.errors.ValidationError` when an identifier is listed twice or the
+        customer's own id is among its aliases.
         """
         ...
 

@@ -28,7 +28,7 @@ from omnicx.models import (
     Interaction,
     interaction_adapter,
 )
-from omnicx.store._checks import check_enum, check_interaction, identifier_map
+from omnicx.store._checks import check_customer, check_enum, check_interaction, identifier_map
 from omnicx.store._codec import decode_cursor, encode_cursor, from_us, to_us
 from omnicx.store._models import (
     AppendReport,
@@ -507,6 +507,7 @@ class SqlSession:
         self._db.run("DELETE FROM omnicx_customers WHERE tenant = ? AND id = ?", (t, alias))
 
     def save_customer(self, customer: Customer) -> None:
+        customer = check_customer(customer)
         t, cid = self._tenant, customer.id
         self._db.run("DELETE FROM omnicx_customer_aliases WHERE tenant = ? AND alias = ?", (t, cid))
         self._db.run(
