@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from omnicx.errors import ConfigurationError, Conflict, NotFound, StorageError, ValidationError
-from omnicx.identity import Erasure, LedgerEntry, Link
+from omnicx.identity import Erasure, LedgerEntry, Link, NeverLink
 from omnicx.models import (
     Assurance,
     Conversation,
@@ -361,7 +361,11 @@ class _MemorySession:
         return {e: self._t.ledger[e] for ref in refs for e in self._t.refs.get(ref, {})}
 
     def _with_revocations(self, found: dict[str, LedgerEntry]) -> list[LedgerEntry]:
-        found.update(self._by_refs(revocation_ref(e.id) for e in list(found.values()) if isinstance(e, Link)))
+        found.update(
+            self._by_refs(
+                revocation_ref(e.id) for e in list(found.values()) if isinstance(e, Link | NeverLink)
+            )
+        )
         return sorted(found.values(), key=lambda e: (e.at, e.id))
 
     def ledger(self, identifiers: Iterable[Identifier] | None = None) -> list[LedgerEntry]:

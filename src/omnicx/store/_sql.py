@@ -639,7 +639,7 @@ class SqlSession:
         return found
 
     def _with_revocations(self, found: dict[str, LedgerEntry]) -> list[LedgerEntry]:
-        links = [revocation_ref(e.id) for e in found.values() if isinstance(e, Link)]
+        links = [revocation_ref(e.id) for e in found.values() if isinstance(e, Link | NeverLink)]
         found.update(self._entries_by_refs(links))
         return sorted(found.values(), key=lambda e: (e.at, e.id))
 

@@ -399,6 +399,19 @@ class StoreContract:
             assert view.ledger([_email("nobody")]) == []
             assert view.tombstoned(["a" * 64, "b" * 64]) == frozenset({"a" * 64})
 
+    def test_revocation_of_a_never_link_comes_with_it(self, store: Store) -> None:
+        tenant = _tenant()
+        ana, bob = _email("ana"), _email("bob")
+        never = NeverLink.model_validate({"a": ana, "b": bob, "at": T0})
+        lifted = Revocation.model_validate(
+            {"link_id": never.id, "at": T0 + timedelta(hours=1), "evidence": Evidence(actor="agent-7")}
+        )
+        with store.transaction(tenant) as tx:
+            tx.append_ledger([lifted, never])
+        with store.snapshot(tenant) as view:
+            assert view.ledger([bob]) == [never, lifted]
+            assert view.ledger_component([ana]) == [never, lifted]
+
     def test_ledger_component_follows_links_transitively(self, store: Store) -> None:
         tenant = _tenant()
         a, b, c, d = _email("a"), _email("b"), _email("c"), _email("d")
