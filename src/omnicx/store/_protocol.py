@@ -135,7 +135,7 @@ class StoreReader(Protocol):
         """Ledger entries in the canonical order ``(at, id)``.
 
         With ``identifiers``: the entries naming any of them (sightings, links and
-        never-link rules) and the revocations of those links. Without: every entry,
+        never-link rules) and the revocations of those links and rules. Without: every entry,
         erasures included. An identity engine rebuilds its state from this list.
         """
         ...
@@ -276,7 +276,7 @@ class StoreSession(StoreReader, Protocol):
         Removes, for the customer and its aliases: the interactions on its
         identifiers, the raw payloads that produced them (and unparsed ones whose
         body holds an identifier's value), its identifiers, the ledger entries that
-        name them and the revocations of those links, its conversations, its
+        name them and the revocations of those entries, its conversations, its
         customer row and aliases, and its earlier audit records. Then appends
         ``erasure`` to the ledger, records its tombstones and an ``erasure`` audit
         record. Raises :class:`~omnicx.errors.NotFound` for an unknown customer.
