@@ -570,10 +570,13 @@ def _labels_by_identifier(engine: object, prepared: list) -> list[int]:  # type:
 
 
 def run_omnicx_core(folder: Path, prepared: list) -> list[int]:  # type: ignore[type-arg]
+    import gc
+
     from omnicx.identity import MergePolicy
     from omnicx.identity._core import MEMBER, Core
     from omnicx.identity._engine import DEFAULT_SALT
 
+    gc.disable()  # as `omnicx resolve` does: the engine makes no reference cycles
     core = Core(MergePolicy().compile(), DEFAULT_SALT)
     per_record = []
     for at, channel, rid, pairs in prepared:
@@ -689,7 +692,7 @@ def isolated(name: str, folder: Path) -> dict[str, object]:
 NAMES = {
     "omnicx-batch": "omnicx batch (`omnicx resolve` engine: raw JSONL, normalization + default policy, no blocklist)",
     "omnicx-incremental": "omnicx incremental (`IdentityEngine.observe` per record, pre-normalized, no blocklist)",
-    "omnicx-core": "omnicx resolution core alone (pre-normalized keys, no blocklist)",
+    "omnicx-core": "omnicx resolution core alone (pre-normalized keys, cyclic GC paused, no blocklist)",
     "uf": "plain-Python union-find (digits-only phones, junk list handed over)",
     "uf-noblock": "plain-Python union-find (digits-only phones, no junk list)",
     "splink": "Splink 5 deterministic link + clustering (DuckDB; digits-only phones, junk list handed over)",

@@ -191,6 +191,16 @@ def test_bad_lines_are_skipped_and_reported(tmp_path: Path, capsys: pytest.Captu
     assert "2 bad lines skipped" in err
 
 
+def test_a_line_that_is_not_utf8_is_skipped(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    source, out = tmp_path / "latin1.jsonl", tmp_path / "out.csv"
+    good = json.dumps(RECORDS[0]).encode()
+    bad = '{"record_id": "x", "ts": "2024-01-01T00:00:00Z", "identifiers": [{"type": "email", "value": "zoë@shop.io"}]}'
+    source.write_bytes(good + b"\n" + bad.encode("latin-1") + b"\n")
+    assert main(["resolve", str(source), "-o", str(out)]) == 0
+    assert list(read(out)) == ["r1"]
+    assert "skipped line 2" in capsys.readouterr().err
+
+
 def test_progress_is_reported_on_stderr(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "out.csv"
     assert main(["resolve", str(write(tmp_path, RECORDS)), "-o", str(out), "--progress-every", "4"]) == 0

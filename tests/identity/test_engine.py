@@ -216,3 +216,13 @@ def test_a_replica_applying_an_erasure_forgets_too() -> None:
     assert replica.partition() == primary.partition()
     with pytest.raises(UnknownIdentifier):
         replica.customer_of(ANA_PHONE)
+
+
+def test_a_lone_surrogate_is_refused_with_an_omnicx_error() -> None:
+    engine = IdentityEngine()
+    with pytest.raises(ValidationError, match="not valid Unicode"):
+        engine.observe([ANA], at=T0, channel="chat", dedupe_key="m\udfff")
+    with pytest.raises(ValidationError):
+        Identifier(kind="chat_visitor", value="v_\ud800")
+    with pytest.raises(ValidationError, match="must be a string"):
+        engine.observe([ANA], at=T0, channel=7)  # type: ignore[arg-type]

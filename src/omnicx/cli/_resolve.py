@@ -17,7 +17,7 @@ import json
 import sys
 import time
 from array import array
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
@@ -214,11 +214,13 @@ def load_blocklist(path: str, resolver: Resolver) -> Blocklist:
     return Blocklist(exact={k: tuple(v) for k, v in exact.items()})
 
 
-def _open_in(path: str) -> IO[str]:
+def _open_in(path: str) -> IO[bytes]:
+    """The input as bytes: each line is decoded by ``json.loads``, so a line that is not
+    UTF-8 is skipped and reported like any other bad line."""
     if path == "-":
-        return sys.stdin
+        return sys.stdin.buffer
     try:
-        return open(path, encoding="utf-8")
+        return open(path, "rb")
     except OSError as exc:
         raise ConfigurationError(f"cannot read {path!r}: {exc}") from exc
 
@@ -227,13 +229,13 @@ def _open_out(path: str) -> IO[str]:
     if path == "-":
         return sys.stdout
     try:
-        return open(path, "w", encoding="utf-8", newline="")
+        return open(path, "w", encoding="utf-8", errors="backslashreplace", newline="")
     except OSError as exc:
         raise ConfigurationError(f"cannot write {path!r}: {exc}") from exc
 
 
 def resolve_stream(
-    lines: IO[str],
+    lines: Iterable[str | bytes],
     resolver: Resolver,
     progress: Callable[[int, float], None] | None = None,
     every: int = 100_000,
@@ -255,9 +257,9 @@ def resolve_stream(
 
 
 def _feed(
-    lines: IO[str],
+    lines: Iterable[str | bytes],
     resolver: Resolver,
-    loads: Callable[[str], Any],
+    loads: Callable[[str | bytes], Any],
     progress: Callable[[int, float], None] | None,
     every: int,
     start: float,
@@ -303,7 +305,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         n = resolve_stream(source, resolver, None if quiet else progress, max(1, args.progress_every))
     finally:
-        if source is not sys.stdin:
+        if source is not sys.stdin.buffer:
             source.close()
     sink = _open_out(args.output)
     customers: set[str] = set()

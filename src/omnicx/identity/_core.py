@@ -176,7 +176,7 @@ class Core:
 
     def tombstone(self, key: str) -> str:
         """The salted hash that stands for ``key`` after erasure."""
-        return hmac.new(self.salt, key.encode(), hashlib.sha256).hexdigest()
+        return hmac.new(self.salt, key.encode("utf-8", "surrogatepass"), hashlib.sha256).hexdigest()
 
     def erased_until(self, key: str) -> datetime | None:
         """The erasure time of ``key`` when it was forgotten, else None."""
@@ -554,7 +554,7 @@ class Core:
         at: datetime,
         ev: Ev,
         link_kind: str = "observed",
-    ) -> tuple[list[int], list[LinkRec], list[Pair], list[int]]:
+    ) -> tuple[list[int], Sequence[LinkRec], Sequence[Pair], Sequence[int]]:
         """Sight identifiers seen together and link every pair of them.
 
         Each link carries the weaker assurance rank of its two identifiers.
@@ -562,6 +562,15 @@ class Core:
         Returns (identifier ints in input order without repeats, new links,
         pairs whose verdict may change, identifiers that became hot).
         """
+        if len(keys) == 1:  # most payloads carry one identifier: nothing to link
+            key, at_first = keys[0], self.index.get(keys[0])
+            if at_first is not None and self.sighted[at_first] and at > self.first_at[at_first]:
+                if at > self.last_at[at_first]:
+                    self.last_at[at_first] = at
+                if ranks[0] > self.rank[at_first]:
+                    self.rank[at_first] = ranks[0]
+                return [at_first], (), (), ()
+            return [self.sight(key, kinds[0], at, ev, ranks[0])], (), (), ()
         ids: list[int] = []
         id_ranks: list[int] = []
         sight, index, first_at, last_at, sighted, ranks_ = (

@@ -77,6 +77,24 @@ def _when(at: datetime | None) -> datetime:
     return at.astimezone(UTC)
 
 
+def _text(name: str, value: object) -> str | None:
+    """Check an evidence string (channel, dedupe key, actor, reason) before it reaches the ledger."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ValidationError(f"{name} must be a string, got {type(value).__name__}", value=repr(value)[:200])
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ValidationError(
+            f"{name} {value[:60]!r} is not valid Unicode (a lone surrogate); decode the payload properly",
+            value=repr(value)[:200],
+        ) from exc
+    if len(value) > 1024:
+        raise ValidationError(f"{name} is longer than 1024 characters", value=value[:200])
+    return value
+
+
 def _born(key: str, entry: str) -> str:
     """The stand-in sighting id of an identifier known only from a link or rule.
 
@@ -99,7 +117,7 @@ class IdentityEngine:
 
     def __init__(self, policy: MergePolicy | None = None, *, salt: str | bytes = DEFAULT_SALT) -> None:
         self._policy = policy if policy is not None else MergePolicy()
-        self._salt = salt.encode() if isinstance(salt, str) else bytes(salt)
+        self._salt = salt.encode("utf-8", "surrogatepass") if isinstance(salt, str) else bytes(salt)
         self._core = Core(self._policy.compile(), self._salt)
         self._pending_revocations: dict[str, Revocation] = {}
         self._revocations: dict[str, Revocation] = {}
@@ -397,7 +415,7 @@ class IdentityEngine:
                 continue
             idents.append(ident)
             ranks.append(rank)
-        ev: Ev = (channel, dedupe_key, None, None)
+        ev: Ev = (_text("channel", channel), _text("dedupe_key", dedupe_key), None, None)
         return self._link_group(idents, ranks, moment, ev, "observed", erased)
 
     def _link_group(
@@ -420,22 +438,24 @@ class IdentityEngine:
         created = bool(members) and not any(m < known for m in c.members_of(c.find(members[0])))
         after = {c.canon_of(c.find(x)) for x in ids if c.flag[x] == core.MEMBER}
         merged = tuple(sorted(c.birth_id(x) for x in before - after if c.flag[x] == core.MEMBER))
-        conflicts = [self._conflict_of(p, links) for p in self._pairs_of_links(links)]
-        conflicts.extend(
-            Conflict(reason="quarantined", detail=c.flag_reason.get(x, ""), identifiers=(self._ident(x),))
-            for x in hot
-            if c.flag[x] == core.HOT
-        )
-        conflicts.extend(
-            Conflict(
-                reason="erased",
-                detail="this identifier was forgotten (erasure) at or after this observation's time; dropped",
-                identifiers=(i,),
+        conflicts = [self._conflict_of(p, links) for p in self._pairs_of_links(links)] if links else []
+        if hot:
+            conflicts.extend(
+                Conflict(reason="quarantined", detail=c.flag_reason.get(x, ""), identifiers=(self._ident(x),))
+                for x in hot
+                if c.flag[x] == core.HOT
             )
-            for i in erased
-        )
+        if erased:
+            conflicts.extend(
+                Conflict(
+                    reason="erased",
+                    detail="this identifier was forgotten (erasure) at or after this observation's time; dropped",
+                    identifiers=(i,),
+                )
+                for i in erased
+            )
         split = self._ids_of(replayed - set(ids)) if replayed else ()
-        frozen_idents, frozen_ranks, frozen_links = list(idents), list(ranks), list(links)
+        frozen_idents, frozen_ranks, frozen_links = idents, ranks, links  # fresh lists, never reused
 
         def build() -> tuple[LedgerEntry, ...]:
             evidence = _evidence(ev)
@@ -453,7 +473,7 @@ class IdentityEngine:
             created=created,
             merged=merged,
             split=split,
-            conflicts=tuple(x for x in conflicts if x is not None),
+            conflicts=tuple(x for x in conflicts if x is not None) if conflicts else (),
         )
         attach_entries(change, build)
         return change
@@ -512,7 +532,7 @@ class IdentityEngine:
         if a.key == b.key:
             raise ValidationError(f"cannot link {a} to itself", value=a.key)
         moment = _when(at)
-        ev: Ev = (None, None, actor, reason)
+        ev: Ev = (None, None, _text("actor", actor), _text("reason", reason))
         return self._link_group([a, b], [assurance.rank] * 2, moment, ev, str(kind))
 
     @staticmethod

@@ -62,8 +62,11 @@ class Evidence(OmnicxModel):
 
 
 def entry_id(prefix: str, *parts: str) -> str:
-    """A stable entry id: the same facts always give the same id (idempotent appends)."""
-    digest = hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
+    """A stable entry id: the same facts always give the same id (idempotent appends).
+
+    Lone surrogates (``"\\ud800"`` from a JSON escape) are hashed as they are, not refused.
+    """
+    digest = hashlib.sha256("\x1f".join(parts).encode("utf-8", "surrogatepass")).hexdigest()
     return f"{prefix}_{digest[:26]}"
 
 
