@@ -171,8 +171,9 @@ def _stored_many(rows: Sequence[Row]) -> tuple[StoredInteraction, ...]:
     if not rows:
         return ()
     parsed = _interaction_list.validate_json("[" + ",".join(row[0] for row in rows) + "]")
+    # Every part is validated already (the interaction just now, the ids when stored).
     return tuple(
-        StoredInteraction(interaction=ix, conversation_id=row[1], raw_id=row[2])
+        StoredInteraction.model_construct(interaction=ix, conversation_id=row[1], raw_id=row[2])
         for ix, row in zip(parsed, rows, strict=True)
     )
 
