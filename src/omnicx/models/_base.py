@@ -77,6 +77,9 @@ class OmnicxModel(BaseModel):
             raise invalid(type(self).__name__, exc) from None
 
     def __setattr__(self, name: str, value: Any) -> None:
+        if name in self.__private_attributes__:  # private state (a lazily built cache) is not a field
+            super().__setattr__(name, value)
+            return
         raise ValidationError(
             f"{type(self).__name__} is frozen; change it by copy: model.model_copy(update={{{name!r}: ...}})",
             model=type(self).__name__,
@@ -171,6 +174,8 @@ def _depth(value: Any, level: int = 0) -> int:
 
 
 def _bounded(value: dict[str, JsonValue]) -> dict[str, JsonValue]:
+    if not value:  # the common case, on the storage read path: nothing to measure
+        return value
     if _depth(value) > METADATA_MAX_DEPTH:
         raise ValueError(f"metadata nests deeper than {METADATA_MAX_DEPTH} levels")
     size = len(json.dumps(value, ensure_ascii=False, default=str).encode())

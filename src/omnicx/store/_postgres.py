@@ -1,0 +1,301 @@
+"""The PostgreSQL store (extra ``postgres``: psycopg 3 and psycopg_pool).
+
+Connections come from a pool. Transactions run at READ COMMITTED; identity
+changes are serialized per identifier and per customer with transaction-scoped
+advisory locks (:meth:`PostgresSession.lock_identifiers`), so several processes
+merging the same customers end in the state one process would reach doing the
+same work in sequence, while unrelated customers are written in parallel.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from omnicx.errors import ConfigurationError, Conflict, StorageError, StorageUnavailable, ValidationError
+from omnicx.models import Identifier
+from omnicx.store._checks import identifier_map
+from omnicx.store._codec import to_us
+from omnicx.store._models import check_tenant
+from omnicx.store._protocol import StoreReader, StoreSession
+from omnicx.store._schema import run_migrations
+from omnicx.store._sql import Row, SqlSession, marks
+
+if TYPE_CHECKING:
+    import psycopg
+    from psycopg_pool import ConnectionPool
+
+__all__ = ["PostgresSession", "PostgresStore"]
+
+_POOL_OPTIONS = {"pool_min", "pool_max", "pool_timeout"}
+
+
+@lru_cache(maxsize=512)
+def _translate(sql: str) -> str:
+    return sql.replace("%", "%%").replace("?", "%s")
+
+
+def _lock_key(namespace: str, tenant: str, value: str) -> int:
+    digest = hashlib.blake2b(f"{namespace}\x1f{tenant}\x1f{value}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+def _no_nul(params: Sequence[Any]) -> Sequence[Any]:
+    """``params``, or :class:`~omnicx.errors.ValidationError` when a text value holds NUL,
+    which PostgreSQL text cannot store (JSON columns escape it and are not affected)."""
+    for value in params:
+        if isinstance(value, str) and "\x00" in value:
+            raise ValidationError(
+                f"PostgreSQL cannot store the NUL character, found in {value[:60]!r}: "
+                "remove it from ids, keys, names and URLs before storing",
+                value=value[:80],
+            )
+        if isinstance(value, list):
+            _no_nul(value)
+    return params
+
+
+class _PgDb:
+    dialect = "postgresql"
+
+    def __init__(self, conn: psycopg.Connection[Any]) -> None:
+        self._conn = conn
+
+    def rows(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        cur = self._conn.execute(_translate(sql), _no_nul(params))
+        return cur.fetchall() if cur.description is not None else []
+
+    def run(self, sql: str, params: Sequence[Any] = ()) -> int:
+        return self._conn.execute(_translate(sql), _no_nul(params)).rowcount
+
+    def many(self, sql: str, params: Iterable[Sequence[Any]]) -> None:
+        batch = [_no_nul(p) for p in params]
+        if batch:
+            with self._conn.cursor() as cur:
+                cur.executemany(_translate(sql), batch)
+
+    def insert_new_interactions(self, rows: list[Row]) -> set[str]:
+        if not rows:
+            return set()
+        for row in rows:
+            _no_nul(row)
+        columns = list(zip(*rows, strict=True))
+        types = ["text"] * 7 + ["bigint"] + ["text"] * 3
+        unnest = ", ".join(f"%s::{t}[]" for t in types)
+        cur = self._conn.execute(
+            "INSERT INTO omnicx_interactions (tenant, id, adapter, dedupe_key, channel, type, endpoint, "
+            "occurred_us, conversation_id, raw_id, body) "
+            f"SELECT * FROM unnest({unnest}) ON CONFLICT DO NOTHING RETURNING id",
+            [list(c) for c in columns],
+        )
+        return {r[0] for r in cur.fetchall()}
+
+
+def _storage_error(exc: Exception, where: str) -> StorageError:
+    import psycopg
+    from psycopg import errors as pg_errors
+
+    text = str(exc).strip()
+    if isinstance(
+        exc, pg_errors.DeadlockDetected | pg_errors.SerializationFailure | pg_errors.LockNotAvailable
+    ):
+        return StorageUnavailable(f"PostgreSQL at {where} broke a lock cycle ({text}); retry the transaction")
+    if isinstance(exc, psycopg.IntegrityError):
+        return Conflict(f"the write clashes with stored data in PostgreSQL at {where}: {text}")
+    if isinstance(exc, psycopg.OperationalError):
+        return StorageUnavailable(f"PostgreSQL at {where} is unreachable or busy ({text}); retry later")
+    return StorageError(f"PostgreSQL error at {where}: {text}")
+
+
+class PostgresSession(SqlSession):
+    """A session whose :meth:`lock_identifiers` takes advisory locks."""
+
+    def __init__(self, db: _PgDb, tenant: str) -> None:
+        super().__init__(db, tenant)
+        self._held: set[int] = set()
+
+    def _lock(self, keys: Iterable[int]) -> None:
+        for key in sorted(set(keys) - self._held):
+            self._db.rows("SELECT pg_advisory_xact_lock(?)", (key,))
+            self._held.add(key)
+
+    def lock_identifiers(self, identifiers: Iterable[Identifier]) -> None:
+        """Lock the identifiers, then the customers they belong to, until the transaction ends.
+
+        Identifier locks first and customer locks after, each group in sorted order,
+        so two sessions cannot wait on each other in a cycle through one group. The
+        customers are re-read after locking until no new one shows up (a merge that
+        committed meanwhile may have moved an identifier to another customer).
+        """
+        keys = sorted(identifier_map(identifiers))
+        if not keys:
+            return
+        self._lock(_lock_key("identifier", self.tenant, k) for k in keys)
+        locked: set[str] = set()
+        while True:
+            customers: set[str] = set()
+            for start in range(0, len(keys), 500):
+                part = keys[start : start + 500]
+                customers.update(
+                    c
+                    for (c,) in self._db.rows(
+                        "SELECT COALESCE(a.customer_id, i.customer_id) FROM omnicx_identifiers i "
+                        "LEFT JOIN omnicx_customer_aliases a ON a.tenant = i.tenant AND a.alias = i.customer_id "
+                        f"WHERE i.tenant = ? AND i.key IN ({marks(len(part))}) AND i.customer_id IS NOT NULL",
+                        (self.tenant, *part),
+                    )
+                )
+            fresh = customers - locked
+            if not fresh:
+                return
+            self._lock(_lock_key("customer", self.tenant, c) for c in fresh)
+            locked |= fresh
+
+
+def _mask(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.password:
+        netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
+        return urlunsplit(parts._replace(netloc=netloc))
+    return url
+
+
+class PostgresStore:
+    """A :class:`~omnicx.store.Store` in PostgreSQL (tables prefixed ``omnicx_``).
+
+    ``conninfo`` is a libpq URL or connection string; the pool keeps between
+    ``pool_min`` and ``pool_max`` connections and waits ``pool_timeout`` seconds for
+    a free one before raising :class:`~omnicx.errors.StorageUnavailable`.
+    """
+
+    def __init__(
+        self,
+        conninfo: str,
+        *,
+        pool_min: int = 1,
+        pool_max: int = 10,
+        pool_timeout: float = 30.0,
+        migrate: bool = True,
+    ) -> None:
+        try:
+            import psycopg  # noqa: F401
+            from psycopg_pool import ConnectionPool
+        except ImportError as exc:
+            raise ConfigurationError(
+                "the PostgreSQL store needs psycopg 3 and psycopg_pool: pip install 'omnicx[postgres]'"
+            ) from exc
+        self._url = _mask(conninfo)
+        self._pool: ConnectionPool[Any] = ConnectionPool(
+            conninfo,
+            min_size=pool_min,
+            max_size=pool_max,
+            timeout=pool_timeout,
+            open=False,
+            name="omnicx",
+        )
+        try:
+            self._pool.open(wait=True, timeout=pool_timeout)
+        except Exception as exc:
+            self._pool.close()
+            raise StorageUnavailable(
+                f"cannot connect to PostgreSQL at {self._url}: {exc}; check that the server runs and the URL"
+            ) from exc
+        self._closed = False
+        if migrate:
+            self.migrate()
+
+    @classmethod
+    def from_url(cls, url: str) -> PostgresStore:
+        """Open ``postgresql://user:password@host:port/dbname`` (``postgres://`` too).
+
+        Query parameters ``pool_min``, ``pool_max`` and ``pool_timeout`` set the pool;
+        the others go to libpq. Raises :class:`~omnicx.errors.ConfigurationError` for a
+        bad option and :class:`~omnicx.errors.StorageUnavailable` when the server cannot be reached.
+        """
+        parts = urlsplit(url)
+        if parts.scheme not in ("postgresql", "postgres"):
+            raise ConfigurationError(f"{_mask(url)!r} is not a PostgreSQL store URL", url=_mask(url))
+        query = parse_qsl(parts.query, keep_blank_values=True)
+        options = {k: v for k, v in query if k in _POOL_OPTIONS}
+        rest = [(k, v) for k, v in query if k not in _POOL_OPTIONS]
+        try:
+            pool_min = int(options.get("pool_min", "1"))
+            pool_max = int(options.get("pool_max", "10"))
+            pool_timeout = float(options.get("pool_timeout", "30"))
+        except ValueError as exc:
+            raise ConfigurationError(f"bad pool option in {_mask(url)!r}: {exc}", url=_mask(url)) from exc
+        if not 0 <= pool_min <= pool_max or pool_max < 1:
+            raise ConfigurationError(
+                f"need 0 <= pool_min <= pool_max and pool_max >= 1, got {pool_min} and {pool_max}",
+                url=_mask(url),
+            )
+        conninfo = urlunsplit(parts._replace(scheme="postgresql", query=urlencode(rest)))
+        return cls(conninfo, pool_min=pool_min, pool_max=pool_max, pool_timeout=pool_timeout)
+
+    @property
+    def url(self) -> str:
+        return self._url
+
+    @contextmanager
+    def _connection(self, read_only: bool) -> Iterator[psycopg.Connection[Any]]:
+        if self._closed:
+            raise StorageError(f"the store {self._url} is closed; open a new one with open_store()")
+        import psycopg
+        from psycopg_pool import PoolTimeout
+
+        try:
+            with self._pool.connection() as conn, conn.transaction():
+                if read_only:
+                    conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+                yield conn
+        except PoolTimeout as exc:
+            raise StorageUnavailable(f"no free connection to PostgreSQL at {self._url}: {exc}") from exc
+        except psycopg.Error as exc:
+            raise _storage_error(exc, self._url) from exc
+
+    @contextmanager
+    def transaction(self, tenant: str = "default") -> Iterator[StoreSession]:
+        check_tenant(tenant)
+        with self._connection(read_only=False) as conn:
+            yield PostgresSession(_PgDb(conn), tenant)
+
+    @contextmanager
+    def snapshot(self, tenant: str = "default") -> Iterator[StoreReader]:
+        check_tenant(tenant)
+        with self._connection(read_only=True) as conn:
+            yield SqlSession(_PgDb(conn), tenant)
+
+    def migrate(self, target: int | None = None) -> int:
+        """Apply the missing schema migrations (up to ``target``); return the version reached.
+
+        A transaction-scoped advisory lock makes concurrent openers wait for each other.
+        """
+
+        def in_transaction(step: Callable[[Callable[..., list[tuple[object, ...]]]], None]) -> None:
+            with self._connection(read_only=False) as conn:
+                db = _PgDb(conn)
+                db.rows("SELECT pg_advisory_xact_lock(?)", (_lock_key("schema", "", "omnicx"),))
+                step(db.rows)
+
+        return run_migrations("postgresql", in_transaction, lambda: to_us(datetime.now(UTC)), target=target)
+
+    def schema_version(self) -> int:
+        with self._connection(read_only=True) as conn:
+            found = conn.execute("SELECT to_regclass('omnicx_schema_version')").fetchone()
+            if found is None or found[0] is None:
+                return 0
+            row = conn.execute("SELECT MAX(version) FROM omnicx_schema_version").fetchone()
+        return int(row[0] or 0) if row else 0
+
+    def close(self) -> None:
+        if not self._closed:
+            self._closed = True
+            self._pool.close()
+
+    def __repr__(self) -> str:
+        return f"PostgresStore({self._url!r})"

@@ -1,0 +1,292 @@
+"""The default store: one SQLite file (stdlib ``sqlite3``), safe for several processes.
+
+The file is in WAL mode (readers never block the writer), writers take the
+database lock at ``BEGIN IMMEDIATE`` and wait up to the busy timeout for it, and
+``secure_delete`` overwrites deleted rows with zeros; after an erasure the WAL is
+checkpointed and truncated so no erased byte stays in ``-wal`` either.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from omnicx.errors import ConfigurationError, Conflict, StorageError, StorageUnavailable
+from omnicx.store._codec import to_us
+from omnicx.store._models import check_tenant
+from omnicx.store._protocol import StoreReader, StoreSession
+from omnicx.store._schema import run_migrations
+from omnicx.store._sql import CHUNK, Row, SqlSession, chunks, marks
+
+__all__ = ["SQLiteStore"]
+
+_SYNCHRONOUS = {"off", "normal", "full", "extra"}
+
+
+@lru_cache(maxsize=512)
+def _translate(sql: str) -> str:
+    return sql.replace("GREATEST(", "max(").replace("LEAST(", "min(")
+
+
+class _SqliteDb:
+    dialect = "sqlite"
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+
+    def rows(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        return self._conn.execute(_translate(sql), params).fetchall()
+
+    def run(self, sql: str, params: Sequence[Any] = ()) -> int:
+        return self._conn.execute(_translate(sql), params).rowcount
+
+    def many(self, sql: str, params: Iterable[Sequence[Any]]) -> None:
+        self._conn.executemany(_translate(sql), params)
+
+    def insert_new_interactions(self, rows: list[Row]) -> set[str]:
+        # The write lock is held (BEGIN IMMEDIATE): what is absent now stays absent until we insert.
+        if not rows:
+            return set()
+        tenant = rows[0][0]
+        ids = [row[1] for row in rows]
+        present: set[str] = set()
+        for part in chunks(ids):
+            present.update(
+                r
+                for (r,) in self._conn.execute(
+                    f"SELECT id FROM omnicx_interactions WHERE tenant = ? AND id IN ({marks(len(part))})",
+                    (tenant, *part),
+                )
+            )
+        fresh = [row for row in rows if row[1] not in present]
+        before = self._conn.total_changes
+        self._conn.executemany(
+            "INSERT INTO omnicx_interactions (tenant, id, adapter, dedupe_key, channel, type, endpoint, "
+            "occurred_us, conversation_id, raw_id, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT DO NOTHING",
+            fresh,
+        )
+        inserted = {row[1] for row in fresh}
+        if self._conn.total_changes - before != len(fresh):
+            # Some rows clashed on (adapter, dedupe_key) under another id: keep those that landed.
+            landed: set[str] = set()
+            for part in chunks([row[1] for row in fresh], CHUNK):
+                landed.update(
+                    r
+                    for (r,) in self._conn.execute(
+                        f"SELECT id FROM omnicx_interactions WHERE tenant = ? AND id IN ({marks(len(part))})",
+                        (tenant, *part),
+                    )
+                )
+            inserted = landed
+        return inserted
+
+
+def _storage_error(exc: sqlite3.Error, path: str) -> StorageError:
+    text = str(exc)
+    if isinstance(exc, sqlite3.IntegrityError):
+        return Conflict(f"the write clashes with stored data in {path}: {text}", path=path)
+    if isinstance(exc, sqlite3.OperationalError) and ("locked" in text or "busy" in text):
+        return StorageUnavailable(
+            f"the SQLite database {path} stayed locked by another writer past the busy timeout; retry, "
+            "or raise ?timeout= in the store URL",
+            path=path,
+        )
+    return StorageError(f"SQLite error on {path}: {text}", path=path)
+
+
+class SQLiteStore:
+    """A :class:`~omnicx.store.Store` in one SQLite file.
+
+    ``timeout`` is how long (seconds) a writer waits for another process's write
+    transaction before raising :class:`~omnicx.errors.StorageUnavailable`;
+    ``synchronous`` is SQLite's durability setting (``normal``: a power cut may
+    lose the last transactions but never corrupts; ``full``: fsync every commit).
+    Each thread gets its own connection.
+    """
+
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        timeout: float = 30.0,
+        synchronous: str = "normal",
+        migrate: bool = True,
+    ) -> None:
+        if synchronous not in _SYNCHRONOUS:
+            raise ConfigurationError(
+                f"synchronous must be one of {sorted(_SYNCHRONOUS)}, got {synchronous!r}",
+                synchronous=synchronous,
+            )
+        self.path = Path(path)
+        self._timeout = timeout
+        self._synchronous = synchronous
+        self._local = threading.local()
+        self._all: list[sqlite3.Connection] = []
+        self._guard = threading.Lock()
+        self._closed = False
+        if migrate:
+            self.migrate()
+
+    @classmethod
+    def from_url(cls, url: str) -> SQLiteStore:
+        """Open ``sqlite:///relative/path.db`` or ``sqlite:////absolute/path.db``.
+
+        Query parameters: ``timeout`` (seconds, default 30) and ``synchronous``
+        (``normal`` or ``full``). Raises :class:`~omnicx.errors.ConfigurationError`
+        for a URL without a file path.
+        """
+        parts = urlsplit(url)
+        if parts.scheme != "sqlite" or parts.netloc or not parts.path.startswith("/") or len(parts.path) < 2:
+            raise ConfigurationError(
+                f"{url!r} is not a SQLite store URL: write sqlite:///relative.db or sqlite:////absolute/path.db",
+                url=url,
+            )
+        path = unquote(parts.path[1:])
+        if path == ":memory:":
+            raise ConfigurationError(
+                "an in-memory SQLite store is not supported: use memory:// instead", url=url
+            )
+        query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+        unknown = set(query) - {"timeout", "synchronous"}
+        if unknown:
+            raise ConfigurationError(
+                f"unknown SQLite store option(s) {sorted(unknown)}: the options are timeout and synchronous",
+                url=url,
+            )
+        try:
+            timeout = float(query.get("timeout", "30"))
+        except ValueError as exc:
+            raise ConfigurationError(
+                f"timeout must be a number of seconds, got {query['timeout']!r}"
+            ) from exc
+        return cls(path, timeout=timeout, synchronous=query.get("synchronous", "normal").lower())
+
+    @property
+    def url(self) -> str:
+        return f"sqlite:///{self.path}"
+
+    def _connect(self) -> sqlite3.Connection:
+        if self._closed:
+            raise StorageError(f"the store {self.url} is closed; open a new one with open_store()")
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is not None:
+            return conn
+        deadline = time.monotonic() + self._timeout
+        while True:
+            conn = sqlite3.connect(
+                self.path, timeout=self._timeout, isolation_level=None, check_same_thread=False
+            )
+            try:
+                conn.execute(f"PRAGMA busy_timeout = {int(self._timeout * 1000)}")
+                # Switching a fresh file to WAL needs a moment alone with it; SQLite answers
+                # "locked" at once instead of waiting, so wait here.
+                conn.execute("PRAGMA journal_mode = WAL")
+                conn.execute(f"PRAGMA synchronous = {self._synchronous.upper()}")
+                conn.execute("PRAGMA secure_delete = ON")
+                break
+            except sqlite3.Error as exc:
+                conn.close()
+                retry = isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc)
+                if not retry or time.monotonic() > deadline:
+                    raise _storage_error(exc, str(self.path)) from exc
+                time.sleep(0.01)
+        self._local.conn = conn
+        with self._guard:
+            self._all.append(conn)
+        return conn
+
+    @contextmanager
+    def _begin(self, mode: str) -> Iterator[sqlite3.Connection]:
+        conn = self._connect()
+        if conn.in_transaction:
+            raise StorageError(
+                "a transaction is already open on this thread: nest the work inside it instead of opening another"
+            )
+        try:
+            conn.execute(f"BEGIN {mode}")
+        except sqlite3.Error as exc:
+            raise _storage_error(exc, str(self.path)) from exc
+        try:
+            yield conn
+        except BaseException as exc:
+            conn.rollback()
+            if isinstance(exc, sqlite3.Error):
+                raise _storage_error(exc, str(self.path)) from exc
+            raise
+        else:
+            try:
+                conn.commit()
+            except sqlite3.Error as exc:
+                conn.rollback()
+                raise _storage_error(exc, str(self.path)) from exc
+
+    @contextmanager
+    def transaction(self, tenant: str = "default") -> Iterator[StoreSession]:
+        check_tenant(tenant)
+        with self._begin("IMMEDIATE") as conn:
+            session = SqlSession(_SqliteDb(conn), tenant)
+            yield session
+        if session.erased:
+            self.scrub()
+
+    @contextmanager
+    def snapshot(self, tenant: str = "default") -> Iterator[StoreReader]:
+        check_tenant(tenant)
+        with self._begin("DEFERRED") as conn:
+            yield SqlSession(_SqliteDb(conn), tenant)
+
+    def scrub(self) -> None:
+        """Move every WAL frame into the database file and truncate the WAL to zero bytes.
+
+        Called after an erasure; with ``secure_delete`` this leaves no erased byte in
+        either file. Waits up to the busy timeout for readers to finish.
+        """
+        conn = self._connect()
+        deadline = time.monotonic() + self._timeout
+        try:
+            while True:
+                busy, _, _ = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+                if not busy or time.monotonic() > deadline:
+                    return
+                time.sleep(0.02)  # a reader still needs old frames: let it finish
+        except sqlite3.Error as exc:
+            raise _storage_error(exc, str(self.path)) from exc
+
+    def migrate(self, target: int | None = None) -> int:
+        """Apply the missing schema migrations (up to ``target``); return the version reached."""
+        conn = self._connect()
+
+        def in_transaction(step: Callable[[Callable[..., list[tuple[object, ...]]]], None]) -> None:
+            with self._begin("IMMEDIATE") as c:
+                step(lambda sql, params: c.execute(sql, params).fetchall())
+
+        del conn
+        return run_migrations("sqlite", in_transaction, lambda: to_us(datetime.now(UTC)), target=target)
+
+    def schema_version(self) -> int:
+        conn = self._connect()
+        try:
+            rows = conn.execute("SELECT MAX(version) FROM omnicx_schema_version").fetchall()
+        except sqlite3.OperationalError:
+            return 0
+        return int(rows[0][0] or 0)
+
+    def close(self) -> None:
+        with self._guard:
+            conns, self._all = self._all, []
+            self._closed = True
+        for conn in conns:
+            conn.close()
+        self._local = threading.local()
+
+    def __repr__(self) -> str:
+        return f"SQLiteStore({str(self.path)!r})"

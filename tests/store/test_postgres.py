@@ -1,0 +1,75 @@
+"""PostgreSQL specifics: identity changes wait for each other per identifier and per customer."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from omnicx.models import Identifier
+from omnicx.store import PostgresStore, Store, open_store
+
+pytestmark = pytest.mark.postgres
+
+A, B, C, D = (Identifier(kind="email", value=f"{n}@shop.fr") for n in "abcd")
+
+
+@pytest.fixture
+def store(pg_url: str) -> Iterator[Store]:
+    store = open_store(pg_url + "&pool_max=4")
+    assert isinstance(store, PostgresStore)
+    yield store
+    store.close()
+
+
+def _contend(store: Store, first: list[Identifier], second: list[Identifier]) -> float:
+    """Seconds the second session waited for its locks while the first held its own for 0.4 s."""
+    locked = threading.Event()
+    waited: list[float] = []
+
+    def holder() -> None:
+        with store.transaction() as tx:
+            tx.lock_identifiers(first)
+            locked.set()
+            time.sleep(0.4)
+
+    def contender() -> None:
+        locked.wait()
+        start = time.monotonic()
+        with store.transaction() as tx:
+            tx.lock_identifiers(second)
+            waited.append(time.monotonic() - start)
+
+    threads = [threading.Thread(target=holder), threading.Thread(target=contender)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return waited[0]
+
+
+def test_same_identifier_waits(store: Store) -> None:
+    assert _contend(store, [A], [A, D]) >= 0.3
+
+
+def test_same_customer_through_another_identifier_waits(store: Store) -> None:
+    with store.transaction() as tx:
+        tx.assign_customer([A, B], "cus_1")
+    assert _contend(store, [A], [B]) >= 0.3
+
+
+def test_merged_customer_is_followed_through_its_alias(store: Store) -> None:
+    with store.transaction() as tx:
+        tx.assign_customer([A], "cus_1")
+        tx.assign_customer([B], "cus_2")
+        tx.add_alias("cus_2", "cus_1")
+    assert _contend(store, [A], [B]) >= 0.3
+
+
+def test_unrelated_customers_do_not_wait(store: Store) -> None:
+    with store.transaction() as tx:
+        tx.assign_customer([A], "cus_1")
+        tx.assign_customer([C], "cus_3")
+    assert _contend(store, [A], [C]) < 0.2
