@@ -35,11 +35,14 @@ demo: $(BIN)/.installed
 	$(BIN)/python examples/quickstart.py
 
 bench: $(BIN)/.installed
+	$(BIN)/python -m pip install --quiet -e ".[dev,bench]"
 	$(BIN)/python benchmarks/normalize.py
+	$(BIN)/python benchmarks/identity.py
 	$(BIN)/python benchmarks/channels.py
 	$(BIN)/python benchmarks/channels_meta.py
 	$(BIN)/python benchmarks/channels_twilio_telegram.py
 	$(BIN)/python benchmarks/kpis.py
+	$(BIN)/python benchmarks/storage.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis
