@@ -115,6 +115,8 @@ class AuditAction(StrEnum):
     LINK = "link"
     UNLINK = "unlink"
     ERASURE = "erasure"
+    CONVERSATION = "conversation"
+    """An agent's action on a conversation (``details`` holds the ConversationAction)."""
 
 
 class AuditRecord(OmnicxModel):

@@ -1,0 +1,915 @@
+"""The facade a host application uses: webhooks in, the whole customer story out."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+from omnicx.channels import ChannelAdapter, OutboundMessage
+from omnicx.conversations import (
+    ContinuityRules,
+    ConversationAction,
+    ConversationEventType,
+    Threading,
+    thread_conversations,
+)
+from omnicx.errors import (
+    ConfigurationError,
+    NotFound,
+    PayloadError,
+    SignatureError,
+    StorageUnavailable,
+    UnknownIdentifier,
+    UnsupportedEvent,
+    ValidationError,
+)
+from omnicx.events import (
+    ChannelSwitched,
+    ConversationOpened,
+    ConversationReopened,
+    ConversationResolved,
+    CustomerCreated,
+    CustomerForgotten,
+    CustomersMerged,
+    CustomerSplit,
+    EventBus,
+    IdentityConflict,
+    InteractionIngested,
+    _Event,
+)
+from omnicx.hub._context import build_context
+from omnicx.hub._identity_sync import component_engine, save_component
+from omnicx.hub._results import (
+    Accepted,
+    CustomerContext,
+    IngestResult,
+    Rejection,
+    ReplyResult,
+    TimelineEntry,
+    TimelinePage,
+)
+from omnicx.identity import DEFAULT_SALT, Erasure, Explanation, HistoryEvent, IdentityEngine, MergePolicy
+from omnicx.models import (
+    Assurance,
+    Author,
+    AuthorRole,
+    CallRecord,
+    Conversation,
+    Customer,
+    DeliveryStatus,
+    Direction,
+    Identifier,
+    InboundEvent,
+    InboundRequest,
+    Interaction,
+    Message,
+    ObservedIdentifier,
+    StatusUpdate,
+    TextPart,
+    interaction_id,
+)
+from omnicx.store import (
+    AuditAction,
+    AuditRecord,
+    RawPayload,
+    RawStatus,
+    Store,
+    StoreReader,
+    StoreSession,
+    open_store,
+)
+
+__all__ = ["Hub"]
+
+E = TypeVar("E", bound=_Event)
+PAGE = 1000
+_SNAKE = re.compile(r"(?<!^)(?=[A-Z])")
+
+
+def _error_name(exc: BaseException) -> str:
+    return _SNAKE.sub("_", type(exc).__name__).lower()
+
+
+class Hub:
+    """One object that takes webhooks in and gives the agent the whole story.
+
+    Open one with :meth:`open`; it wires the channel adapters, the identity engine
+    (under ``policy``), the store and conversation continuity (``continuity``).
+    Every :meth:`ingest` is one transaction; events go to subscribers after it
+    commits. A hub serves one tenant; open one per tenant for many.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        channels: Iterable[ChannelAdapter[Any]] | Mapping[str, ChannelAdapter[Any]] = (),
+        *,
+        policy: MergePolicy | None = None,
+        continuity: ContinuityRules | None = None,
+        tenant: str = "default",
+        salt: bytes = DEFAULT_SALT,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
+        adapters = list(channels.values()) if isinstance(channels, Mapping) else list(channels)
+        self._adapters: dict[str, ChannelAdapter[Any]] = {}
+        for adapter in adapters:
+            if not isinstance(adapter, ChannelAdapter):
+                raise ConfigurationError(
+                    f"channels must be ChannelAdapter instances, got {type(adapter).__name__}; "
+                    "build one with omnicx.channels.default_registry().create(name, config)"
+                )
+            self._adapters[adapter.name] = adapter
+        self.store = store
+        self.policy = policy or MergePolicy()
+        self.continuity = continuity or ContinuityRules()
+        self.tenant = tenant
+        self._salt = salt
+        self._clock = clock or (lambda: datetime.now(UTC))
+        self.events = EventBus()
+        """Subscribe here (or with :meth:`subscribe`) to what the hub does."""
+
+    @classmethod
+    def open(
+        cls,
+        url: str = "sqlite:///omnicx.db",
+        *,
+        channels: Iterable[ChannelAdapter[Any]] | Mapping[str, ChannelAdapter[Any]] = (),
+        policy: MergePolicy | None = None,
+        continuity: ContinuityRules | None = None,
+        tenant: str = "default",
+        salt: bytes = DEFAULT_SALT,
+        clock: Callable[[], datetime] | None = None,
+    ) -> Hub:
+        """Open a hub on the store at ``url`` (``sqlite:///path.db``, ``memory://``, ``postgresql://…``)."""
+        return cls(
+            open_store(url),
+            channels,
+            policy=policy,
+            continuity=continuity,
+            tenant=tenant,
+            salt=salt,
+            clock=clock,
+        )
+
+    def close(self) -> None:
+        """Close the store."""
+        self.store.close()
+
+    def __enter__(self) -> Hub:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def subscribe(self, event_type: type[E], handler: Callable[[E], object]) -> Callable[[], None]:
+        """Call ``handler`` for every event of ``event_type``; returns the unsubscribe function."""
+        return self.events.subscribe(event_type, handler)
+
+    def adapter(self, name: str) -> ChannelAdapter[Any]:
+        """The configured adapter ``name``; :class:`ConfigurationError` when there is none."""
+        try:
+            return self._adapters[name]
+        except KeyError:
+            known = ", ".join(sorted(self._adapters)) or "none"
+            raise ConfigurationError(
+                f"no channel {name!r} is configured on this hub (configured: {known}); "
+                "pass its adapter in Hub.open(channels=...)",
+                channel=name,
+            ) from None
+
+    # --- ingestion ---------------------------------------------------------------
+
+    def ingest(self, channel: str, request: InboundRequest) -> IngestResult:
+        """Take one webhook request in: store it raw, verify, parse, resolve identity, store, thread.
+
+        The raw payload is committed before anything else, so nothing is lost: a
+        signature or parse failure leaves it in the inbox marked ``failed`` (see
+        :meth:`replay`). The events of the request are stored in one transaction;
+        a redelivered event is a duplicate and changes nothing.
+        """
+        adapter = self.adapter(channel)
+        handshake = adapter.handshake(request)
+        if handshake is not None:
+            return IngestResult(channel=channel, status="handshake", handshake_body=handshake.body)
+        with self.store.transaction(self.tenant) as tx:
+            raw_id = tx.record_raw(channel, request)
+        return self._process(adapter, raw_id, request)
+
+    def replay(
+        self, status: RawStatus | str = RawStatus.FAILED, *, channel: str | None = None
+    ) -> list[IngestResult]:
+        """Run kept raw payloads with ``status`` through their (fixed) adapters again."""
+        wanted = RawStatus(status)
+        results = []
+        cursor: str | None = None
+        pending: list[RawPayload] = []
+        with self.store.snapshot(self.tenant) as view:
+            while True:
+                page = view.raw_payloads(wanted, channel=channel, limit=PAGE, cursor=cursor)
+                pending += page.items
+                cursor = page.next_cursor
+                if cursor is None:
+                    break
+        for raw in pending:
+            results.append(self._process(self.adapter(raw.channel), raw.id, raw.request))
+        return results
+
+    def _process(self, adapter: ChannelAdapter[Any], raw_id: str, request: InboundRequest) -> IngestResult:
+        name = adapter.name
+        try:
+            adapter.verify(request)
+            events = adapter.parse(request)
+        except UnsupportedEvent as exc:
+            self._mark(raw_id, RawStatus.UNSUPPORTED, str(exc))
+            return IngestResult(
+                channel=name,
+                raw_id=raw_id,
+                status="unsupported",
+                rejections=(Rejection(error=_error_name(exc), message=str(exc)),),
+            )
+        except (SignatureError, PayloadError, ValidationError) as exc:
+            self._mark(raw_id, RawStatus.FAILED, f"{_error_name(exc)}: {exc}")
+            return IngestResult(
+                channel=name,
+                raw_id=raw_id,
+                status="rejected",
+                rejections=(Rejection(error=_error_name(exc), message=str(exc)),),
+            )
+        for attempt in range(20):
+            published: list[_Event] = []
+            try:
+                with self.store.transaction(self.tenant) as tx:
+                    accepted, duplicates = [], []
+                    for event in events:
+                        outcome = self._store_event(tx, event, raw_id, published)
+                        if outcome is None:
+                            duplicates.append(event.interaction.dedupe_key)
+                        else:
+                            accepted.append(outcome)
+                    tx.mark_raw(
+                        raw_id, RawStatus.PARSED, dedupe_keys=[e.interaction.dedupe_key for e in events]
+                    )
+                break
+            except StorageUnavailable:
+                if attempt == 19:
+                    raise
+        for item in published:
+            self.events.publish(item)
+        status = "accepted" if accepted or not duplicates else "duplicate"
+        return IngestResult(
+            channel=name, raw_id=raw_id, status=status, accepted=tuple(accepted), duplicates=tuple(duplicates)
+        )
+
+    def _mark(self, raw_id: str, status: RawStatus, error: str) -> None:
+        with self.store.transaction(self.tenant) as tx:
+            tx.mark_raw(raw_id, status, error=error[:4000])
+
+    def _store_event(
+        self, tx: StoreSession, event: InboundEvent, raw_id: str | None, published: list[_Event]
+    ) -> Accepted | None:
+        item = event.interaction
+        if tx.find_interaction(item.adapter, item.dedupe_key) is not None:
+            return None
+        observed = list(event.identifiers) or [
+            ObservedIdentifier(identifier=item.endpoint, assurance=Assurance.ASSERTED)
+        ]
+        engine, seen = component_engine(tx, [o.identifier for o in observed], self.policy, self._salt)
+        change = engine.observe(
+            observed, at=item.occurred_at, channel=item.channel, dedupe_key=item.dedupe_key
+        )
+        tx.append_ledger(change.entries)
+        save_component(tx, engine, seen)
+        customer_id = engine.customer_of(item.endpoint) or change.customer_id
+        tx.append_interaction(item, raw_id=raw_id)
+        now = self._clock()
+        if change.created and customer_id is not None:
+            published.append(
+                CustomerCreated(
+                    at=now,
+                    tenant=self.tenant,
+                    customer_id=customer_id,
+                    identifiers=tuple(o.identifier for o in observed),
+                )
+            )
+        if change.merged and customer_id is not None:
+            published.append(
+                CustomersMerged(
+                    at=now,
+                    tenant=self.tenant,
+                    survivor_id=customer_id,
+                    merged_ids=change.merged,
+                    reason=f"{item.channel}:{item.dedupe_key}",
+                )
+            )
+            self._audit(
+                tx, AuditAction.MERGE, (customer_id, *change.merged), None, {"dedupe_key": item.dedupe_key}
+            )
+        for conflict in change.conflicts:
+            if len(conflict.identifiers) >= 2:
+                published.append(
+                    IdentityConflict(
+                        at=now,
+                        tenant=self.tenant,
+                        a=conflict.identifiers[0],
+                        b=conflict.identifiers[1],
+                        reason=f"{conflict.reason}: {conflict.detail}",
+                    )
+                )
+        conversation_id = None
+        if customer_id is not None:
+            threading = self._rethread(tx, customer_id, published, trigger=item.id)
+            conversation_id = threading.membership.get(item.id)
+        published.append(
+            InteractionIngested(
+                at=now,
+                tenant=self.tenant,
+                interaction_id=item.id,
+                customer_id=customer_id or "-",
+                conversation_id=conversation_id,
+                channel=item.channel,
+                kind=item.type,
+            )
+        )
+        return Accepted(
+            interaction_id=item.id,
+            dedupe_key=item.dedupe_key,
+            customer_id=customer_id,
+            conversation_id=conversation_id,
+            created_customer=change.created,
+            merged=change.merged,
+            conflicts=change.conflicts,
+        )
+
+    # --- conversations -----------------------------------------------------------
+
+    def _interactions_of(
+        self, view: StoreReader, identifiers: Sequence[Identifier]
+    ) -> list[tuple[Interaction, str | None]]:
+        """Every interaction on ``identifiers``, oldest first, with its conversation id."""
+        out: list[tuple[Interaction, str | None]] = []
+        cursor: str | None = None
+        while identifiers:
+            page = view.timeline(identifiers, limit=PAGE, cursor=cursor, newest_first=False)
+            out += [(s.interaction, s.conversation_id) for s in page.items]
+            cursor = page.next_cursor
+            if cursor is None:
+                break
+        return out
+
+    def _actions_of(self, view: StoreReader, customer_ids: Iterable[str]) -> list[ConversationAction]:
+        actions: dict[str, ConversationAction] = {}
+        for cid in customer_ids:
+            for record in view.audit_log(cid, limit=100_000):
+                if record.action is AuditAction.CONVERSATION and isinstance(
+                    record.details.get("action"), dict
+                ):
+                    actions[f"{record.id}"] = ConversationAction.model_validate(record.details["action"])
+        return list(actions.values())
+
+    def _rethread(
+        self, tx: StoreSession, customer_id: str, published: list[_Event], *, trigger: str | None = None
+    ) -> Threading:
+        """Recompute the customer's conversations from its interactions and agents' actions; persist changes."""
+        customer = tx.get_customer(customer_id)
+        identifiers = [ci.identifier for ci in customer.identifiers]
+        stored = self._interactions_of(tx, identifiers)
+        actions = self._actions_of(tx, (customer_id, *customer.aliases))
+        threading = thread_conversations(customer_id, [i for i, _ in stored], actions, self.continuity)
+        for item, current in stored:
+            wanted = threading.membership.get(item.id)
+            if wanted != current:
+                tx.set_conversation(item.id, wanted)
+        for conversation in threading.conversations:
+            tx.save_conversation(conversation)
+        now = self._clock()
+        if trigger is not None:
+            for event in threading.events:
+                if event.interaction_id != trigger:
+                    continue
+                if event.type is ConversationEventType.OPENED and event.channel:
+                    published.append(
+                        ConversationOpened(
+                            at=now,
+                            tenant=self.tenant,
+                            conversation_id=event.conversation_id,
+                            customer_id=customer_id,
+                            channel=event.channel,
+                        )
+                    )
+                elif (
+                    event.type is ConversationEventType.CHANNEL_SWITCHED
+                    and event.channel
+                    and event.from_channel
+                ):
+                    published.append(
+                        ChannelSwitched(
+                            at=now,
+                            tenant=self.tenant,
+                            conversation_id=event.conversation_id,
+                            customer_id=customer_id,
+                            from_channel=event.from_channel,
+                            to_channel=event.channel,
+                        )
+                    )
+                elif event.type is ConversationEventType.REOPENED:
+                    published.append(
+                        ConversationReopened(
+                            at=now,
+                            tenant=self.tenant,
+                            conversation_id=event.conversation_id,
+                            customer_id=customer_id,
+                        )
+                    )
+        return threading
+
+    def _conversation_owner(self, view: StoreReader, conversation_id: str) -> tuple[Conversation, str]:
+        conversation = view.get_conversation(conversation_id)
+        return conversation, view.resolve_customer_id(conversation.customer_id)
+
+    def _act(self, action: ConversationAction) -> Conversation:
+        published: list[_Event] = []
+        with self.store.transaction(self.tenant) as tx:
+            _, owner = self._conversation_owner(tx, action.conversation_id)
+            customer = tx.get_customer(owner)
+            tx.lock_identifiers([ci.identifier for ci in customer.identifiers])
+            self._audit(
+                tx,
+                AuditAction.CONVERSATION,
+                (owner,),
+                action.actor,
+                {"action": action.model_dump(mode="json")},
+            )
+            threading = self._rethread(tx, owner, published)
+            result = next(
+                (c for c in threading.conversations if c.id == action.conversation_id),
+                None,
+            )
+            if result is None:  # merged away: the survivor
+                result = next(
+                    c
+                    for c in threading.conversations
+                    if c.id in {threading.membership.get(i) for i in threading.membership}
+                )
+        now = self._clock()
+        if action.type == "resolve":
+            published.append(
+                ConversationResolved(
+                    at=now,
+                    tenant=self.tenant,
+                    conversation_id=result.id,
+                    customer_id=owner,
+                    actor=action.actor,
+                )
+            )
+        elif action.type == "reopen":
+            published.append(
+                ConversationReopened(
+                    at=now,
+                    tenant=self.tenant,
+                    conversation_id=result.id,
+                    customer_id=owner,
+                    actor=action.actor,
+                )
+            )
+        for item in published:
+            self.events.publish(item)
+        return result
+
+    def resolve(
+        self, conversation_id: str, *, actor: str | None = None, at: datetime | None = None
+    ) -> Conversation:
+        """Mark a conversation resolved."""
+        return self._act(
+            ConversationAction(
+                type="resolve", conversation_id=conversation_id, actor=actor, at=at or self._clock()
+            )
+        )
+
+    def reopen(
+        self, conversation_id: str, *, actor: str | None = None, at: datetime | None = None
+    ) -> Conversation:
+        """Reopen a resolved conversation."""
+        return self._act(
+            ConversationAction(
+                type="reopen", conversation_id=conversation_id, actor=actor, at=at or self._clock()
+            )
+        )
+
+    def set_pending(
+        self, conversation_id: str, *, actor: str | None = None, at: datetime | None = None
+    ) -> Conversation:
+        """Mark a conversation pending (waiting on the customer or a third party)."""
+        return self._act(
+            ConversationAction(
+                type="pending", conversation_id=conversation_id, actor=actor, at=at or self._clock()
+            )
+        )
+
+    def assign(
+        self, conversation_id: str, agent: str | None, *, actor: str | None = None, at: datetime | None = None
+    ) -> Conversation:
+        """Assign a conversation to ``agent`` (``None`` unassigns)."""
+        return self._act(
+            ConversationAction(
+                type="assign",
+                conversation_id=conversation_id,
+                assignee=agent,
+                actor=actor,
+                at=at or self._clock(),
+            )
+        )
+
+    def merge_conversations(
+        self, into: str, other: str, *, actor: str | None = None, at: datetime | None = None
+    ) -> Conversation:
+        """Fold conversation ``other`` into ``into`` (both of one customer)."""
+        return self._act(
+            ConversationAction(
+                type="merge",
+                conversation_id=into,
+                other_conversation_id=other,
+                actor=actor,
+                at=at or self._clock(),
+            )
+        )
+
+    def split_conversation(
+        self,
+        conversation_id: str,
+        from_interaction: str,
+        *,
+        actor: str | None = None,
+        at: datetime | None = None,
+    ) -> Conversation:
+        """Move ``from_interaction`` and every later interaction of the conversation into a new one; return the original."""
+        return self._act(
+            ConversationAction(
+                type="split",
+                conversation_id=conversation_id,
+                interaction_id=from_interaction,
+                actor=actor,
+                at=at or self._clock(),
+            )
+        )
+
+    # --- identity operations -----------------------------------------------------
+
+    def _audit(
+        self,
+        tx: StoreSession,
+        action: AuditAction,
+        customers: Sequence[str],
+        actor: str | None,
+        details: dict[str, Any],
+    ) -> None:
+        tx.append_audit(
+            AuditRecord(
+                at=self._clock(), action=action, customer_ids=tuple(customers), actor=actor, details=details
+            )
+        )
+
+    def customer_of(self, identifier: Identifier) -> str | None:
+        """The canonical customer id of ``identifier``, or ``None``."""
+        with self.store.snapshot(self.tenant) as view:
+            return view.customer_of(identifier)
+
+    def customer(self, customer_id: str) -> Customer:
+        """The customer ``customer_id`` (a retired id resolves to its survivor)."""
+        with self.store.snapshot(self.tenant) as view:
+            return view.get_customer(customer_id)
+
+    def link(
+        self, a: Identifier, b: Identifier, *, actor: str, reason: str, at: datetime | None = None
+    ) -> str | None:
+        """Link two identifiers by hand (a manual merge); return the customer they end in."""
+        published: list[_Event] = []
+        with self.store.transaction(self.tenant) as tx:
+            for ident in (a, b):
+                if tx.customer_of(ident) is None:
+                    raise UnknownIdentifier(f"{ident} belongs to no customer; ingest something from it first")
+            engine, seen = component_engine(tx, [a, b], self.policy, self._salt)
+            change = engine.link(a, b, actor=actor, reason=reason, at=at or self._clock())
+            tx.append_ledger(change.entries)
+            save_component(tx, engine, seen)
+            survivor = engine.customer_of(a)
+            if survivor is not None:
+                self._audit(tx, AuditAction.LINK, (survivor, *change.merged), actor, {"reason": reason})
+                self._rethread(tx, survivor, published)
+                if change.merged:
+                    published.append(
+                        CustomersMerged(
+                            at=self._clock(),
+                            tenant=self.tenant,
+                            survivor_id=survivor,
+                            merged_ids=change.merged,
+                            reason=reason,
+                        )
+                    )
+        for item in published:
+            self.events.publish(item)
+        return survivor
+
+    def split(
+        self,
+        customer_id: str,
+        groups: Sequence[Sequence[Identifier]],
+        *,
+        actor: str,
+        reason: str,
+        at: datetime | None = None,
+    ) -> tuple[str, ...]:
+        """Split a customer into identifier groups (an unmerge); return the customer ids of the parts.
+
+        Interactions never move: each part's timeline is the interactions of its
+        identifiers, and replies go to the endpoint of each conversation.
+        """
+        published: list[_Event] = []
+        with self.store.transaction(self.tenant) as tx:
+            canonical = tx.resolve_customer_id(customer_id)
+            identifiers = [ci.identifier for ci in tx.identifiers_of(canonical)]
+            engine, seen = component_engine(tx, identifiers, self.policy, self._salt)
+            change = engine.split(canonical, groups, actor=actor, reason=reason, at=at or self._clock())
+            tx.append_ledger(change.entries)
+            save_component(tx, engine, seen)
+            parts = tuple(sorted({p for g in groups for i in g if (p := engine.customer_of(i)) is not None}))
+            self._audit(tx, AuditAction.SPLIT, parts, actor, {"reason": reason})
+            for part in parts:
+                self._rethread(tx, part, published)
+            published.append(
+                CustomerSplit(
+                    at=self._clock(),
+                    tenant=self.tenant,
+                    customer_id=canonical,
+                    customer_ids=parts,
+                    actor=actor,
+                    reason=reason,
+                )
+            )
+        for item in published:
+            self.events.publish(item)
+        return parts
+
+    def why_linked(self, a: Identifier, b: Identifier) -> Explanation | None:
+        """The shortest evidence path between two identifiers, or ``None`` when they are not one customer."""
+        with self.store.snapshot(self.tenant) as view:
+            engine = IdentityEngine.rebuild(view.ledger_component([a, b]), self.policy, salt=self._salt)
+            return engine.why_linked(a, b)
+
+    def history(self, customer_id: str) -> tuple[HistoryEvent, ...]:
+        """The customer's merges, refusals, revocations and never-link rules, oldest first."""
+        with self.store.snapshot(self.tenant) as view:
+            canonical = view.resolve_customer_id(customer_id)
+            identifiers = [ci.identifier for ci in view.identifiers_of(canonical)]
+            engine = IdentityEngine.rebuild(view.ledger_component(identifiers), self.policy, salt=self._salt)
+            return engine.history(canonical)
+
+    def forget(self, customer_id: str, *, actor: str | None = None, reason: str | None = None) -> None:
+        """Erase a customer: interactions, identifiers, links and raw payloads; tombstones stay."""
+        with self.store.transaction(self.tenant) as tx:
+            canonical = tx.resolve_customer_id(customer_id)
+            identifiers = [ci.identifier for ci in tx.identifiers_of(canonical)]
+            engine, seen = component_engine(tx, identifiers, self.policy, self._salt)
+            forgotten = engine.forget(canonical, at=self._clock(), actor=actor, reason=reason)
+            erasure = next(e for e in forgotten.entries if isinstance(e, Erasure))
+            tx.forget_customer(canonical, erasure)
+            remaining = seen - {i.key for i in identifiers}
+            save_component(tx, engine, remaining)
+        self.events.publish(CustomerForgotten(at=self._clock(), tenant=self.tenant, customer_id=canonical))
+
+    # --- reads -----------------------------------------------------------------------
+
+    def conversations(self, customer_id: str) -> list[Conversation]:
+        """The customer's conversations, latest activity first."""
+        with self.store.snapshot(self.tenant) as view:
+            return view.conversations_of(view.resolve_customer_id(customer_id))
+
+    def conversation(self, conversation_id: str) -> Conversation:
+        """One conversation."""
+        with self.store.snapshot(self.tenant) as view:
+            return view.get_conversation(conversation_id)
+
+    def timeline(
+        self,
+        customer_id: str,
+        *,
+        cursor: str | None = None,
+        limit: int = 50,
+        channels: Iterable[str] | None = None,
+        kinds: Iterable[str] | None = None,
+        conversation: str | None = None,
+        identity_events: bool = True,
+    ) -> TimelinePage:
+        """A page of the customer's timeline, newest first, in stable ``(occurred_at, id)`` order.
+
+        Interactions of every identifier of the customer, whatever channel and
+        whatever order they arrived in; identity events (merges, splits, refusals)
+        that fall within the page's time span are entries of their own.
+        """
+        with self.store.snapshot(self.tenant) as view:
+            canonical = view.resolve_customer_id(customer_id)
+            identifiers = [ci.identifier for ci in view.identifiers_of(canonical)]
+            page = view.timeline(
+                identifiers,
+                limit=limit,
+                cursor=cursor,
+                channels=channels,
+                types=kinds,
+                conversation_id=conversation,
+            )
+            entries = [
+                TimelineEntry(
+                    type="interaction",
+                    at=s.interaction.occurred_at,
+                    interaction=s.interaction,
+                    conversation_id=s.conversation_id,
+                )
+                for s in page.items
+            ]
+            if (
+                identity_events
+                and identifiers
+                and conversation is None
+                and kinds is None
+                and channels is None
+            ):
+                engine = IdentityEngine.rebuild(
+                    view.ledger_component(identifiers), self.policy, salt=self._salt
+                )
+                newest = entries[0].at if cursor is not None and entries else None
+                oldest = entries[-1].at if page.next_cursor is not None and entries else None
+                for event in engine.history(canonical):
+                    if (newest is None or event.at <= newest) and (oldest is None or event.at >= oldest):
+                        entries.append(TimelineEntry(type="identity", at=event.at, identity=event))
+                entries.sort(key=lambda e: (e.at, 0 if e.type == "identity" else 1), reverse=True)
+        return TimelinePage(customer_id=canonical, entries=tuple(entries), next_cursor=page.next_cursor)
+
+    def context(self, customer_id: str) -> CustomerContext:
+        """What an agent needs to know about a customer, with a ten-second ``brief``."""
+        with self.store.snapshot(self.tenant) as view:
+            customer = view.get_customer(customer_id)
+            identifiers = list(customer.identifiers)
+            interactions = self._interactions_of(view, [ci.identifier for ci in identifiers])
+            conversations = view.conversations_of(customer.id)
+        return build_context(customer, identifiers, interactions, conversations, self._clock())
+
+    # --- replies -------------------------------------------------------------------
+
+    def reply(
+        self,
+        conversation_id: str,
+        message: OutboundMessage | str,
+        *,
+        agent: str | None = None,
+        dedupe_key: str | None = None,
+    ) -> ReplyResult:
+        """Build the reply to a conversation and record it as an outbound interaction.
+
+        The reply goes on the channel, through the adapter and to the endpoint of
+        the conversation's latest inbound interaction — never to another
+        identifier of the customer, so customers wrongly merged never get each
+        other's replies. The host sends :attr:`ReplyResult.request` with its own
+        HTTP client (and may report the platform's message id with :meth:`record_sent`).
+        """
+        outbound = OutboundMessage(text=message) if isinstance(message, str) else message
+        with self.store.transaction(self.tenant) as tx:
+            conversation = tx.get_conversation(conversation_id)
+            latest = self._latest_inbound(tx, conversation)
+            adapter = self.adapter(latest.adapter)
+            if outbound.reply_to is None:
+                reply_to = (
+                    latest.thread.message_id
+                    if latest.channel == "email"
+                    else getattr(latest, "platform_message_id", None)
+                )
+                references = (
+                    (*latest.thread.references, latest.thread.message_id) if latest.thread.message_id else ()
+                )
+                subject = outbound.subject or (
+                    (
+                        latest.subject
+                        if latest.subject and latest.subject.lower().startswith("re:")
+                        else f"Re: {latest.subject}"
+                    )
+                    if isinstance(latest, Message) and latest.subject
+                    else None
+                )
+                outbound = outbound.model_copy(
+                    update={
+                        "reply_to": reply_to,
+                        "references": tuple(r for r in references if r),
+                        "subject": subject,
+                    }
+                )
+            request = adapter.build_outbound(outbound, latest.endpoint)
+            now = self._clock()
+            key = dedupe_key or f"reply:{uuid.uuid4().hex}"
+            interaction = Message(
+                id=interaction_id(latest.adapter, key),
+                channel=latest.channel,
+                adapter=latest.adapter,
+                dedupe_key=key,
+                occurred_at=now,
+                received_at=now,
+                direction=Direction.OUTBOUND,
+                author=Author(role=AuthorRole.AGENT, id=agent),
+                endpoint=latest.endpoint,
+                parts=(TextPart(text=outbound.text or ""),) if outbound.text else (),
+                subject=outbound.subject,
+                thread=latest.thread.model_copy(
+                    update={"message_id": None, "in_reply_to": outbound.reply_to}
+                ),
+                metadata={"template": True} if outbound.template_name else {},
+            )
+            tx.append_interaction(interaction)
+            owner = tx.resolve_customer_id(conversation.customer_id)
+            threading = self._rethread(tx, owner, [])
+        return ReplyResult(
+            request=request,
+            interaction_id=interaction.id,
+            conversation_id=threading.membership.get(interaction.id, conversation_id),
+            channel=latest.channel,
+            adapter=latest.adapter,
+            endpoint=latest.endpoint.key,
+        )
+
+    def _latest_inbound(self, view: StoreReader, conversation: Conversation) -> Message | CallRecord:
+        customer = view.get_customer(conversation.customer_id)
+        identifiers = [ci.identifier for ci in customer.identifiers]
+        cursor: str | None = None
+        while identifiers:
+            page = view.timeline(identifiers, limit=PAGE, cursor=cursor, conversation_id=conversation.id)
+            for stored in page.items:
+                item = stored.interaction
+                if (
+                    item.direction is Direction.INBOUND
+                    and isinstance(item, Message | CallRecord)
+                    and item.adapter in self._adapters
+                ):
+                    return item
+            cursor = page.next_cursor
+            if cursor is None:
+                break
+        raise NotFound(
+            f"conversation {conversation.id} has no inbound message on a configured channel to reply to",
+            conversation_id=conversation.id,
+        )
+
+    def record_sent(self, outbound_id: str, platform_message_id: str, *, at: datetime | None = None) -> None:
+        """Record that the host sent outbound ``outbound_id`` and the channel called it ``platform_message_id``.
+
+        Later status callbacks for that platform id then move its delivery status.
+        """
+        with self.store.transaction(self.tenant) as tx:
+            sent = tx.get_interaction(outbound_id).interaction
+            now = at or self._clock()
+            tx.append_interaction(
+                StatusUpdate(
+                    id=interaction_id(sent.adapter, f"sent:{outbound_id}"),
+                    channel=sent.channel,
+                    adapter=sent.adapter,
+                    dedupe_key=f"sent:{outbound_id}",
+                    occurred_at=now,
+                    received_at=now,
+                    direction=Direction.OUTBOUND,
+                    author=Author(role=AuthorRole.SYSTEM),
+                    endpoint=sent.endpoint,
+                    target_message_id=platform_message_id,
+                    status=DeliveryStatus.SENT,
+                    metadata={"outbound_interaction_id": outbound_id},
+                )
+            )
+
+    def delivery_status(self, interaction_id: str) -> DeliveryStatus | None:
+        """The delivery status of an outbound interaction: the highest-ranked status reported for it."""
+        with self.store.snapshot(self.tenant) as view:
+            sent = view.get_interaction(interaction_id).interaction
+            updates = [
+                s.interaction
+                for s in self._all_status_updates(view, sent.endpoint)
+                if isinstance(s.interaction, StatusUpdate)
+            ]
+            platform_ids = {
+                u.target_message_id
+                for u in updates
+                if u.metadata.get("outbound_interaction_id") == interaction_id
+            }
+            if isinstance(sent, Message) and sent.platform_message_id:
+                platform_ids.add(sent.platform_message_id)
+            status: DeliveryStatus | None = None
+            for update in updates:
+                if update.target_message_id in platform_ids:
+                    status = update.status if status is None else status.advance(update.status)
+            return status
+
+    def _all_status_updates(self, view: StoreReader, endpoint: Identifier) -> list[Any]:
+        out: list[Any] = []
+        cursor: str | None = None
+        while True:
+            page = view.timeline([endpoint], limit=PAGE, cursor=cursor, types=["status"])
+            out += page.items
+            cursor = page.next_cursor
+            if cursor is None:
+                return out

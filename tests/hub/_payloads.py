@@ -1,0 +1,167 @@
+"""Real-format payloads for the hub tests, built on the documented shapes of each channel.
+
+WhatsApp: the Cloud API ``messages`` webhook (tests/fixtures/whatsapp_text.json's shape);
+Twilio Voice: the documented status-callback parameters; email: RFC 5322; webchat and
+webform: omnicx's own documented formats (docs/reference/). Signed with the test secrets.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+from urllib.parse import urlencode
+
+from omnicx.channels import default_registry
+from omnicx.channels._meta import SIGNATURE_HEADER as META_HEADER
+from omnicx.channels._signatures import hmac_hex
+from omnicx.channels._twilio_signature import sign_request
+from omnicx.channels.webchat import sign_webchat
+from omnicx.models import InboundRequest
+
+WEBCHAT_SECRET = "webchat-test-secret-0123456789"
+META_SECRET = "meta-app-secret-test"
+TWILIO_TOKEN = "twilio-auth-token-test"
+SUPPORT = "support@shopdemo.io"
+
+
+def adapters() -> list[object]:
+    registry = default_registry()
+    return [
+        registry.create("webchat", {"secret": WEBCHAT_SECRET}),
+        registry.create("email", {"business_addresses": (SUPPORT,), "from_address": SUPPORT}),
+        registry.create(
+            "whatsapp",
+            {"app_secret": META_SECRET, "access_token": "EAAG-test", "phone_number_id": "106540352242922"},
+        ),
+        registry.create("twilio_voice", {"auth_token": TWILIO_TOKEN}),
+        registry.create("twilio", {"auth_token": TWILIO_TOKEN, "account_sid": "AC" + "0" * 32}),
+    ]
+
+
+def webchat(
+    at: datetime,
+    session: str,
+    visitor: str,
+    text: str,
+    *,
+    email: str | None = None,
+    phone: str | None = None,
+    name: str | None = None,
+    event_id: str,
+) -> InboundRequest:
+    person: dict[str, str] = {"id": visitor}
+    if email:
+        person["email"] = email
+    if phone:
+        person["phone"] = phone
+    if name:
+        person["name"] = name
+    body = json.dumps(
+        {
+            "version": 1,
+            "site_id": "shop-site",
+            "events": [
+                {
+                    "id": event_id,
+                    "type": "message",
+                    "occurred_at": at.isoformat().replace("+00:00", "Z"),
+                    "session_id": session,
+                    "visitor": person,
+                    "message": {"id": f"m_{event_id}", "author": {"role": "visitor"}, "text": text},
+                }
+            ],
+        }
+    ).encode()
+    return InboundRequest(
+        url="https://shop.example/hooks/webchat",
+        headers=sign_webchat(WEBCHAT_SECRET, body, at),
+        body=body,
+        received_at=at,
+    )
+
+
+def email(
+    at: datetime, sender: str, subject: str, text: str, *, message_id: str, in_reply_to: str | None = None
+) -> InboundRequest:
+    lines = [
+        f"From: {sender}",
+        f"To: {SUPPORT}",
+        f"Subject: {subject}",
+        f"Date: {at.strftime('%a, %d %b %Y %H:%M:%S +0000')}",
+        f"Message-ID: <{message_id}>",
+    ]
+    if in_reply_to:
+        lines += [f"In-Reply-To: <{in_reply_to}>", f"References: <{in_reply_to}>"]
+    lines += ["MIME-Version: 1.0", 'Content-Type: text/plain; charset="utf-8"', "", text, ""]
+    return InboundRequest(
+        url="smtp://support@shopdemo.io",
+        headers={"Content-Type": "message/rfc822"},
+        body="\r\n".join(lines).encode(),
+        received_at=at,
+    )
+
+
+def whatsapp(at: datetime, wa_id: str, name: str, text: str, *, wamid: str) -> InboundRequest:
+    body = json.dumps(
+        {
+            "object": "whatsapp_business_account",
+            "entry": [
+                {
+                    "id": "102290129340398",
+                    "changes": [
+                        {
+                            "value": {
+                                "messaging_product": "whatsapp",
+                                "metadata": {
+                                    "display_phone_number": "15550783881",
+                                    "phone_number_id": "106540352242922",
+                                },
+                                "contacts": [{"profile": {"name": name}, "wa_id": wa_id}],
+                                "messages": [
+                                    {
+                                        "from": wa_id,
+                                        "id": wamid,
+                                        "timestamp": str(int(at.timestamp())),
+                                        "type": "text",
+                                        "text": {"body": text},
+                                    }
+                                ],
+                            },
+                            "field": "messages",
+                        }
+                    ],
+                }
+            ],
+        }
+    ).encode()
+    signature = "sha256=" + hmac_hex(META_SECRET, body)
+    return InboundRequest(
+        url="https://shop.example/hooks/whatsapp",
+        headers={"Content-Type": "application/json", META_HEADER: signature},
+        body=body,
+        received_at=at,
+    )
+
+
+def twilio_call(
+    at: datetime, caller: str, call_sid: str, *, status: str = "completed", duration: int = 180
+) -> InboundRequest:
+    params = {
+        "AccountSid": "AC" + "0" * 32,
+        "ApiVersion": "2010-04-01",
+        "CallSid": call_sid,
+        "CallStatus": status,
+        "CallDuration": str(duration),
+        "Direction": "inbound",
+        "From": caller,
+        "To": "+15550783881",
+        "Timestamp": at.strftime("%a, %d %b %Y %H:%M:%S +0000"),
+        "SequenceNumber": "0",
+    }
+    request = InboundRequest(
+        url="https://shop.example/hooks/voice",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+        body=urlencode(params).encode(),
+        received_at=at + timedelta(seconds=1),
+    )
+    return sign_request(request, TWILIO_TOKEN)

@@ -1,0 +1,131 @@
+"""The seed story: chat → email → WhatsApp → phone call is one customer, one conversation, one context."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from omnicx import Identifier
+from omnicx.events import ChannelSwitched, CustomersMerged, InteractionIngested
+from omnicx.hub import Hub
+from tests.hub import _payloads as p
+
+T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+
+
+def at(minutes: float) -> datetime:
+    return T0 + timedelta(minutes=minutes)
+
+
+SEED = [
+    (
+        "webchat",
+        p.webchat(
+            at(0),
+            "sess-1",
+            "v-ana",
+            "Hi, my order 1234 never arrived. You can reach me at +44 7911 123456.",
+            email=" Ana.Silva@Gmail.COM ",
+            phone="+44 7911 123456",
+            name="Ana Silva",
+            event_id="evt-1",
+        ),
+    ),
+    (
+        "email",
+        p.email(
+            at(45),
+            "Ana Silva <ana.silva@gmail.com>",
+            "Order 1234",
+            "Here is the receipt you asked for.",
+            message_id="a1@mail.gmail.com",
+        ),
+    ),
+    (
+        "whatsapp",
+        p.whatsapp(at(60 * 3), "447911123456", "Ana S.", "Any news on my order?", wamid="wamid.ANA1"),
+    ),
+    ("twilio_voice", p.twilio_call(at(60 * 5), "+447911123456", "CA" + "a" * 32)),
+]
+
+
+@pytest.fixture
+def hub(tmp_path: Path) -> Iterator[Hub]:
+    with Hub.open(
+        f"sqlite:///{tmp_path / 'seed.db'}", channels=p.adapters(), clock=lambda: at(60 * 6)
+    ) as opened:
+        yield opened
+
+
+def test_four_channels_one_customer_one_conversation(hub: Hub) -> None:
+    seen: list[object] = []
+    hub.subscribe(ChannelSwitched, seen.append)
+    hub.subscribe(InteractionIngested, seen.append)
+    results = [hub.ingest(channel, request) for channel, request in SEED]
+    assert [r.status for r in results] == ["accepted"] * 4
+    customers = {cid for r in results for cid in r.customer_ids}
+    assert len(customers) == 1, results
+    (customer_id,) = customers
+    assert hub.customer_of(Identifier(kind="email", value="ana.silva@gmail.com")) == customer_id
+    assert hub.customer_of(Identifier(kind="phone", value="+447911123456")) == customer_id
+    assert hub.customer_of(Identifier(kind="chat_visitor", value="v-ana", scope="shop-site")) == customer_id
+
+    conversations = hub.conversations(customer_id)
+    assert len(conversations) == 1
+    assert conversations[0].channels == ("webchat", "email", "whatsapp", "voice")
+    switches = [(e.from_channel, e.to_channel) for e in seen if isinstance(e, ChannelSwitched)]
+    assert switches == [("webchat", "email"), ("email", "whatsapp"), ("whatsapp", "voice")]
+    assert sum(isinstance(e, InteractionIngested) for e in seen) == 4
+
+    context = hub.context(customer_id)
+    assert context.counts["interactions"] == 4
+    assert [b.conversation.id for b in context.open_conversations] == [conversations[0].id]
+    assert {c.channel for c in context.last_contact} == {"webchat", "email", "whatsapp", "voice"}
+    assert context.preferred_channel == "voice"  # the most recent inbound contact
+    assert "webchat → email → whatsapp → voice" in context.brief
+    assert "order 1234 never arrived" in context.brief  # what the customer first said, no need to repeat it
+    assert context.brief.startswith("Ana S. — customer since 2026-11-02; 4 contacts in 1 conversation;")
+    markdown = context.to_markdown()
+    assert "`phone:+447911123456`" in markdown
+
+    page = hub.timeline(customer_id)
+    kinds = [(e.type, e.interaction.channel if e.interaction else None) for e in page.entries]
+    assert [k for k in kinds if k[0] == "interaction"] == [
+        ("interaction", "voice"),
+        ("interaction", "whatsapp"),
+        ("interaction", "email"),
+        ("interaction", "webchat"),
+    ]
+
+
+def test_a_redelivered_request_is_a_duplicate_and_changes_nothing(hub: Hub) -> None:
+    for channel, request in SEED:
+        hub.ingest(channel, request)
+    merged: list[object] = []
+    hub.subscribe(CustomersMerged, merged.append)
+    again = hub.ingest(*SEED[2])
+    assert again.status == "duplicate"
+    assert again.duplicates == ("wamid.ANA1",)
+    assert merged == []
+
+
+def test_reply_goes_to_the_latest_inbound_endpoint_and_channel(hub: Hub) -> None:
+    for channel, request in SEED[:3]:
+        hub.ingest(channel, request)
+    customer_id = hub.customer_of(Identifier(kind="phone", value="+447911123456"))
+    assert customer_id is not None
+    (conversation,) = hub.conversations(customer_id)
+    reply = hub.reply(conversation.id, "It ships today.", agent="agent-7")
+    assert (reply.channel, reply.endpoint) == ("whatsapp", "phone:+447911123456")
+    assert reply.request.url.endswith("/106540352242922/messages")
+    assert (
+        b'"to":"447911123456"' in reply.request.body.replace(b" ", b"")
+        or b"+447911123456" in reply.request.body
+    )
+    stored = hub.timeline(customer_id, limit=1).entries[0].interaction
+    assert stored is not None
+    assert stored.id == reply.interaction_id
+    assert stored.direction.value == "outbound"
