@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 
 from omnicx.channels import default_registry
 from omnicx.channels._meta import SIGNATURE_HEADER as META_HEADER
-from omnicx.channels._signatures import hmac_hex
+from omnicx.channels._signatures import hmac_hex as hmac_hex
 from omnicx.channels._twilio_signature import sign_request
 from omnicx.channels.webchat import sign_webchat
 from omnicx.models import InboundRequest

@@ -384,6 +384,11 @@ class Hub:
                 tx.set_conversation(item.id, wanted)
         for conversation in threading.conversations:
             tx.save_conversation(conversation)
+        kept = {c.id for c in threading.conversations}
+        for owner in (customer_id, *customer.aliases):
+            for stale in tx.conversations_of(owner):
+                if stale.id not in kept:
+                    tx.delete_conversation(stale.id)
         now = self._clock()
         if trigger is not None:
             for event in threading.events:

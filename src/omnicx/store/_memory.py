@@ -403,6 +403,9 @@ class _MemorySession:
     def save_conversation(self, conversation: Conversation) -> None:
         self._put(self._t.conversations, conversation.id, conversation)
 
+    def delete_conversation(self, conversation_id: str) -> None:
+        self._pop(self._t.conversations, conversation_id)
+
     def get_conversation(self, conversation_id: str) -> Conversation:
         try:
             return self._t.conversations[conversation_id]

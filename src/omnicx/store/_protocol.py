@@ -266,6 +266,13 @@ class StoreSession(StoreReader, Protocol):
         """Insert or replace the conversation with this id."""
         ...
 
+    def delete_conversation(self, conversation_id: str) -> None:
+        """Remove the conversation with this id (one a recomputation no longer has); unknown ids are ignored.
+
+        Interactions attached to it keep their rows; reattach them with :meth:`set_conversation`.
+        """
+        ...
+
     def append_audit(self, record: AuditRecord) -> AuditRecord:
         """Append ``record`` and return it with the id the store gave it."""
         ...

@@ -702,6 +702,11 @@ class SqlSession:
             ),
         )
 
+    def delete_conversation(self, conversation_id: str) -> None:
+        self._db.run(
+            "DELETE FROM omnicx_conversations WHERE tenant = ? AND id = ?", (self._tenant, conversation_id)
+        )
+
     def get_conversation(self, conversation_id: str) -> Conversation:
         rows = self._db.rows(
             "SELECT body FROM omnicx_conversations WHERE tenant = ? AND id = ?",
