@@ -13,6 +13,8 @@ from omnicx.errors import OmnicxError
 __all__ = ["COMMANDS", "build_parser", "main"]
 
 COMMANDS: dict[str, str] = {
+    "kpis": "omnicx.cli._kpis",
+    "report": "omnicx.cli._report",
     "resolve": "omnicx.cli._resolve",
 }
 """Subcommand name → module with ``HELP``, ``configure(parser)`` and ``run(args) -> int``."""

@@ -52,6 +52,7 @@ from omnicx.hub._results import (
     TimelinePage,
 )
 from omnicx.identity import DEFAULT_SALT, Erasure, Explanation, HistoryEvent, IdentityEngine, MergePolicy
+from omnicx.metrics import ConversationRecord, records_from_threading
 from omnicx.models import (
     Assurance,
     Author,
@@ -750,6 +751,23 @@ class Hub:
                         entries.append(TimelineEntry(type="identity", at=event.at, identity=event))
                 entries.sort(key=lambda e: (e.at, 0 if e.type == "identity" else 1), reverse=True)
         return TimelinePage(customer_id=canonical, entries=tuple(entries), next_cursor=page.next_cursor)
+
+    def conversation_records(self, customer_ids: Iterable[str] | None = None) -> list[ConversationRecord]:
+        """Every conversation with its interactions and events, as :mod:`omnicx.metrics` takes them.
+
+        ``customer_ids``: only those customers (default: every customer of the tenant).
+        """
+        records: list[ConversationRecord] = []
+        with self.store.snapshot(self.tenant) as view:
+            ids = sorted(set(customer_ids)) if customer_ids is not None else view.customer_ids()
+            for cid in ids:
+                customer = view.get_customer(cid)
+                stored = self._interactions_of(view, [ci.identifier for ci in customer.identifiers])
+                interactions = [i for i, _ in stored]
+                actions = self._actions_of(view, (customer.id, *customer.aliases))
+                threading = thread_conversations(customer.id, interactions, actions, self.continuity)
+                records += records_from_threading(threading, interactions)
+        return records
 
     def context(self, customer_id: str) -> CustomerContext:
         """What an agent needs to know about a customer, with a ten-second ``brief``."""
