@@ -1,0 +1,130 @@
+"""Webhook → stored, one transaction per request, through the whole hub pipeline.
+
+Self-contained: a seeded generator makes a realistic mix of signed requests
+(WhatsApp Cloud API, web chat, email, Twilio Voice; real payload shapes, see
+tests/hub/_payloads.py) from a population of customers who come back on several
+channels, then each contender ingests the same requests in one process:
+
+* omnicx ``Hub.ingest`` on SQLite (and PostgreSQL when its binaries are installed):
+  raw inbox, verify, parse, normalize, identity, store, conversations, events;
+* the peer: what a hand-written endpoint does at the least — store the raw body
+  and one row per request in SQLite with the stdlib, one transaction each.
+
+    python benchmarks/hub.py [REQUESTS]       # default 3000
+"""
+
+from __future__ import annotations
+
+import random
+import sqlite3
+import statistics
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # tests.hub._payloads builds the signed real-format requests
+
+from omnicx.hub import Hub  # noqa: E402
+from omnicx.models import InboundRequest  # noqa: E402
+from tests.hub import _payloads as p  # noqa: E402
+
+T0 = datetime(2026, 10, 1, 8, 0, tzinfo=UTC)
+FIRST = ["Ana", "Bo", "Cy", "Dee", "Eli", "Fay", "Gus", "Hal", "Ivy", "Jo", "Kai", "Liu", "Mo", "Noa", "Oli"]
+DOMAINS = ["gmail.com", "outlook.com", "yahoo.co.uk", "orange.fr", "web.de", "icloud.com"]
+
+
+def requests(n: int, seed: int = 7) -> list[tuple[str, InboundRequest]]:
+    rng = random.Random(seed)
+    people = max(10, n // 6)
+    out: list[tuple[str, InboundRequest]] = []
+    for i in range(n):
+        who = int(rng.paretovariate(1.1)) % people if rng.random() < 0.6 else rng.randrange(people)
+        name = f"{FIRST[who % len(FIRST)]} {who}"
+        mail = f"{FIRST[who % len(FIRST)].lower()}.{who}@{DOMAINS[who % len(DOMAINS)]}"
+        wa = f"4479{who:08d}"
+        at = T0 + timedelta(minutes=i * 3 + rng.randrange(3))
+        kind = rng.random()
+        if kind < 0.45:
+            out.append(("whatsapp", p.whatsapp(at, wa, name, f"message {i}", wamid=f"wamid.B{i}")))
+        elif kind < 0.70:
+            out.append(
+                ("webchat", p.webchat(at, f"s{who}-{i // 50}", f"v{who}", f"chat {i}", email=mail, name=name, event_id=f"e{i}"))
+            )
+        elif kind < 0.90:
+            out.append(("email", p.email(at, f"{name} <{mail}>", f"Order {who}", f"mail {i}", message_id=f"m{i}@{DOMAINS[0]}")))
+        else:
+            out.append(("twilio_voice", p.twilio_call(at, "+" + wa, "CA" + f"{i:032x}")))
+    return out
+
+
+def run_hub(url: str, batch: list[tuple[str, InboundRequest]]) -> list[float]:
+    latencies = []
+    with Hub.open(url, channels=p.adapters()) as hub:
+        for channel, request in batch:
+            start = time.perf_counter()
+            result = hub.ingest(channel, request)
+            latencies.append(time.perf_counter() - start)
+            assert result.status == "accepted", result
+    return latencies
+
+
+def run_bare(path: Path, batch: list[tuple[str, InboundRequest]]) -> list[float]:
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("CREATE TABLE raw (id INTEGER PRIMARY KEY, channel TEXT, received_at TEXT, body BLOB)")
+    latencies = []
+    for channel, request in batch:
+        start = time.perf_counter()
+        conn.execute("BEGIN")
+        conn.execute(
+            "INSERT INTO raw (channel, received_at, body) VALUES (?, ?, ?)",
+            (channel, request.received_at.isoformat(), request.body),
+        )
+        conn.execute("COMMIT")
+        latencies.append(time.perf_counter() - start)
+    conn.close()
+    return latencies
+
+
+def row(label: str, latencies: list[float]) -> str:
+    total = sum(latencies)
+    q = statistics.quantiles(latencies, n=100)
+    return (
+        f"| {label:<44} | {len(latencies) / total:>10,.0f} | {statistics.median(latencies) * 1e3:>8.2f} | "
+        f"{q[98] * 1e3:>8.2f} |"
+    )
+
+
+def main() -> None:
+    n = int(sys.argv[1]) if len(sys.argv) > 1 else 3000
+    batch = requests(n)
+    mix: dict[str, int] = {}
+    for channel, _ in batch:
+        mix[channel] = mix.get(channel, 0) + 1
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        rows.append(row("omnicx Hub.ingest, SQLite (WAL)", run_hub(f"sqlite:///{tmp}/hub.db", batch)))
+        rows.append(row("bare sqlite3: raw body insert only", run_bare(Path(tmp) / "bare.db", batch)))
+    try:
+        from omnicx.testing._postgres_server import PostgresServer, find_postgres_bindir
+
+        if find_postgres_bindir() is not None:
+            with PostgresServer() as server:
+                rows.append(row("omnicx Hub.ingest, PostgreSQL", run_hub(server.url, batch)))
+        else:
+            rows.append("| omnicx Hub.ingest, PostgreSQL                | (PostgreSQL binaries not installed) |")
+    except ImportError:
+        pass
+    print(f"hub ingestion benchmark: {n} signed requests, mix {dict(sorted(mix.items()))}, one transaction each")
+    print()
+    print(f"| {'contender':<44} | {'requests/s':>10} | {'p50 ms':>8} | {'p99 ms':>8} |")
+    print(f"|{'-' * 46}|{'-' * 11}:|{'-' * 9}:|{'-' * 9}:|")
+    for line in rows:
+        print(line)
+
+
+if __name__ == "__main__":
+    main()
