@@ -12,7 +12,8 @@ import random
 import time
 from datetime import UTC, datetime, timedelta
 
-from omnicx.errors import NotFound, StorageUnavailable
+from omnicx.errors import StorageUnavailable
+from omnicx.hub._identity_sync import save_component
 from omnicx.identity import IdentityEngine
 from omnicx.models import (
     Assurance,
@@ -25,7 +26,7 @@ from omnicx.models import (
     TextPart,
     interaction_id,
 )
-from omnicx.store import Store, StoreSession, open_store
+from omnicx.store import Store, open_store
 from omnicx.store._sql import entry_refs
 
 T0 = datetime(2024, 5, 1, 9, 0, tzinfo=UTC)
@@ -103,36 +104,6 @@ def ingest(store: Store, event: Event) -> None:
         except StorageUnavailable:
             time.sleep(random.uniform(0.005, 0.05) * (attempt + 1))
     raise AssertionError(f"event {key} kept failing with StorageUnavailable")
-
-
-def save_component(tx: StoreSession, engine: IdentityEngine, seen: set[str]) -> None:
-    """Write the engine's customers; ids the store held that the engine no longer has become aliases.
-
-    An id goes stale when events arrive out of order (a later-born id was handed out
-    before an older sighting arrived); it keeps resolving, to the customer now
-    holding its identifiers. Aliases already stored are kept. Identifiers of the
-    component (``seen``) the engine places in no customer are unassigned.
-    """
-    partition = engine.partition()
-    stale: dict[str, set[str]] = {cid: set() for cid in partition}
-    for cid, keys in partition.items():
-        for key in keys:
-            old = tx.customer_of(Identifier.parse(key))
-            if old is not None and old not in partition:
-                stale[cid].add(old)
-    placed = {key for keys in partition.values() for key in keys}
-    for key in sorted(seen - placed):  # junk or quarantined now: no customer
-        tx.assign_customer([Identifier.parse(key)], None)
-    for cid in sorted(partition):
-        customer = engine.customer(cid)
-        kept: set[str] = set()
-        try:
-            if tx.resolve_customer_id(cid) == cid:
-                kept = set(tx.get_customer(cid).aliases)
-        except NotFound:
-            pass
-        aliases = (set(customer.aliases) | kept | stale[cid]) - {cid}
-        tx.save_customer(customer.model_copy(update={"aliases": tuple(sorted(aliases))}))
 
 
 def worker(url: str, batch: list[Event]) -> int:

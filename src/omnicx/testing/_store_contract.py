@@ -368,6 +368,21 @@ class StoreContract:
             assert view.conversations_of("cus_a", status=ConversationStatus.RESOLVED) == [older]
             assert view.audit_log() == [first, second.model_copy(update={"action": AuditAction.SPLIT})]
             assert [r.id for r in view.audit_log("cus_b")] == [first.id, second.id]
+
+    def test_delete_conversation(self, store: Store) -> None:
+        tenant = _tenant()
+        kept = Conversation(id="conv-keep", customer_id="cus_a", opened_at=T0, last_activity_at=T0)
+        gone = Conversation(id="conv-gone", customer_id="cus_a", opened_at=T0, last_activity_at=T0)
+        with store.transaction(tenant) as tx:
+            tx.save_conversation(kept)
+            tx.save_conversation(gone)
+        with store.transaction(tenant) as tx:
+            tx.delete_conversation("conv-gone")
+            tx.delete_conversation("conv-never-existed")  # ignored
+        with store.snapshot(tenant) as view:
+            assert view.conversations_of("cus_a") == [kept]
+            with pytest.raises(NotFound):
+                view.get_conversation("conv-gone")
             assert view.audit_log("cus_c") == []
 
     def test_ledger_round_trips_in_canonical_order(self, store: Store) -> None:
