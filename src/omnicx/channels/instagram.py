@@ -17,11 +17,9 @@ from pydantic import Field, SecretStr
 from omnicx.channels._base import (
     AdapterConfig,
     Capability,
-    ChannelAdapter,
-    HandshakeResponse,
     OutboundMessage,
 )
-from omnicx.channels._meta import hub_challenge, verify_hub_signature
+from omnicx.channels._meta_adapter import MetaAdapter, MetaConfig
 from omnicx.channels._meta_messaging import MessagingSpec, parse_messaging
 from omnicx.channels._meta_send import bearer_token, scoped_recipient, send_api_request
 from omnicx.errors import ConfigurationError
@@ -33,7 +31,7 @@ CHANNEL = "instagram"
 _MAX_TEXT = 999  # "Text message must be less than 1000 characters"
 
 
-class InstagramConfig(AdapterConfig):
+class InstagramConfig(MetaConfig):
     """Settings of the Instagram adapter.
 
     ``app_secret`` checks webhook signatures and ``verify_token`` answers the
@@ -43,19 +41,15 @@ class InstagramConfig(AdapterConfig):
     ``graph.facebook.com/{page_id}/messages`` with a Page access token.
     """
 
-    app_secret: SecretStr
-    verify_token: SecretStr | None = None
     access_token: SecretStr | None = None
     login: Literal["instagram", "facebook"] = "instagram"
     page_id: Annotated[str, Field(pattern=r"^\d{1,32}$")] | None = None
     """The Facebook Page linked to the account; needed with ``login="facebook"``."""
     graph_api_version: Annotated[str, Field(pattern=r"^v\d{1,3}\.\d{1,2}$")] = "v25.0"
     bot_app_ids: frozenset[Annotated[str, Field(pattern=r"^\d{1,32}$")]] = frozenset()
-    accept_sha1: bool = True
-    """Accept the legacy ``X-Hub-Signature`` (SHA-1) when ``X-Hub-Signature-256`` is absent."""
 
 
-class InstagramAdapter(ChannelAdapter[InstagramConfig]):
+class InstagramAdapter(MetaAdapter[InstagramConfig]):
     """Instagram direct messages through Meta's messaging webhooks and Send API."""
 
     name: ClassVar[str] = "instagram"
@@ -72,26 +66,6 @@ class InstagramAdapter(ChannelAdapter[InstagramConfig]):
         }
     )
     Config: ClassVar[type[AdapterConfig]] = InstagramConfig
-
-    def verify(self, request: InboundRequest) -> None:
-        """Check ``X-Hub-Signature-256`` (or the legacy SHA-1 header) against the app secret.
-
-        Returns ``None``; raises :class:`~omnicx.errors.SignatureError` when it is missing or wrong.
-        """
-        verify_hub_signature(
-            request, self.config.app_secret, channel=CHANNEL, accept_sha1=self.config.accept_sha1
-        )
-
-    def handshake(self, request: InboundRequest) -> HandshakeResponse | None:
-        """Answer Meta's ``GET ?hub.mode=subscribe&hub.verify_token=…&hub.challenge=…``.
-
-        Returns a 200 response whose plain-text body is the challenge, or
-        ``None`` when the request is not a handshake. Raises
-        :class:`~omnicx.errors.SignatureError` for a wrong verify token and
-        :class:`~omnicx.errors.ConfigurationError` when no ``verify_token`` is set.
-        """
-        challenge = hub_challenge(request, self.config.verify_token, channel=CHANNEL)
-        return None if challenge is None else HandshakeResponse(body=challenge.encode())
 
     def parse(self, request: InboundRequest) -> list[InboundEvent]:
         """Every event of an ``instagram`` webhook, in payload order.

@@ -16,11 +16,9 @@ from pydantic import Field, SecretStr
 from omnicx.channels._base import (
     AdapterConfig,
     Capability,
-    ChannelAdapter,
-    HandshakeResponse,
     OutboundMessage,
 )
-from omnicx.channels._meta import hub_challenge, verify_hub_signature
+from omnicx.channels._meta_adapter import MetaAdapter, MetaConfig
 from omnicx.channels._meta_messaging import USER_REF_KIND, MessagingSpec, parse_messaging
 from omnicx.channels._meta_send import bearer_token, scoped_recipient, send_api_request
 from omnicx.models import Identifier, IdentifierKind, InboundEvent, InboundRequest, OutboundRequest
@@ -31,7 +29,7 @@ CHANNEL = "messenger"
 _MAX_TEXT = 2000
 
 
-class MessengerConfig(AdapterConfig):
+class MessengerConfig(MetaConfig):
     """Settings of the Messenger adapter.
 
     ``app_secret`` checks webhook signatures, ``verify_token`` answers the
@@ -40,16 +38,12 @@ class MessengerConfig(AdapterConfig):
     an agent's, including replies typed in the Page inbox).
     """
 
-    app_secret: SecretStr
-    verify_token: SecretStr | None = None
     page_access_token: SecretStr | None = None
     graph_api_version: Annotated[str, Field(pattern=r"^v\d{1,3}\.\d{1,2}$")] = "v25.0"
     bot_app_ids: frozenset[Annotated[str, Field(pattern=r"^\d{1,32}$")]] = frozenset()
-    accept_sha1: bool = True
-    """Accept the legacy ``X-Hub-Signature`` (SHA-1) when ``X-Hub-Signature-256`` is absent."""
 
 
-class MessengerAdapter(ChannelAdapter[MessengerConfig]):
+class MessengerAdapter(MetaAdapter[MessengerConfig]):
     """Facebook Messenger through the Messenger Platform webhooks and Send API."""
 
     name: ClassVar[str] = "messenger"
@@ -66,26 +60,6 @@ class MessengerAdapter(ChannelAdapter[MessengerConfig]):
         }
     )
     Config: ClassVar[type[AdapterConfig]] = MessengerConfig
-
-    def verify(self, request: InboundRequest) -> None:
-        """Check ``X-Hub-Signature-256`` (or the legacy SHA-1 header) against the app secret.
-
-        Returns ``None``; raises :class:`~omnicx.errors.SignatureError` when it is missing or wrong.
-        """
-        verify_hub_signature(
-            request, self.config.app_secret, channel=CHANNEL, accept_sha1=self.config.accept_sha1
-        )
-
-    def handshake(self, request: InboundRequest) -> HandshakeResponse | None:
-        """Answer Meta's ``GET ?hub.mode=subscribe&hub.verify_token=…&hub.challenge=…``.
-
-        Returns a 200 response whose plain-text body is the challenge, or
-        ``None`` when the request is not a handshake. Raises
-        :class:`~omnicx.errors.SignatureError` for a wrong verify token and
-        :class:`~omnicx.errors.ConfigurationError` when no ``verify_token`` is set.
-        """
-        challenge = hub_challenge(request, self.config.verify_token, channel=CHANNEL)
-        return None if challenge is None else HandshakeResponse(body=challenge.encode())
 
     def parse(self, request: InboundRequest) -> list[InboundEvent]:
         """Every event of a ``page`` webhook, in payload order.

@@ -19,11 +19,9 @@ from pydantic import Field, SecretStr
 from omnicx.channels._base import (
     AdapterConfig,
     Capability,
-    ChannelAdapter,
-    HandshakeResponse,
     OutboundMessage,
 )
-from omnicx.channels._meta import hub_challenge, verify_hub_signature
+from omnicx.channels._meta_adapter import MetaAdapter, MetaConfig
 from omnicx.channels._meta_send import bearer_token
 from omnicx.channels._whatsapp_webhook import CHANNEL, parse_webhook
 from omnicx.errors import ConfigurationError, ValidationError
@@ -34,7 +32,7 @@ __all__ = ["WhatsAppAdapter", "WhatsAppConfig"]
 _MAX_TEXT_OUT = 4096
 
 
-class WhatsAppConfig(AdapterConfig):
+class WhatsAppConfig(MetaConfig):
     """Settings of the WhatsApp Cloud API adapter.
 
     ``app_secret`` (the Meta app's secret) checks webhook signatures;
@@ -42,19 +40,15 @@ class WhatsAppConfig(AdapterConfig):
     ``phone_number_id`` are needed only to build outbound requests.
     """
 
-    app_secret: SecretStr
-    verify_token: SecretStr | None = None
     access_token: SecretStr | None = None
     phone_number_id: Annotated[str, Field(pattern=r"^\d{1,32}$")] | None = None
     """The business phone number id replies are sent from (``OutboundMessage.sender`` may override it)."""
     business_id: Annotated[str, Field(pattern=r"^[A-Za-z0-9._\-]{1,128}$")] | None = None
     """The Meta business portfolio id: the scope of BSUIDs. Default: each entry's WABA id."""
     graph_api_version: Annotated[str, Field(pattern=r"^v\d{1,3}\.\d{1,2}$")] = "v25.0"
-    accept_sha1: bool = True
-    """Accept the legacy ``X-Hub-Signature`` (SHA-1) when ``X-Hub-Signature-256`` is absent."""
 
 
-class WhatsAppAdapter(ChannelAdapter[WhatsAppConfig]):
+class WhatsAppAdapter(MetaAdapter[WhatsAppConfig]):
     """WhatsApp Cloud API (Meta): messages, statuses, edits, revokes, Coexistence echoes."""
 
     name: ClassVar[str] = "whatsapp"
@@ -73,27 +67,6 @@ class WhatsAppAdapter(ChannelAdapter[WhatsAppConfig]):
     Config: ClassVar[type[AdapterConfig]] = WhatsAppConfig
 
     # --- inbound ------------------------------------------------------------
-
-    def verify(self, request: InboundRequest) -> None:
-        """Check ``X-Hub-Signature-256`` (or the legacy SHA-1 header) against the app secret.
-
-        Returns ``None``; raises :class:`~omnicx.errors.SignatureError` when the
-        signature is missing or wrong.
-        """
-        verify_hub_signature(
-            request, self.config.app_secret, channel=CHANNEL, accept_sha1=self.config.accept_sha1
-        )
-
-    def handshake(self, request: InboundRequest) -> HandshakeResponse | None:
-        """Answer Meta's ``GET ?hub.mode=subscribe&hub.verify_token=…&hub.challenge=…``.
-
-        Returns a 200 response whose plain-text body is the challenge, or
-        ``None`` when the request is not a handshake. Raises
-        :class:`~omnicx.errors.SignatureError` for a wrong verify token and
-        :class:`~omnicx.errors.ConfigurationError` when no ``verify_token`` is set.
-        """
-        challenge = hub_challenge(request, self.config.verify_token, channel=CHANNEL)
-        return None if challenge is None else HandshakeResponse(body=challenge.encode())
 
     def parse(self, request: InboundRequest) -> list[InboundEvent]:
         """Every message, status and echo of the webhook, in payload order.
