@@ -262,3 +262,35 @@ def test_seed_story_on_postgresql(pg_url: str) -> None:
         assert len({cid for r in results for cid in r.customer_ids}) == 1
         cid = results[0].customer_ids[0]
         assert hub.conversations(cid)[0].channels == ("webchat", "email", "whatsapp", "voice")
+
+
+def test_agent_actions_on_conversations_persist_and_survive_recomputation() -> None:
+    with open_hub("memory://") as hub:
+        for channel, request in ALL:
+            hub.ingest(channel, request)
+        bo = hub.customer_of(PHONE_BO)
+        assert bo is not None
+        first, conversation = sorted(hub.conversations(bo), key=lambda c: c.opened_at)
+        assert first.channels == ("whatsapp",)  # minute 30; the call comes 29.5 h later
+        assert conversation.channels == ("voice", "whatsapp")
+        assert hub.assign(conversation.id, "agent-9", at=at(60 * 32)).assignee == "agent-9"
+        assert hub.set_pending(conversation.id, at=at(60 * 32)).status.value == "pending"
+        entries = [
+            e.interaction for e in hub.timeline(bo, limit=100, identity_events=False).entries if e.interaction
+        ]
+        last_whatsapp = next(
+            i for i in entries if i.channel == "whatsapp"
+        )  # newest first: "Thanks for the call"
+        original = hub.split_conversation(conversation.id, last_whatsapp.id, at=at(60 * 33))
+        assert len(hub.conversations(bo)) == 3
+        assert original.id == conversation.id
+        # a later delivery recomputes the conversations: the agent's actions still hold
+        hub.ingest(
+            "whatsapp",
+            p.whatsapp(at(60 * 33.5), "16463972214", "Bo Chen", "one more thing", wamid="wamid.BO3"),
+        )
+        kept = {c.id: c for c in hub.conversations(bo)}
+        assert kept[conversation.id].assignee == "agent-9"
+        split_off = next(cid for cid in kept if cid not in {conversation.id, first.id})
+        merged = hub.merge_conversations(conversation.id, split_off, at=at(60 * 34))
+        assert sorted(c.id for c in hub.conversations(bo)) == sorted([first.id, merged.id])

@@ -484,63 +484,50 @@ class Hub:
             self.events.publish(item)
         return result
 
+    def _do(
+        self, type_: str, conversation_id: str, actor: str | None, at: datetime | None, **fields: Any
+    ) -> Conversation:
+        return self._act(
+            ConversationAction.model_validate(
+                {
+                    "type": type_,
+                    "conversation_id": conversation_id,
+                    "actor": actor,
+                    "at": at or self._clock(),
+                    **fields,
+                }
+            )
+        )
+
     def resolve(
         self, conversation_id: str, *, actor: str | None = None, at: datetime | None = None
     ) -> Conversation:
         """Mark a conversation resolved."""
-        return self._act(
-            ConversationAction(
-                type="resolve", conversation_id=conversation_id, actor=actor, at=at or self._clock()
-            )
-        )
+        return self._do("resolve", conversation_id, actor, at)
 
     def reopen(
         self, conversation_id: str, *, actor: str | None = None, at: datetime | None = None
     ) -> Conversation:
         """Reopen a resolved conversation."""
-        return self._act(
-            ConversationAction(
-                type="reopen", conversation_id=conversation_id, actor=actor, at=at or self._clock()
-            )
-        )
+        return self._do("reopen", conversation_id, actor, at)
 
     def set_pending(
         self, conversation_id: str, *, actor: str | None = None, at: datetime | None = None
     ) -> Conversation:
         """Mark a conversation pending (waiting on the customer or a third party)."""
-        return self._act(
-            ConversationAction(
-                type="pending", conversation_id=conversation_id, actor=actor, at=at or self._clock()
-            )
-        )
+        return self._do("pending", conversation_id, actor, at)
 
     def assign(
         self, conversation_id: str, agent: str | None, *, actor: str | None = None, at: datetime | None = None
     ) -> Conversation:
         """Assign a conversation to ``agent`` (``None`` unassigns)."""
-        return self._act(
-            ConversationAction(
-                type="assign",
-                conversation_id=conversation_id,
-                assignee=agent,
-                actor=actor,
-                at=at or self._clock(),
-            )
-        )
+        return self._do("assign", conversation_id, actor, at, assignee=agent)
 
     def merge_conversations(
         self, into: str, other: str, *, actor: str | None = None, at: datetime | None = None
     ) -> Conversation:
         """Fold conversation ``other`` into ``into`` (both of one customer)."""
-        return self._act(
-            ConversationAction(
-                type="merge",
-                conversation_id=into,
-                other_conversation_id=other,
-                actor=actor,
-                at=at or self._clock(),
-            )
-        )
+        return self._do("merge", into, actor, at, other_conversation_id=other)
 
     def split_conversation(
         self,
@@ -551,15 +538,7 @@ class Hub:
         at: datetime | None = None,
     ) -> Conversation:
         """Move ``from_interaction`` and every later interaction of the conversation into a new one; return the original."""
-        return self._act(
-            ConversationAction(
-                type="split",
-                conversation_id=conversation_id,
-                interaction_id=from_interaction,
-                actor=actor,
-                at=at or self._clock(),
-            )
-        )
+        return self._do("split", conversation_id, actor, at, interaction_id=from_interaction)
 
     # --- identity operations -----------------------------------------------------
 
