@@ -27,9 +27,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # tests.hub._payloads builds the signed real-format requests
 
+from tests.hub import _payloads as p  # noqa: E402
+
 from omnicx.hub import Hub  # noqa: E402
 from omnicx.models import InboundRequest  # noqa: E402
-from tests.hub import _payloads as p  # noqa: E402
 
 T0 = datetime(2026, 10, 1, 8, 0, tzinfo=UTC)
 FIRST = ["Ana", "Bo", "Cy", "Dee", "Eli", "Fay", "Gus", "Hal", "Ivy", "Jo", "Kai", "Liu", "Mo", "Noa", "Oli"]
@@ -51,10 +52,28 @@ def requests(n: int, seed: int = 7) -> list[tuple[str, InboundRequest]]:
             out.append(("whatsapp", p.whatsapp(at, wa, name, f"message {i}", wamid=f"wamid.B{i}")))
         elif kind < 0.70:
             out.append(
-                ("webchat", p.webchat(at, f"s{who}-{i // 50}", f"v{who}", f"chat {i}", email=mail, name=name, event_id=f"e{i}"))
+                (
+                    "webchat",
+                    p.webchat(
+                        at,
+                        f"s{who}-{i // 50}",
+                        f"v{who}",
+                        f"chat {i}",
+                        email=mail,
+                        name=name,
+                        event_id=f"e{i}",
+                    ),
+                )
             )
         elif kind < 0.90:
-            out.append(("email", p.email(at, f"{name} <{mail}>", f"Order {who}", f"mail {i}", message_id=f"m{i}@{DOMAINS[0]}")))
+            out.append(
+                (
+                    "email",
+                    p.email(
+                        at, f"{name} <{mail}>", f"Order {who}", f"mail {i}", message_id=f"m{i}@{DOMAINS[0]}"
+                    ),
+                )
+            )
         else:
             out.append(("twilio_voice", p.twilio_call(at, "+" + wa, "CA" + f"{i:032x}")))
     return out
@@ -115,10 +134,14 @@ def main() -> None:
             with PostgresServer() as server:
                 rows.append(row("omnicx Hub.ingest, PostgreSQL", run_hub(server.url, batch)))
         else:
-            rows.append("| omnicx Hub.ingest, PostgreSQL                | (PostgreSQL binaries not installed) |")
+            rows.append(
+                "| omnicx Hub.ingest, PostgreSQL                | (PostgreSQL binaries not installed) |"
+            )
     except ImportError:
         pass
-    print(f"hub ingestion benchmark: {n} signed requests, mix {dict(sorted(mix.items()))}, one transaction each")
+    print(
+        f"hub ingestion benchmark: {n} signed requests, mix {dict(sorted(mix.items()))}, one transaction each"
+    )
     print()
     print(f"| {'contender':<44} | {'requests/s':>10} | {'p50 ms':>8} | {'p99 ms':>8} |")
     print(f"|{'-' * 46}|{'-' * 11}:|{'-' * 9}:|{'-' * 9}:|")
