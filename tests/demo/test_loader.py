@@ -16,6 +16,7 @@ from omnicx._demo import (
     DEMO_WEBCHAT_SECRET,
     DEMO_WEBFORM_SECRET,
     DeliverStep,
+    _load,
     demo_channels,
     demo_payload,
     demo_steps,
@@ -92,3 +93,25 @@ def test_sign_round_trips_through_verify_for_twilio(channel: str, params: dict[s
     adapter.verify(sign(channel, request, SECRETS[channel]))
     with pytest.raises(SignatureError):
         adapter.verify(sign(channel, request, "another-secret"))
+
+
+@pytest.mark.parametrize(
+    ("manifest", "message"),
+    [
+        (b"{not json", "not JSON"),
+        (b'{"format": 1}', "no 'steps' list"),
+        (b'{"steps": [{"step": "teleport", "id": "s001"}]}', "unknown demo step kind 'teleport'"),
+        (b'{"steps": [{"step": "link", "id": "s001", "a": "email:a@b.example"}]}', "step 's001' is invalid"),
+        (
+            b'{"steps": [{"step": "split", "id": "s001", "of": "nonsense", "groups": [], '
+            b'"actor": "x", "reason": "y", "at": "2026-11-09T08:00:00Z"}]}',
+            "step 's001' is invalid",
+        ),
+    ],
+)
+def test_a_broken_manifest_is_a_configuration_error(
+    monkeypatch: pytest.MonkeyPatch, manifest: bytes, message: str
+) -> None:
+    monkeypatch.setattr(_load, "demo_payload", lambda file: manifest)
+    with pytest.raises(ConfigurationError, match=message):
+        demo_steps()
