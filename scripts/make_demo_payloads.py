@@ -1022,6 +1022,17 @@ def build(seed: int = SEED) -> tuple[dict[str, bytes], dict[str, Any]]:
         s["id"] = renumber[s["id"]]
         if s.get("duplicate_of"):
             s["duplicate_of"] = renumber[s["duplicate_of"]]
+    # Payload files are numbered in delivery order too; a retry reuses its original's file.
+    files: dict[str, bytes] = {}
+    names: dict[str, str] = {}
+    for s in steps:
+        if s["step"] == "deliver" and s["file"] not in names:
+            ext = s["file"].rsplit(".", 1)[1]
+            names[s["file"]] = f"payloads/{len(names) + 1:03d}-{s['channel']}.{ext}"
+            files[names[s["file"]]] = b.files[s["file"]]
+    for s in steps:
+        if s["step"] == "deliver":
+            s["file"] = names[s["file"]]
     manifest = {
         "format": 1,
         "generated_by": "scripts/make_demo_payloads.py",
@@ -1032,7 +1043,7 @@ def build(seed: int = SEED) -> tuple[dict[str, bytes], dict[str, Any]]:
         "page_id": PAGE_ID,
         "steps": steps,
     }
-    return b.files, manifest
+    return files, manifest
 
 
 def write(out: Path, seed: int = SEED) -> list[Path]:
