@@ -918,7 +918,10 @@ def build(seed: int = SEED) -> tuple[dict[str, bytes], dict[str, Any]]:
     )
     b.call(people["hannah"], day(10, 14, 2), 241, "phone call")
     b.telegram(
-        people["ravi"], day(11, 21, 13), "Telegram message", text="Hi, does the Ridge jacket come in size XXL?"
+        people["ravi"],
+        day(11, 21, 13),
+        "Telegram message",
+        text="Hi, does the Ridge jacket come in size XXL?",
     )
     b.telegram(
         people["sven"], day(12, 9, 51), "Telegram message", text="Hej! Is click & collect available in Malmö?"
