@@ -32,7 +32,7 @@ test-fast:
 	$(MAKE) test PYTEST_ARGS="-m 'not slow'"
 
 demo: $(BIN)/.installed
-	$(BIN)/python examples/quickstart.py
+	$(BIN)/omnicx demo
 
 bench: $(BIN)/.installed
 	$(BIN)/python -m pip install --quiet -e ".[dev,bench]"
@@ -43,6 +43,7 @@ bench: $(BIN)/.installed
 	$(BIN)/python benchmarks/channels_twilio_telegram.py
 	$(BIN)/python benchmarks/kpis.py
 	$(BIN)/python benchmarks/storage.py
+	$(BIN)/python benchmarks/hub.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis

@@ -13,6 +13,7 @@ from omnicx.errors import OmnicxError
 __all__ = ["COMMANDS", "build_parser", "main"]
 
 COMMANDS: dict[str, str] = {
+    "demo": "omnicx.cli._demo",
     "kpis": "omnicx.cli._kpis",
     "report": "omnicx.cli._report",
     "resolve": "omnicx.cli._resolve",
