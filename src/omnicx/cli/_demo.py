@@ -155,6 +155,13 @@ def _summary(
         f"customers: {len(customers)}; conversations: {len(records)}, {switched} across several channels",
         file=out,
     )
+    junk = [a for _, result in results for a in result.accepted if a.customer_id is None]
+    if junk:
+        print(
+            f"  {len(junk)} accepted events name no customer: their sender is junk under the merge policy "
+            "(e.g. a reserved example.* domain)",
+            file=out,
+        )
     print(f"identity: {merges} manual merge, {splits} split", file=out)
     report = compute_kpis(records)
     wanted = {"first_response_time", "channel_switch_rate", "csat_top2_box", "reopen_count"}
