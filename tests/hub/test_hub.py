@@ -294,3 +294,19 @@ def test_agent_actions_on_conversations_persist_and_survive_recomputation() -> N
         split_off = next(cid for cid in kept if cid not in {conversation.id, first.id})
         merged = hub.merge_conversations(conversation.id, split_off, at=at(60 * 34))
         assert sorted(c.id for c in hub.conversations(bo)) == sorted([first.id, merged.id])
+
+
+def test_kpis_are_the_same_for_a_shuffled_replay_of_the_same_payloads(tmp_path: Path) -> None:
+    from omnicx.metrics import compute_kpis
+
+    with open_hub(f"sqlite:///{tmp_path / 'a.db'}") as ordered:
+        for channel, request in ALL:
+            ordered.ingest(channel, request)
+        expected = compute_kpis(ordered.conversation_records())
+    deliveries = ALL * 2
+    random.Random(11).shuffle(deliveries)
+    with open_hub(f"sqlite:///{tmp_path / 'b.db'}") as shuffled:
+        for channel, request in deliveries:
+            shuffled.ingest(channel, request)
+        assert compute_kpis(shuffled.conversation_records()) == expected
+    assert {row.kpi for row in expected.rows} >= {"channel_switch_rate", "reopen_count"}
