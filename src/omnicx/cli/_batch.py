@@ -1,0 +1,401 @@
+"""The batch path of ``omnicx resolve``: the canonical evaluation computed once, at the end.
+
+:class:`~omnicx.cli._resolve.Resolver` feeds every record to the incremental
+resolution core, which keeps the engine's bookkeeping up to date after each
+record (link records with stable ids, pair verdicts, replays). A batch run only
+needs the final partition, so :class:`BatchResolver` reads the records into flat
+int arrays and evaluates the batch definition of
+:mod:`omnicx.identity._core` once:
+
+1. identifiers are ints; a raw value is normalized once (a per-kind cache maps
+   each raw spelling to its int); the policy's blocklist is checked once per
+   identifier;
+2. each identifier keeps its first sighting ``(at, sighting id)``; each pair of
+   identifiers seen together keeps its earliest link ``(at, link id)``; the
+   SHA-256 ids are computed only to break ties of equal times;
+3. quarantine is a count of distinct non-blocked partners per kind over all pairs;
+4. candidate pairs (both ends neither blocked nor quarantined) are united
+   without constraints; a component that breaks no limit is exactly what the
+   ordered evaluation gives (constraints are downward closed, so every merge on
+   the way was acceptable); only components that break a limit or a unique kind
+   are re-evaluated pair by pair in the canonical order;
+5. a customer's id is the birth id of its oldest identifier.
+
+The result is the same CSV as the incremental path (tests prove it on random
+record sets); only the time and memory differ.
+"""
+
+from __future__ import annotations
+
+from array import array
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+
+from omnicx.errors import NormalizationError, ValidationError
+from omnicx.identity import MergePolicy
+from omnicx.identity._ledger import entry_id
+from omnicx.normalize import normalize_email, normalize_phone, normalize_platform_id
+
+__all__ = ["DEFAULT_SCOPE", "HANDLE_KINDS", "BatchResolver"]
+
+HANDLE_KINDS = {
+    "messenger": "messenger_psid",
+    "instagram": "instagram_igsid",
+    "chat": "chat_visitor",
+    "webchat": "chat_visitor",
+    "telegram": "telegram_user_id",
+    "whatsapp": "whatsapp_bsuid",
+}
+"""Handle platform → identifier kind (other platforms are used as the kind itself)."""
+DEFAULT_SCOPE = "default"
+"""The scope given to a page-scoped handle written without ``@scope``."""
+
+_SHIFT = 32
+_LOW = (1 << _SHIFT) - 1
+_RANK = 1
+"""The assurance rank of a link observed in a record (``asserted``), as the incremental path uses."""
+
+
+class BatchResolver:
+    """Reads records into int arrays; ``labels()`` evaluates them once.
+
+    Same interface as :class:`~omnicx.cli._resolve.Resolver`: ``identifier(kind,
+    raw, whatsapp)``, ``add(record, line_no)``, ``labels()``, ``shared_count()``
+    and the ``bad_identifiers`` / ``bad_lines`` counters.
+    """
+
+    def __init__(self, policy: MergePolicy, region: str | None = "US") -> None:
+        self.policy = policy.compile()
+        self.region = region
+        self.record_ids: list[str] = []
+        self.channels: list[str | None] = [None]
+        self._channel_code: dict[str | None, int] = {None: 0}
+        self.record_channel = array("I")
+        self.offsets = array("q", [0])
+        self.flat = array("q")
+        self.bad_identifiers = 0
+        self.bad_lines = 0
+        # identifiers
+        self.index: dict[str, int] = {}
+        self.keys: list[str] = []
+        self.kind_of = array("I")
+        self.kinds: list[str] = []
+        self._kind_code: dict[str, int] = {}
+        self.blocked = bytearray()
+        self.first_at: list[datetime | None] = []
+        self.first_rec = array("q")
+        # pair (lo << 32 | hi) → (at, record number) of its earliest link
+        self.pairs: dict[int, tuple[datetime, int]] = {}
+        # raw value → identifier int (-1: unreadable), one cache per kind of input
+        self._email: dict[str, int] = {}
+        self._phone: dict[str, int] = {}
+        self._wa_phone: dict[str, int] = {}
+        self._handle: dict[str, int] = {}
+        self._other: dict[tuple[str, str], int] = {}
+        self._labels: list[int] | None = None
+        self._customer_of: list[int] = []
+        self._hot = bytearray()
+
+    # ------------------------------------------------------------------ identifiers
+
+    def _intern(self, key: str, kind: str) -> int:
+        x = self.index.get(key)
+        if x is None:
+            x = len(self.keys)
+            self.index[key] = x
+            self.keys.append(key)
+            code = self._kind_code.get(kind)
+            if code is None:
+                code = self._kind_code[kind] = len(self.kinds)
+                self.kinds.append(kind)
+            self.kind_of.append(code)
+            self.blocked.append(self.policy.blocked(kind, key.split(":", 1)[1], key) is not None)
+            self.first_at.append(None)
+            self.first_rec.append(-1)
+        return x
+
+    def identifier(self, kind: Any, raw: Any, whatsapp: bool) -> int:
+        """The int of a raw identifier, or -1 when it cannot be normalized (not counted here)."""
+        if type(raw) is not str or type(kind) is not str:
+            return -1
+        if kind == "email":
+            cache = self._email
+        elif kind == "phone":
+            cache = self._wa_phone if whatsapp else self._phone
+        elif kind == "handle":
+            cache = self._handle
+        else:
+            x = self._other.get((kind, raw))
+            if x is None:
+                try:
+                    ident = normalize_platform_id(kind, raw)
+                    x = self._intern(ident.key, ident.kind)
+                except (NormalizationError, ValidationError):
+                    x = -1
+                self._other[(kind, raw)] = x
+            return x
+        x = cache.get(raw)
+        if x is not None:
+            return x
+        try:
+            if kind == "email":
+                x = self._intern("email:" + normalize_email(raw), "email")
+            elif kind == "phone":
+                text = "+" + raw if whatsapp and raw.isdigit() else raw  # wa_id: digits without "+"
+                x = self._intern("phone:" + normalize_phone(text, region=self.region), "phone")
+            else:
+                key, real_kind = _handle(raw)
+                x = self._intern(key, real_kind)
+        except (NormalizationError, ValidationError):
+            x = -1
+        cache[raw] = x
+        return x
+
+    # ------------------------------------------------------------------ records
+
+    def add(self, record: Any, line_no: int) -> None:
+        """Read one record (a decoded JSON object). Raises ValidationError when malformed."""
+        try:
+            rid = record["record_id"]
+            ts = record["ts"]
+            items = record["identifiers"]
+            channel = record.get("channel")
+            at = datetime.fromisoformat(ts)
+        except (TypeError, KeyError, ValueError, AttributeError):
+            at = None
+        if at is None or at.tzinfo is None or not isinstance(rid, str) or not isinstance(items, list):
+            raise ValidationError(
+                f"line {line_no}: needs record_id (string), ts (ISO-8601 with a zone) and identifiers (list)",
+                value=repr(record)[:200],
+            )
+        if not isinstance(channel, str):
+            channel = None
+        code = self._channel_code.get(channel)
+        if code is None:
+            code = self._channel_code[channel] = len(self.channels)
+            self.channels.append(channel)
+        n = len(self.record_ids)
+        self.record_ids.append(rid)
+        self.record_channel.append(code)
+        whatsapp = channel == "whatsapp"
+        identifier = self.identifier
+        ids: list[int] = []
+        for item in items:
+            try:
+                x = identifier(item["type"], item["value"], whatsapp)
+            except (TypeError, KeyError):
+                x = -1
+            if x < 0:
+                self.bad_identifiers += 1
+            elif x not in ids:
+                ids.append(x)
+        if ids:
+            first_at, first_rec = self.first_at, self.first_rec
+            for x in ids:
+                f = first_at[x]
+                if f is None or at < f or (at == f and self._sighting(x, n, at) < self._sighting(x, first_rec[x], f)):
+                    first_at[x], first_rec[x] = at, n
+            if len(ids) > 1:
+                pairs = self.pairs
+                for i in range(len(ids) - 1):
+                    a = ids[i]
+                    for b in ids[i + 1 :]:
+                        pk = (a << _SHIFT | b) if a < b else (b << _SHIFT | a)
+                        old = pairs.get(pk)
+                        if old is None or at < old[0]:
+                            pairs[pk] = (at, n)
+                        elif at == old[0] and old[1] != n:
+                            if self._link_key(pk, n, at) < self._link_key(pk, old[1], old[0]):
+                                pairs[pk] = (at, n)
+            self.flat.extend(ids)
+        self.offsets.append(len(self.flat))
+
+    def _evidence(self, n: int) -> str:
+        return f"{self.channels[self.record_channel[n]] or ''}|{self.record_ids[n]}||"
+
+    def _sighting(self, x: int, n: int, at: datetime | None) -> str:
+        """The id of the sighting of ``x`` in record ``n`` (as the incremental core computes it)."""
+        return entry_id("sig", self.keys[x], str(at), self._evidence(n))
+
+    def _link_key(self, pk: int, n: int, at: datetime) -> str:
+        """The id of the link of pair ``pk`` made by record ``n``."""
+        ka, kb = self.keys[pk >> _SHIFT], self.keys[pk & _LOW]
+        lo, hi = (ka, kb) if ka < kb else (kb, ka)
+        return entry_id("lnk", lo, hi, "observed", str(at), self._evidence(n))
+
+    # ------------------------------------------------------------------ evaluation
+
+    def _evaluate(self) -> list[int]:
+        """Every identifier's customer: its canonical (oldest) identifier, or -1 when not a member."""
+        size = len(self.keys)
+        policy = self.policy
+        blocked = self.blocked
+        kind_of, kinds = self.kind_of, self.kinds
+        qualifying = policy.min_assurance_rank <= _RANK
+        pairs = self.pairs if qualifying else {}
+        # quarantine: distinct non-blocked partners per kind
+        hot = bytearray(size)
+        limit_of = [policy.threshold(k) for k in kinds]
+        if any(t is not None for t in limit_of):
+            nk = len(kinds)
+            counts: dict[int, int] = {}
+            get = counts.get
+            for pk in pairs:
+                a, b = pk >> _SHIFT, pk & _LOW
+                if blocked[a] or blocked[b]:
+                    continue
+                ka, kb = kind_of[a], kind_of[b]
+                if limit_of[kb] is not None:
+                    c = a * nk + kb
+                    counts[c] = get(c, 0) + 1
+                if limit_of[ka] is not None:
+                    c = b * nk + ka
+                    counts[c] = get(c, 0) + 1
+            for c, v in counts.items():
+                x, kc = divmod(c, nk)
+                t = limit_of[kc]
+                if t is not None and v > t:
+                    hot[x] = 1
+        self._hot = hot
+        # candidate pairs, united without constraints
+        parent = list(range(size))
+
+        def find(x: int) -> int:
+            while parent[x] != x:
+                parent[x] = parent[parent[x]]
+                x = parent[x]
+            return x
+
+        candidates: list[int] = []
+        for pk in pairs:
+            a, b = pk >> _SHIFT, pk & _LOW
+            if blocked[a] or blocked[b] or hot[a] or hot[b]:
+                continue
+            candidates.append(pk)
+            ra, rb = find(a), find(b)
+            if ra != rb:
+                if ra < rb:
+                    parent[rb] = ra
+                else:
+                    parent[ra] = rb
+        # components that break a limit are evaluated pair by pair in canonical order
+        limits = policy.limits
+        if limits and candidates:
+            limit_by_code = [limits.get(k) for k in kinds]
+            if any(v is not None for v in limit_by_code):
+                per: dict[tuple[int, int], int] = {}
+                broken: set[int] = set()
+                for x in range(size):
+                    lim = limit_by_code[kind_of[x]]
+                    if lim is None or blocked[x] or hot[x]:
+                        continue
+                    c = (find(x), kind_of[x])
+                    v = per.get(c, 0) + 1
+                    per[c] = v
+                    if v > lim:
+                        broken.add(c[0])
+                if broken:
+                    self._replay(broken, candidates, parent, find, limit_by_code)
+        # the canonical (oldest) identifier of every customer
+        first_at, keys = self.first_at, self.keys
+        canon: dict[int, int] = {}
+        for x in range(size):
+            if blocked[x] or hot[x]:
+                continue
+            r = find(x)
+            c = canon.get(r)
+            if c is None:
+                canon[r] = x
+            else:
+                fx, fc = first_at[x], first_at[c]
+                assert fx is not None
+                assert fc is not None
+                if fx < fc or (fx == fc and keys[x] < keys[c]):
+                    canon[r] = x
+        out = [-1] * size
+        for x in range(size):
+            if not (blocked[x] or hot[x]):
+                out[x] = canon[find(x)]
+        return out
+
+    def _replay(
+        self,
+        broken: set[int],
+        candidates: list[int],
+        parent: list[int],
+        find: Any,
+        limit_by_code: list[int | None],
+    ) -> None:
+        """Re-evaluate the components rooted in ``broken`` pair by pair, earliest link first."""
+        todo: list[tuple[datetime, str, int]] = []
+        region: set[int] = set()
+        for pk in candidates:
+            a = pk >> _SHIFT
+            if find(a) in broken:
+                at, n = self.pairs[pk]
+                todo.append((at, self._link_key(pk, n, at), pk))
+                region.add(a)
+                region.add(pk & _LOW)
+        for x in region:
+            parent[x] = x
+        todo.sort()
+        kind_of = self.kind_of
+        members: dict[int, list[int]] = {x: [x] for x in region}
+        for _, _, pk in todo:
+            a, b = pk >> _SHIFT, pk & _LOW
+            ra, rb = find(a), find(b)
+            if ra == rb:
+                continue
+            ma, mb = members[ra], members[rb]
+            counts: dict[int, int] = {}
+            ok = True
+            for x in ma + mb:
+                code = kind_of[x]
+                lim = limit_by_code[code]
+                if lim is not None:
+                    v = counts.get(code, 0) + 1
+                    counts[code] = v
+                    if v > lim:
+                        ok = False
+                        break
+            if not ok:
+                continue
+            if len(ma) < len(mb):
+                ra, rb, ma, mb = rb, ra, mb, ma
+            parent[rb] = ra
+            ma.extend(mb)
+            del members[rb]
+
+    def labels(self) -> Iterator[tuple[str, str]]:
+        """``(record_id, customer_id)`` per record, in input order ("" when it has no customer)."""
+        customer = self._evaluate()
+        first_at, first_rec = self.first_at, self.first_rec
+        names: dict[int, str] = {}
+        flat, offsets = self.flat, self.offsets
+        for n, rid in enumerate(self.record_ids):
+            label = ""
+            for i in range(offsets[n], offsets[n + 1]):
+                c = customer[flat[i]]
+                if c >= 0:
+                    label = names.get(c) or names.setdefault(
+                        c, "cus_" + self._sighting(c, first_rec[c], first_at[c]).split("_", 1)[1]
+                    )
+                    break
+            yield rid, label
+
+    def shared_count(self) -> int:
+        """How many identifiers are blocklisted or quarantined (after ``labels()``)."""
+        return sum(1 for b, h in zip(self.blocked, self._hot, strict=False) if b or h)
+
+
+def _handle(raw: str) -> tuple[str, str]:
+    head, sep, value = raw.strip().partition(":")
+    if not sep or not head or not value:
+        raise ValidationError(f"handle {raw[:80]!r}: write it as platform:id, e.g. messenger:1234", value=raw)
+    platform, at, scope = head.partition("@")
+    kind = HANDLE_KINDS.get(platform.lower(), platform.lower())
+    if kind in ("messenger_psid", "instagram_igsid") and not at:
+        scope = DEFAULT_SCOPE
+    ident = normalize_platform_id(kind, value, scope if (at or scope) else None)
+    return ident.key, ident.kind
