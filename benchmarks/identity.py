@@ -508,11 +508,13 @@ def run_splink(folder: Path) -> list[int]:
 
 
 def run_omnicx_batch(folder: Path) -> list[int]:
-    from omnicx.cli._resolve import Resolver, resolve_stream
+    """What ``omnicx resolve`` does, up to the CSV: bytes in, JSON decoding included."""
+    from omnicx.cli._batch import BatchResolver
+    from omnicx.cli._resolve import resolve_stream
     from omnicx.identity import MergePolicy
 
-    resolver = Resolver(MergePolicy())
-    with open(folder / "records.jsonl", encoding="utf-8") as f:
+    resolver = BatchResolver(MergePolicy())
+    with open(folder / "records.jsonl", "rb") as f:
         resolve_stream(f, resolver)
     return _labels_from(resolver.labels())
 

@@ -51,6 +51,7 @@ HANDLE_KINDS = {
 DEFAULT_SCOPE = "default"
 """The scope given to a page-scoped handle written without ``@scope``."""
 
+_PHONE_NOISE = str.maketrans("", "", " \t-.")
 _SHIFT = 32
 _LOW = (1 << _SHIFT) - 1
 _RANK = 1
@@ -72,8 +73,10 @@ class BatchResolver:
         self.channels: list[str | None] = [None]
         self._channel_code: dict[str | None, int] = {None: 0}
         self.record_channel = array("I")
-        self.offsets = array("q", [0])
-        self.flat = array("q")
+        self.rec_first = array("q")
+        """Each record's first identifier (-1: none readable)."""
+        self.multi: dict[int, tuple[int, ...]] = {}
+        """The identifiers of each record that has more than one."""
         self.bad_identifiers = 0
         self.bad_lines = 0
         # identifiers
@@ -93,6 +96,16 @@ class BatchResolver:
         self._wa_phone: dict[str, int] = {}
         self._handle: dict[str, int] = {}
         self._other: dict[tuple[str, str], int] = {}
+        self._caches = {"email": self._email, "phone": self._phone, "handle": self._handle}
+        self._wa_caches = {"email": self._email, "phone": self._wa_phone, "handle": self._handle}
+        self._folded: dict[tuple[str, bool], dict[str, int]] = {
+            ("email", False): {},
+            ("phone", False): {},
+            ("phone", True): {},
+            ("handle", False): {},
+        }
+        self._tie_sid: dict[int, tuple[int, str]] = {}
+        """The sighting id of the current first sighting of identifiers that had a tie."""
         self._labels: list[int] | None = None
         self._customer_of: list[int] = []
         self._hot = bytearray()
@@ -138,6 +151,20 @@ class BatchResolver:
         x = cache.get(raw)
         if x is not None:
             return x
+        # Spellings that normalize alike share a second-level entry: emails by their
+        # lower-cased ASCII text, phones without spaces, dashes and dots (which
+        # normalization ignores), as Resolver.identifier folds them.
+        if kind == "email":
+            folded = raw.strip().lower() if raw.isascii() else raw
+        elif kind == "phone":
+            folded = raw.translate(_PHONE_NOISE)
+        else:
+            folded = raw
+        fcache = self._folded[(kind, whatsapp and kind == "phone")]
+        x = fcache.get(folded)
+        if x is not None:
+            cache[raw] = x
+            return x
         try:
             if kind == "email":
                 x = self._intern("email:" + normalize_email(raw), "email")
@@ -150,6 +177,7 @@ class BatchResolver:
         except (NormalizationError, ValidationError):
             x = -1
         cache[raw] = x
+        fcache[folded] = x
         return x
 
     # ------------------------------------------------------------------ records
@@ -179,37 +207,67 @@ class BatchResolver:
         self.record_ids.append(rid)
         self.record_channel.append(code)
         whatsapp = channel == "whatsapp"
-        identifier = self.identifier
+        caches = self._wa_caches if whatsapp else self._caches
         ids: list[int] = []
         for item in items:
             try:
-                x = identifier(item["type"], item["value"], whatsapp)
+                kind = item["type"]
+                raw = item["value"]
+                cache = caches.get(kind)
+                x = cache.get(raw) if cache is not None else None
+                if x is None:
+                    x = self.identifier(kind, raw, whatsapp)
             except (TypeError, KeyError):
                 x = -1
             if x < 0:
                 self.bad_identifiers += 1
             elif x not in ids:
                 ids.append(x)
-        if ids:
-            first_at, first_rec = self.first_at, self.first_rec
-            for x in ids:
-                f = first_at[x]
-                if f is None or at < f or (at == f and self._sighting(x, n, at) < self._sighting(x, first_rec[x], f)):
-                    first_at[x], first_rec[x] = at, n
-            if len(ids) > 1:
-                pairs = self.pairs
-                for i in range(len(ids) - 1):
-                    a = ids[i]
-                    for b in ids[i + 1 :]:
-                        pk = (a << _SHIFT | b) if a < b else (b << _SHIFT | a)
-                        old = pairs.get(pk)
-                        if old is None or at < old[0]:
-                            pairs[pk] = (at, n)
-                        elif at == old[0] and old[1] != n:
-                            if self._link_key(pk, n, at) < self._link_key(pk, old[1], old[0]):
-                                pairs[pk] = (at, n)
-            self.flat.extend(ids)
-        self.offsets.append(len(self.flat))
+        if not ids:
+            self.rec_first.append(-1)
+            return
+        first_at = self.first_at
+        self.rec_first.append(ids[0])
+        for x in ids:
+            f = first_at[x]
+            if f is None or at < f:
+                first_at[x] = at
+                self.first_rec[x] = n
+            elif at == f:
+                self._tie(x, n, at)
+        if len(ids) > 1:
+            self.multi[n] = tuple(ids)
+            pairs = self.pairs
+            for i in range(len(ids) - 1):
+                a = ids[i]
+                for b in ids[i + 1 :]:
+                    pk = (a << _SHIFT | b) if a < b else (b << _SHIFT | a)
+                    old = pairs.get(pk)
+                    if (
+                        old is None
+                        or at < old[0]
+                        or (
+                            at == old[0]
+                            and old[1] != n
+                            and self._link_key(pk, n, at) < self._link_key(pk, old[1], old[0])
+                        )
+                    ):
+                        pairs[pk] = (at, n)
+
+    def _tie(self, x: int, n: int, at: datetime) -> None:
+        """Record ``n`` sights ``x`` at the time of its first sighting: the smaller sighting id wins."""
+        m = self.first_rec[x]
+        if m == n:
+            return
+        known = self._tie_sid.get(x)
+        sid = known[1] if known is not None and known[0] == m else self._sighting(x, m, self.first_at[x])
+        mine = self._sighting(x, n, at)
+        if mine < sid:
+            # an equal instant may be written with another offset: keep this record's own time
+            self.first_at[x], self.first_rec[x] = at, n
+            self._tie_sid[x] = (n, mine)
+        else:
+            self._tie_sid[x] = (m, sid)
 
     def _evidence(self, n: int) -> str:
         return f"{self.channels[self.record_channel[n]] or ''}|{self.record_ids[n]}||"
@@ -290,11 +348,12 @@ class BatchResolver:
                     lim = limit_by_code[kind_of[x]]
                     if lim is None or blocked[x] or hot[x]:
                         continue
-                    c = (find(x), kind_of[x])
-                    v = per.get(c, 0) + 1
-                    per[c] = v
+                    root = find(x)
+                    rk = (root, kind_of[x])
+                    v = per.get(rk, 0) + 1
+                    per[rk] = v
                     if v > lim:
-                        broken.add(c[0])
+                        broken.add(root)
                 if broken:
                     self._replay(broken, candidates, parent, find, limit_by_code)
         # the canonical (oldest) identifier of every customer
@@ -304,14 +363,14 @@ class BatchResolver:
             if blocked[x] or hot[x]:
                 continue
             r = find(x)
-            c = canon.get(r)
-            if c is None:
+            old = canon.get(r)
+            if old is None:
                 canon[r] = x
             else:
-                fx, fc = first_at[x], first_at[c]
+                fx, fc = first_at[x], first_at[old]
                 assert fx is not None
                 assert fc is not None
-                if fx < fc or (fx == fc and keys[x] < keys[c]):
+                if fx < fc or (fx == fc and keys[x] < keys[old]):
                     canon[r] = x
         out = [-1] * size
         for x in range(size):
@@ -367,22 +426,27 @@ class BatchResolver:
             ma.extend(mb)
             del members[rb]
 
-    def labels(self) -> Iterator[tuple[str, str]]:
-        """``(record_id, customer_id)`` per record, in input order ("" when it has no customer)."""
+    def label_list(self) -> list[str]:
+        """Every record's customer id, in input order ("" when it has no customer)."""
         customer = self._evaluate()
         first_at, first_rec = self.first_at, self.first_rec
+        name_of = [""] * (len(customer) + 1)  # the last entry answers index -1
         names: dict[int, str] = {}
-        flat, offsets = self.flat, self.offsets
-        for n, rid in enumerate(self.record_ids):
-            label = ""
-            for i in range(offsets[n], offsets[n + 1]):
-                c = customer[flat[i]]
-                if c >= 0:
-                    label = names.get(c) or names.setdefault(
-                        c, "cus_" + self._sighting(c, first_rec[c], first_at[c]).split("_", 1)[1]
-                    )
-                    break
-            yield rid, label
+        for x, c in enumerate(customer):
+            if c >= 0:
+                name = names.get(c)
+                if name is None:
+                    name = names[c] = "cus_" + self._sighting(c, first_rec[c], first_at[c]).split("_", 1)[1]
+                name_of[x] = name
+        out = [name_of[x] for x in self.rec_first]
+        for n, ids in self.multi.items():
+            if not out[n]:
+                out[n] = next((name_of[x] for x in ids if name_of[x]), "")
+        return out
+
+    def labels(self) -> Iterator[tuple[str, str]]:
+        """``(record_id, customer_id)`` per record, in input order ("" when it has no customer)."""
+        return zip(self.record_ids, self.label_list(), strict=True)
 
     def shared_count(self) -> int:
         """How many identifiers are blocklisted or quarantined (after ``labels()``)."""

@@ -50,7 +50,9 @@ def json_loads() -> Callable[[str | bytes], Any]:
 
     orjson is stricter than the standard library (it refuses ``NaN``, lone surrogate
     escapes, a byte-order mark, UTF-16 input): a line it refuses is decoded again by
-    ``json.loads``, so both give the same records and the same errors.
+    ``json.loads``, so both give the same records and the same errors. The one
+    difference left: an integer beyond 64 bits comes back as a float, and resolve
+    reads no numbers (an identifier value that is a number is unreadable either way).
     """
     try:
         import orjson

@@ -1,0 +1,216 @@
+"""The batch path of ``omnicx resolve`` gives exactly what the incremental path gives."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from omnicx.cli._batch import BatchResolver
+from omnicx.cli._resolve import Resolver, json_loads, resolve_stream
+from omnicx.errors import ValidationError
+from omnicx.identity import MergePolicy
+
+# Raw spellings: several per identifier, junk, unreadable values and other kinds.
+EMAILS = [
+    "ana@shop.io",
+    " Ana@Shop.IO",
+    "ANA@shop.io ",
+    "bo@mail.example.org",
+    "Bo@Mail.Example.Org",
+    "cy@x.org",
+    "test@test.com",
+    "orders@store.example.com",
+    "not an email",
+    "ünï@example.org",
+]
+PHONES = [
+    "+14155238886",
+    "(415) 523-8886",
+    "415.523.8886",
+    "14155238886",
+    "+44 7911 123456",
+    "447911123456",
+    "+44 (0) 7911 123456",
+    "+12025550147",
+    "202-555-0147",
+    "0000000000",
+    "12",
+]
+HANDLES = [
+    "messenger:6569341800484935",
+    "messenger@page2:6569341800484935",
+    "chat:v_1",
+    "chat:v_2",
+    "telegram:99",
+    "bad-handle",
+]
+OTHER = [("external_id", "acct-1"), ("external_id", "acct-2"), ("external_id", " acct-1 ")]
+
+POLICIES = [
+    MergePolicy(),
+    MergePolicy(quarantine={"email": 2, "phone": 2, "*": 3}, limits={"phone": 1, "email": 2}),
+    MergePolicy(quarantine_enabled=False, limits={"email": 1}),
+    MergePolicy(use_default_blocklist=False, quarantine={"*": 1}),
+    MergePolicy(min_assurance="verified"),
+]
+
+
+def _item() -> st.SearchStrategy[dict[str, Any]]:
+    return st.one_of(
+        st.sampled_from(EMAILS).map(lambda v: {"type": "email", "value": v}),
+        st.sampled_from(PHONES).map(lambda v: {"type": "phone", "value": v}),
+        st.sampled_from(HANDLES).map(lambda v: {"type": "handle", "value": v}),
+        st.sampled_from(OTHER).map(lambda kv: {"type": kv[0], "value": kv[1]}),
+        st.sampled_from([{"type": "email"}, {"type": "phone", "value": 5}, {"value": "x"}, "junk"]),
+    )
+
+
+def _record() -> st.SearchStrategy[Any]:
+    # Few distinct times and record ids, so that equal times (ties broken by entry ids)
+    # and repeated records are common.
+    good = st.fixed_dictionaries(
+        {
+            "record_id": st.sampled_from([f"r{i}" for i in range(12)]),
+            "ts": st.sampled_from(
+                ["2024-01-01T09:00:00Z", "2024-01-01T09:00:00+00:00", "2024-01-01T11:00:00+02:00"]
+                + [f"2024-01-0{d}T10:00:00Z" for d in range(2, 6)]
+            ),
+            "channel": st.sampled_from(["email", "whatsapp", "sms", None, 7]),
+            "identifiers": st.lists(_item(), max_size=4),
+        }
+    )
+    bad = st.sampled_from(
+        [{"record_id": "x"}, {"record_id": 1, "ts": "2024-01-01T00:00:00Z", "identifiers": []}]
+    )
+    return st.one_of(good, good, good, bad)
+
+
+def _run(resolver: Any, records: list[Any], loads: Any = None) -> list[tuple[str, str]]:
+    lines = [json.dumps(r) for r in records]
+    resolve_stream(lines, resolver, loads=loads)
+    return list(resolver.labels())
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    records=st.lists(_record(), max_size=30),
+    policy=st.sampled_from(POLICIES),
+    fast_json=st.booleans(),
+)
+def test_batch_resolver_equals_the_incremental_resolver(
+    records: list[Any], policy: MergePolicy, fast_json: bool
+) -> None:
+    slow, fast = Resolver(policy), BatchResolver(policy)
+    assert _run(fast, records, json_loads() if fast_json else json.loads) == _run(slow, records, json.loads)
+    assert fast.bad_identifiers == slow.bad_identifiers
+    assert fast.bad_lines == slow.bad_lines
+    assert fast.shared_count() == slow.shared_count()
+
+
+def test_a_record_sharing_the_time_of_a_first_sighting_can_take_the_birth() -> None:
+    # Same identifier, same instant, two records: the smaller sighting id is the birth,
+    # whichever record came first (the customer id must not depend on input order).
+    a = {"record_id": "a", "ts": "2024-01-01T09:00:00Z", "channel": "sms", "identifiers": []}
+    b = {"record_id": "b", "ts": "2024-01-01T09:00:00Z", "channel": "sms", "identifiers": []}
+    ident = [{"type": "phone", "value": "+14155238886"}]
+    a["identifiers"] = b["identifiers"] = ident
+    one = _run(BatchResolver(MergePolicy()), [a, b])
+    other = _run(BatchResolver(MergePolicy()), [b, a])
+    assert dict(one) == dict(other)
+    assert one == _run(Resolver(MergePolicy()), [a, b])
+
+
+def test_a_component_over_a_limit_is_evaluated_in_time_order() -> None:
+    # one customer holds at most 2 phones (default): three phones chained through an
+    # email; the phone linked last (by time, not by input order) is refused.
+    recs = [
+        {
+            "record_id": "3",
+            "ts": "2024-01-03T00:00:00Z",
+            "channel": "sms",
+            "identifiers": [
+                {"type": "email", "value": "ana@shop.io"},
+                {"type": "phone", "value": "+12069232474"},
+            ],
+        },
+        {
+            "record_id": "1",
+            "ts": "2024-01-01T00:00:00Z",
+            "channel": "sms",
+            "identifiers": [
+                {"type": "email", "value": "ana@shop.io"},
+                {"type": "phone", "value": "+14155238886"},
+            ],
+        },
+        {
+            "record_id": "2",
+            "ts": "2024-01-02T00:00:00Z",
+            "channel": "sms",
+            "identifiers": [
+                {"type": "email", "value": "ana@shop.io"},
+                {"type": "phone", "value": "+447911123456"},
+            ],
+        },
+    ]
+    got = dict(_run(BatchResolver(MergePolicy()), recs))
+    assert got["1"] == got["2"] == got["3"]  # record 3's first identifier is the email
+    solo = {
+        "record_id": "4",
+        "ts": "2024-01-04T00:00:00Z",
+        "channel": "sms",
+        "identifiers": [{"type": "phone", "value": "+12069232474"}],
+    }
+    got = dict(_run(BatchResolver(MergePolicy()), [*recs, solo]))
+    assert got["4"] != got["1"]
+    assert got["4"].startswith("cus_")
+    assert got == dict(_run(Resolver(MergePolicy()), [*recs, solo]))
+
+
+LINES = [
+    b'{"a": NaN}',
+    b'{"a": "\\ud800"}',
+    b"\xef\xbb\xbf{}",
+    b'{"a": 1, "a": 2}',
+    b'{"a": 1} x',
+    b"\xff\xfe",
+    '{"a": "é"}'.encode("utf-16"),
+    b'{"a": "\xc3\xa9"}',
+    "[1, 2.5, true, null]",
+]
+
+
+@pytest.mark.parametrize("line", LINES)
+def test_json_loads_decodes_every_line_as_the_standard_library_does(line: str | bytes) -> None:
+    loads = json_loads()
+    try:
+        want: Any = json.loads(line)
+    except ValueError as exc:
+        with pytest.raises(type(exc), match=re.escape(str(exc))):
+            loads(line)
+        return
+    assert repr(loads(line)) == repr(want)
+
+
+def test_a_malformed_record_is_refused_by_both_paths() -> None:
+    for resolver in (Resolver(MergePolicy()), BatchResolver(MergePolicy())):
+        with pytest.raises(ValidationError, match="line 3"):
+            resolver.add({"record_id": "r", "ts": "2024-01-01T00:00:00", "identifiers": []}, 3)
+
+
+def test_a_number_too_big_for_orjson_is_an_unreadable_identifier_either_way() -> None:
+    # orjson reads integers beyond 64 bits as floats (the one difference from json.loads);
+    # resolve reads only strings, lists and objects, so the record resolves alike.
+    line = (
+        '{"record_id": "r", "ts": "2024-01-01T00:00:00Z", "channel": "sms", "identifiers": '
+        '[{"type": "phone", "value": 123456789012345678901234567890}, {"type": "email", "value": "ana@shop.io"}]}'
+    )
+    for loads in (json.loads, json_loads()):
+        for resolver in (Resolver(MergePolicy()), BatchResolver(MergePolicy())):
+            resolve_stream([line], resolver, loads=loads)
+            assert resolver.bad_identifiers == 1
+            assert [rid for rid, label in resolver.labels() if label] == ["r"]
