@@ -27,6 +27,7 @@ record sets); only the time and memory differ.
 
 from __future__ import annotations
 
+import re
 from array import array
 from collections.abc import Iterator
 from datetime import datetime
@@ -35,7 +36,10 @@ from typing import Any
 from omnicx.errors import NormalizationError, ValidationError
 from omnicx.identity import MergePolicy
 from omnicx.identity._ledger import entry_id
-from omnicx.normalize import normalize_email, normalize_phone, normalize_platform_id
+from omnicx.normalize import normalize_platform_id
+from omnicx.normalize._email import _normalize as _email_lru
+from omnicx.normalize._phone import _cached as _phone_lru
+from omnicx.normalize._platform import _PATTERNS, _SCOPE
 
 __all__ = ["DEFAULT_SCOPE", "HANDLE_KINDS", "BatchResolver"]
 
@@ -51,6 +55,8 @@ HANDLE_KINDS = {
 DEFAULT_SCOPE = "default"
 """The scope given to a page-scoped handle written without ``@scope``."""
 
+_email_uncached = _email_lru.__wrapped__
+_phone_uncached = _phone_lru.__wrapped__
 _PHONE_NOISE = str.maketrans("", "", " \t-.")
 _SHIFT = 32
 _LOW = (1 << _SHIFT) - 1
@@ -98,12 +104,8 @@ class BatchResolver:
         self._other: dict[tuple[str, str], int] = {}
         self._caches = {"email": self._email, "phone": self._phone, "handle": self._handle}
         self._wa_caches = {"email": self._email, "phone": self._wa_phone, "handle": self._handle}
-        self._folded: dict[tuple[str, bool], dict[str, int]] = {
-            ("email", False): {},
-            ("phone", False): {},
-            ("phone", True): {},
-            ("handle", False): {},
-        }
+        self._folded: dict[str, dict[str, int]] = {"email": {}, "phone": {}, "handle": {}}
+        self._block_rules: dict[str, tuple[frozenset[str], tuple[re.Pattern[str], ...]]] = {}
         self._tie_sid: dict[int, tuple[int, str]] = {}
         """The sighting id of the current first sighting of identifiers that had a tie."""
         self._labels: list[int] | None = None
@@ -123,10 +125,23 @@ class BatchResolver:
                 code = self._kind_code[kind] = len(self.kinds)
                 self.kinds.append(kind)
             self.kind_of.append(code)
-            self.blocked.append(self.policy.blocked(kind, key.split(":", 1)[1], key) is not None)
+            self.blocked.append(self._is_blocked(kind, key.split(":", 1)[1], key))
             self.first_at.append(None)
             self.first_rec.append(-1)
         return x
+
+    def _is_blocked(self, kind: str, value: str, key: str) -> bool:
+        """``CompiledPolicy.blocked(...) is not None``, with the kind's rules gathered once."""
+        rules = self._block_rules.get(kind)
+        if rules is None:
+            policy = self.policy
+            exact: frozenset[str] = frozenset().union(*(policy.exact.get(k, ()) for k in (kind, "*")))
+            patterns = tuple(p for k in (kind, "*") for p in policy.patterns.get(k, ()))
+            rules = self._block_rules[kind] = (exact, patterns)
+        exact, patterns = rules
+        if value in exact or key in self.policy.host:
+            return True
+        return any(p.fullmatch(value) for p in patterns)
 
     def identifier(self, kind: Any, raw: Any, whatsapp: bool) -> int:
         """The int of a raw identifier, or -1 when it cannot be normalized (not counted here)."""
@@ -151,33 +166,37 @@ class BatchResolver:
         x = cache.get(raw)
         if x is not None:
             return x
-        # Spellings that normalize alike share a second-level entry: emails by their
-        # lower-cased ASCII text, phones without spaces, dashes and dots (which
-        # normalization ignores), as Resolver.identifier folds them.
+        # Spellings that normalize alike share a second-level entry, folded as
+        # Resolver.identifier folds them: emails by their lower-cased ASCII text,
+        # phones without spaces, dashes and dots (a wa_id gets its "+" first).
+        text = raw
         if kind == "email":
             folded = raw.strip().lower() if raw.isascii() else raw
         elif kind == "phone":
-            folded = raw.translate(_PHONE_NOISE)
+            if whatsapp and raw.isdigit():
+                text = "+" + raw
+            folded = text.translate(_PHONE_NOISE)
         else:
             folded = raw
-        fcache = self._folded[(kind, whatsapp and kind == "phone")]
+        fcache = self._folded[kind]
         x = fcache.get(folded)
-        if x is not None:
-            cache[raw] = x
-            return x
-        try:
-            if kind == "email":
-                x = self._intern("email:" + normalize_email(raw), "email")
-            elif kind == "phone":
-                text = "+" + raw if whatsapp and raw.isdigit() else raw  # wa_id: digits without "+"
-                x = self._intern("phone:" + normalize_phone(text, region=self.region), "phone")
-            else:
-                key, real_kind = _handle(raw)
-                x = self._intern(key, real_kind)
-        except (NormalizationError, ValidationError):
-            x = -1
+        if x is None:
+            # The normalizers' own LRU caches are skipped: these two levels already
+            # hold every value, and an LRU over a million distinct values only churns.
+            try:
+                if kind == "email":
+                    value = _email_uncached(text, True, False, False)
+                    x = self._intern("email:" + value, "email")
+                elif kind == "phone":
+                    value = _phone_uncached(text, self.region)
+                    x = self._intern("phone:" + value, "phone")
+                else:
+                    key, real_kind = _handle_fast(raw)
+                    x = self._intern(key, real_kind)
+            except (NormalizationError, ValidationError):
+                x = -1
+            fcache[folded] = x
         cache[raw] = x
-        fcache[folded] = x
         return x
 
     # ------------------------------------------------------------------ records
@@ -463,3 +482,28 @@ def _handle(raw: str) -> tuple[str, str]:
         scope = DEFAULT_SCOPE
     ident = normalize_platform_id(kind, value, scope if (at or scope) else None)
     return ident.key, ident.kind
+
+
+_SCOPED = frozenset({"messenger_psid", "instagram_igsid"})
+
+
+def _handle_fast(raw: str) -> tuple[str, str]:
+    """``_handle`` without building a pydantic Identifier, for the platforms whose
+    value pattern (``omnicx.normalize._platform``) already guarantees a valid one;
+    anything unusual goes through ``_handle``. Returns (key, kind)."""
+    head, sep, value = raw.strip().partition(":")
+    platform, at, scope = head.partition("@")
+    lowered = platform.lower()
+    kind = HANDLE_KINDS.get(lowered, lowered)
+    rule = _PATTERNS.get(kind)
+    if sep and head and value and rule is not None:
+        value = value.strip()
+        if not at and kind in _SCOPED:
+            scope = DEFAULT_SCOPE
+        if rule[0].match(value) and len(value) <= 512:
+            if not scope and not at and kind not in _SCOPED:
+                return f"{kind}:{value}", kind
+            scope = scope.strip()
+            if scope and _SCOPE.match(scope):
+                return f"{kind}@{scope}:{value}", kind
+    return _handle(raw)

@@ -106,7 +106,7 @@ class Resolver:
         self.bad_identifiers = 0
         self.bad_lines = 0
         self.cache_size = 1 << 18
-        self._cache: dict[tuple[str, str, bool], tuple[str, str] | None] = {}
+        self._cache: dict[tuple[str, str], tuple[str, str] | None] = {}
 
     def identifier(self, kind: str, raw: str, whatsapp: bool) -> tuple[str, str] | None:
         """(key, kind) of a raw identifier, or None when it cannot be normalized (counted)."""
@@ -114,13 +114,18 @@ class Resolver:
         # ASCII text, phones without spaces, dashes and dots (which normalization ignores).
         if type(raw) is not str or type(kind) is not str:
             return None
+        # A WhatsApp wa_id is digits without "+": the "+" is decided on the raw text,
+        # before folding (folding first would let "206 923 2474" borrow the answer of
+        # "2069232474", an international number, whichever came first).
         if kind == "email":
             folded = raw.strip().lower() if raw.isascii() else raw
         elif kind == "phone":
+            if whatsapp and raw.isdigit():
+                raw = "+" + raw
             folded = raw.translate(_PHONE_NOISE)
         else:
             folded = raw
-        cache_key = (kind, folded, whatsapp and kind == "phone")
+        cache_key = (kind, folded)
         hit = self._cache.get(cache_key, False)
         if hit is not False:
             return hit  # type: ignore[return-value]
@@ -129,8 +134,7 @@ class Resolver:
             if kind == "email":
                 out = "email:" + normalize_email(raw), "email"
             elif kind == "phone":
-                text = "+" + raw if whatsapp and raw.isdigit() else raw  # wa_id: digits without "+"
-                out = "phone:" + normalize_phone(text, region=self.region), "phone"
+                out = "phone:" + normalize_phone(raw, region=self.region), "phone"
             elif kind == "handle":
                 out = _handle(raw)
             else:
