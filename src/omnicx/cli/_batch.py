@@ -28,8 +28,10 @@ record sets); only the time and memory differ.
 from __future__ import annotations
 
 import re
+import sys
+import time
 from array import array
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from typing import Any
 
@@ -212,10 +214,7 @@ class BatchResolver:
         except (TypeError, KeyError, ValueError, AttributeError):
             at = None
         if at is None or at.tzinfo is None or not isinstance(rid, str) or not isinstance(items, list):
-            raise ValidationError(
-                f"line {line_no}: needs record_id (string), ts (ISO-8601 with a zone) and identifiers (list)",
-                value=repr(record)[:200],
-            )
+            raise _malformed(record, line_no)
         if not isinstance(channel, str):
             channel = None
         code = self._channel_code.get(channel)
@@ -272,6 +271,117 @@ class BatchResolver:
                         )
                     ):
                         pairs[pk] = (at, n)
+
+    def feed(
+        self,
+        lines: Iterable[str | bytes],
+        loads: Callable[[str | bytes], Any],
+        progress: Callable[[int, float], None] | None,
+        every: int,
+        start: float,
+    ) -> int:
+        """Decode and read every line; what ``_resolve._feed`` does with :meth:`add`, inlined.
+
+        Blank lines are ignored; a line that is not JSON or not a record is counted in
+        ``bad_lines`` (the first ten are reported on standard error). Returns the
+        number of records read.
+        """
+        read = 0
+        record_ids = self.record_ids
+        add_rid = record_ids.append
+        add_channel = self.record_channel.append
+        add_first = self.rec_first.append
+        channel_code = self._channel_code
+        first_at, first_rec = self.first_at, self.first_rec
+        pairs, multi = self.pairs, self.multi
+        plain, wa = self._caches, self._wa_caches
+        identifier = self.identifier
+        parse_time = datetime.fromisoformat
+        bad = 0
+        try:
+            for line_no, line in enumerate(lines, 1):
+                if not line.strip():
+                    continue
+                try:
+                    record = loads(line)
+                except (ValueError, UnicodeDecodeError) as exc:  # json errors
+                    self._bad_line(line_no, exc)
+                    continue
+                try:
+                    rid = record["record_id"]
+                    items = record["identifiers"]
+                    channel = record.get("channel")
+                    at = parse_time(record["ts"])
+                except (TypeError, KeyError, ValueError, AttributeError):
+                    at = None
+                if at is None or at.tzinfo is None or not isinstance(rid, str) or not isinstance(items, list):
+                    self._bad_line(line_no, _malformed(record, line_no))
+                    continue
+                if not isinstance(channel, str):
+                    channel = None
+                code = channel_code.get(channel)
+                if code is None:
+                    code = channel_code[channel] = len(self.channels)
+                    self.channels.append(channel)
+                n = len(record_ids)
+                add_rid(rid)
+                add_channel(code)
+                whatsapp = channel == "whatsapp"
+                caches = wa if whatsapp else plain
+                ids: list[int] = []
+                for item in items:
+                    try:
+                        kind = item["type"]
+                        raw = item["value"]
+                        cache = caches.get(kind)
+                        x = cache.get(raw) if cache is not None else None
+                        if x is None:
+                            x = identifier(kind, raw, whatsapp)
+                    except (TypeError, KeyError):
+                        x = -1
+                    if x < 0:
+                        bad += 1
+                    elif x not in ids:
+                        ids.append(x)
+                read += 1
+                if progress is not None and read % every == 0:
+                    progress(read, time.perf_counter() - start)
+                if not ids:
+                    add_first(-1)
+                    continue
+                add_first(ids[0])
+                for x in ids:
+                    f = first_at[x]
+                    if f is None or at < f:
+                        first_at[x] = at
+                        first_rec[x] = n
+                    elif at == f:
+                        self._tie(x, n, at)
+                if len(ids) > 1:
+                    multi[n] = tuple(ids)
+                    for i in range(len(ids) - 1):
+                        a = ids[i]
+                        for b in ids[i + 1 :]:
+                            pk = (a << _SHIFT | b) if a < b else (b << _SHIFT | a)
+                            old = pairs.get(pk)
+                            if (
+                                old is None
+                                or at < old[0]
+                                or (
+                                    at == old[0]
+                                    and old[1] != n
+                                    and self._link_key(pk, n, at) < self._link_key(pk, old[1], old[0])
+                                )
+                            ):
+                                pairs[pk] = (at, n)
+        finally:
+            self.bad_identifiers += bad
+        return read
+
+    def _bad_line(self, line_no: int, exc: Exception) -> None:
+        self.bad_lines += 1
+        if self.bad_lines <= 10:
+            print(f"omnicx resolve: skipped line {line_no}: {str(exc)[:200]}", file=sys.stderr)
 
     def _tie(self, x: int, n: int, at: datetime) -> None:
         """Record ``n`` sights ``x`` at the time of its first sighting: the smaller sighting id wins."""
@@ -507,3 +617,10 @@ def _handle_fast(raw: str) -> tuple[str, str]:
             if scope and _SCOPE.match(scope):
                 return f"{kind}@{scope}:{value}", kind
     return _handle(raw)
+
+
+def _malformed(record: Any, line_no: int) -> ValidationError:
+    return ValidationError(
+        f"line {line_no}: needs record_id (string), ts (ISO-8601 with a zone) and identifiers (list)",
+        value=repr(record)[:200],
+    )

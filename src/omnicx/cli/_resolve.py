@@ -276,7 +276,10 @@ def resolve_stream(
     collecting = gc.isenabled()
     gc.disable()
     try:
-        n = _feed(lines, resolver, loads, progress, every, start)
+        if isinstance(resolver, BatchResolver):
+            n = resolver.feed(lines, loads, progress, every, start)
+        else:
+            n = _feed(lines, resolver, loads, progress, every, start)
     finally:
         if collecting:
             gc.enable()
