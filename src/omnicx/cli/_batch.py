@@ -27,6 +27,7 @@ record sets); only the time and memory differ.
 
 from __future__ import annotations
 
+import json
 import re
 import sys
 import time
@@ -34,6 +35,11 @@ from array import array
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from typing import Any
+
+try:
+    import orjson
+except ImportError:  # pragma: no cover - the optional ``fast`` extra
+    orjson = None  # type: ignore[assignment]
 
 from omnicx.errors import NormalizationError, ValidationError
 from omnicx.identity import MergePolicy
@@ -275,12 +281,15 @@ class BatchResolver:
     def feed(
         self,
         lines: Iterable[str | bytes],
-        loads: Callable[[str | bytes], Any],
+        loads: Callable[[str | bytes], Any] | None,
         progress: Callable[[int, float], None] | None,
         every: int,
         start: float,
     ) -> int:
         """Decode and read every line; what ``_resolve._feed`` does with :meth:`add`, inlined.
+
+        ``loads`` decodes a line; None: orjson when installed, with ``json.loads`` for
+        what it refuses (see ``_resolve.json_loads``), else ``json.loads``.
 
         Blank lines are ignored; a line that is not JSON or not a record is counted in
         ``bad_lines`` (the first ten are reported on standard error). Returns the
@@ -297,16 +306,21 @@ class BatchResolver:
         plain, wa = self._caches, self._wa_caches
         identifier = self.identifier
         parse_time = datetime.fromisoformat
+        fast = slow = loads if loads is not None else json.loads
+        if loads is None and orjson is not None:
+            fast = orjson.loads  # stricter than json.loads: what it refuses, json.loads decodes again
         bad = 0
         try:
             for line_no, line in enumerate(lines, 1):
-                if not line.strip():
-                    continue
                 try:
-                    record = loads(line)
-                except (ValueError, UnicodeDecodeError) as exc:  # json errors
-                    self._bad_line(line_no, exc)
-                    continue
+                    record = fast(line)
+                except ValueError:
+                    try:
+                        record = slow(line)
+                    except (ValueError, UnicodeDecodeError) as exc:  # json errors
+                        if line.strip():  # blank lines are no records, and no errors
+                            self._bad_line(line_no, exc)
+                        continue
                 try:
                     rid = record["record_id"]
                     items = record["identifiers"]
@@ -328,6 +342,32 @@ class BatchResolver:
                 add_channel(code)
                 whatsapp = channel == "whatsapp"
                 caches = wa if whatsapp else plain
+                read += 1
+                if progress is not None and read % every == 0:
+                    progress(read, time.perf_counter() - start)
+                if len(items) == 1:  # most records: one identifier, nothing to link
+                    try:
+                        item = items[0]
+                        kind = item["type"]
+                        raw = item["value"]
+                        cache = caches.get(kind)
+                        x = cache.get(raw) if cache is not None else None
+                        if x is None:
+                            x = identifier(kind, raw, whatsapp)
+                    except (TypeError, KeyError):
+                        x = -1
+                    if x < 0:
+                        bad += 1
+                        add_first(-1)
+                        continue
+                    add_first(x)
+                    f = first_at[x]
+                    if f is None or at < f:
+                        first_at[x] = at
+                        first_rec[x] = n
+                    elif at == f:
+                        self._tie(x, n, at)
+                    continue
                 ids: list[int] = []
                 for item in items:
                     try:
@@ -343,9 +383,6 @@ class BatchResolver:
                         bad += 1
                     elif x not in ids:
                         ids.append(x)
-                read += 1
-                if progress is not None and read % every == 0:
-                    progress(read, time.perf_counter() - start)
                 if not ids:
                     add_first(-1)
                     continue
@@ -455,27 +492,33 @@ class BatchResolver:
             return x
 
         candidates: list[int] = []
+        linked: list[int] = []  # the identifiers of candidate pairs (repeats allowed)
         for pk in pairs:
             a, b = pk >> _SHIFT, pk & _LOW
             if blocked[a] or blocked[b] or hot[a] or hot[b]:
                 continue
             candidates.append(pk)
+            linked.append(a)
+            linked.append(b)
             ra, rb = find(a), find(b)
             if ra != rb:
                 if ra < rb:
                     parent[rb] = ra
                 else:
                     parent[ra] = rb
+        nodes = list(dict.fromkeys(linked))
+        del linked
         # components that break a limit are evaluated pair by pair in canonical order
+        # (an identifier in no candidate pair is a customer of its own: within every limit)
         limits = policy.limits
         if limits and candidates:
             limit_by_code = [limits.get(k) for k in kinds]
             if any(v is not None for v in limit_by_code):
                 per: dict[tuple[int, int], int] = {}
                 broken: set[int] = set()
-                for x in range(size):
+                for x in nodes:
                     lim = limit_by_code[kind_of[x]]
-                    if lim is None or blocked[x] or hot[x]:
+                    if lim is None:
                         continue
                     root = find(x)
                     rk = (root, kind_of[x])
@@ -488,9 +531,7 @@ class BatchResolver:
         # the canonical (oldest) identifier of every customer
         first_at, keys = self.first_at, self.keys
         canon: dict[int, int] = {}
-        for x in range(size):
-            if blocked[x] or hot[x]:
-                continue
+        for x in nodes:
             r = find(x)
             old = canon.get(r)
             if old is None:
@@ -501,10 +542,14 @@ class BatchResolver:
                 assert fc is not None
                 if fx < fc or (fx == fc and keys[x] < keys[old]):
                     canon[r] = x
-        out = [-1] * size
-        for x in range(size):
-            if not (blocked[x] or hot[x]):
-                out[x] = canon[find(x)]
+        out = list(range(size))  # a singleton is its own canonical identifier
+        for x in nodes:
+            out[x] = canon[find(x)]
+        for flags in (blocked, hot):
+            x = flags.find(1)
+            while x >= 0:
+                out[x] = -1
+                x = flags.find(1, x + 1)
         return out
 
     def _replay(

@@ -268,8 +268,6 @@ def resolve_stream(
     ``loads`` decodes a line (default: :func:`json_loads`).
     """
     start = time.perf_counter()
-    if loads is None:
-        loads = json_loads()
     n = 0
     # The engine builds millions of small objects and no reference cycles: the cyclic
     # garbage collector would only rescan them (about a fifth of the run time).
@@ -279,7 +277,7 @@ def resolve_stream(
         if isinstance(resolver, BatchResolver):
             n = resolver.feed(lines, loads, progress, every, start)
         else:
-            n = _feed(lines, resolver, loads, progress, every, start)
+            n = _feed(lines, resolver, loads or json_loads(), progress, every, start)
     finally:
         if collecting:
             gc.enable()
