@@ -10,9 +10,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from omnicx.cli._batch import BatchResolver
+from omnicx.cli._batch import BatchResolver, _handle, _handle_fast
 from omnicx.cli._resolve import Resolver, json_loads, resolve_stream
-from omnicx.errors import ValidationError
+from omnicx.errors import NormalizationError, ValidationError
 from omnicx.identity import MergePolicy
 
 # Raw spellings: several per identifier, junk, unreadable values and other kinds.
@@ -214,3 +214,72 @@ def test_a_number_too_big_for_orjson_is_an_unreadable_identifier_either_way() ->
             resolve_stream([line], resolver, loads=loads)
             assert resolver.bad_identifiers == 1
             assert [rid for rid, label in resolver.labels() if label] == ["r"]
+
+
+# --------------------------------------------------------------------------- fast paths, one by one
+
+HANDLE_TEXT = st.one_of(
+    st.sampled_from(
+        [*HANDLES, "Messenger:123", " chat : v_9 ", "messenger@:1", "instagram@acct.1:42", "x:y"]
+    ),
+    st.builds(
+        lambda p, at, scope, v: f"{p}{'@' if at else ''}{scope}:{v}",
+        st.sampled_from(
+            ["messenger", "instagram", "chat", "webchat", "telegram", "whatsapp", "acme", "Chat"]
+        ),
+        st.booleans(),
+        st.text(alphabet="ab.-_ 1\n", max_size=5),
+        st.text(alphabet="0123456789AZUS.az:_- \u0663\t", min_size=0, max_size=12),
+    ),
+    st.text(max_size=20),
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(raw=HANDLE_TEXT)
+def test_the_fast_handle_gives_the_key_of_the_slow_one(raw: str) -> None:
+    try:
+        want: Any = _handle(raw)
+    except (NormalizationError, ValidationError) as exc:
+        want = type(exc)
+    try:
+        got: Any = _handle_fast(raw)
+    except (NormalizationError, ValidationError) as exc:
+        got = type(exc)
+    assert got == want
+
+
+CUSTOM_POLICIES = [
+    MergePolicy(),
+    MergePolicy(
+        blocklist={
+            "exact": {"email": ["a@b.co"], "*": ["x1"]},
+            "patterns": {"email": ["(a|b)\\1@.*", "(?i)help@.*", "z.*"], "*": ["q+", "(?P<n>y)(?P=n)"]},
+        },
+        host_identifiers=("email:help@shop.io",),
+    ),
+    MergePolicy(
+        use_default_blocklist=False, blocklist={"patterns": {"chat_visitor": ["kiosk.*", "v_(1|2)"]}}
+    ),
+]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    policy=st.sampled_from(CUSTOM_POLICIES),
+    kind=st.sampled_from(["email", "phone", "chat_visitor", "external_id"]),
+    value=st.one_of(
+        st.sampled_from(
+            ["a@b.co", "aa@x.io", "help@shop.io", "HELP@x", "zed", "qq", "yy", "x1", "kiosk7", "v_1"]
+        ),
+        st.sampled_from(["noreply@x.com", "+14155550123", "+11111111111", "+12345678901", "test@test.com"]),
+        st.text(alphabet="abqxyz1@.+_HELP", max_size=8),
+    ),
+)
+def test_the_joined_blocklist_patterns_block_what_the_policy_blocks(
+    policy: MergePolicy, kind: str, value: str
+) -> None:
+    resolver = BatchResolver(policy)
+    key = f"{kind}:{value}"
+    want = resolver.policy.blocked(kind, value, key) is not None
+    assert resolver._is_blocked(kind, value, key) == want

@@ -27,6 +27,7 @@ record sets); only the time and memory differ.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import sys
@@ -44,6 +45,7 @@ except ImportError:  # pragma: no cover - the optional ``fast`` extra
 from omnicx.errors import NormalizationError, ValidationError
 from omnicx.identity import MergePolicy
 from omnicx.identity._ledger import entry_id
+from omnicx.identity._policy import CompiledPolicy
 from omnicx.normalize import normalize_platform_id
 from omnicx.normalize._email import _normalize as _email_lru
 from omnicx.normalize._phone import _cached as _phone_lru
@@ -114,6 +116,7 @@ class BatchResolver:
         self._wa_caches = {"email": self._email, "phone": self._wa_phone, "handle": self._handle}
         self._folded: dict[str, dict[str, int]] = {"email": {}, "phone": {}, "handle": {}}
         self._block_rules: dict[str, tuple[frozenset[str], tuple[re.Pattern[str], ...]]] = {}
+        self._host = self.policy.host
         self._tie_sid: dict[int, tuple[int, str]] = {}
         """The sighting id of the current first sighting of identifiers that had a tie."""
         self._labels: list[int] | None = None
@@ -142,14 +145,14 @@ class BatchResolver:
         """``CompiledPolicy.blocked(...) is not None``, with the kind's rules gathered once."""
         rules = self._block_rules.get(kind)
         if rules is None:
-            policy = self.policy
-            exact: frozenset[str] = frozenset().union(*(policy.exact.get(k, ()) for k in (kind, "*")))
-            patterns = tuple(p for k in (kind, "*") for p in policy.patterns.get(k, ()))
-            rules = self._block_rules[kind] = (exact, patterns)
+            rules = self._block_rules[kind] = _block_rules(self.policy, kind)
         exact, patterns = rules
-        if value in exact or key in self.policy.host:
+        if value in exact or key in self._host:
             return True
-        return any(p.fullmatch(value) for p in patterns)
+        for pattern in patterns:  # noqa: SIM110 - a loop costs less than any() over a generator here
+            if pattern.fullmatch(value):
+                return True
+        return False
 
     def identifier(self, kind: Any, raw: Any, whatsapp: bool) -> int:
         """The int of a raw identifier, or -1 when it cannot be normalized (not counted here)."""
@@ -603,20 +606,23 @@ class BatchResolver:
     def label_list(self) -> list[str]:
         """Every record's customer id, in input order ("" when it has no customer)."""
         customer = self._evaluate()
-        first_at, first_rec = self.first_at, self.first_rec
-        name_of = [""] * (len(customer) + 1)  # the last entry answers index -1
-        names: dict[int, str] = {}
-        for x, c in enumerate(customer):
-            if c >= 0:
-                name = names.get(c)
-                if name is None:
-                    name = names[c] = "cus_" + self._sighting(c, first_rec[c], first_at[c]).split("_", 1)[1]
-                name_of[x] = name
-        out = [name_of[x] for x in self.rec_first]
+        customer.append(-1)  # answers the index -1 of a record without identifiers
+        firsts = [customer[x] for x in self.rec_first]
         for n, ids in self.multi.items():
-            if not out[n]:
-                out[n] = next((name_of[x] for x in ids if name_of[x]), "")
-        return out
+            if firsts[n] < 0:  # the first identifier is junk: the next member names the customer
+                firsts[n] = next((customer[x] for x in ids if customer[x] >= 0), -1)
+        # A customer's id is the birth id of its canonical identifier: "cus_" and the
+        # digest of its first sighting's id (omnicx.identity._core.Core.birth_id), inlined.
+        keys, first_at, first_rec = self.keys, self.first_at, self.first_rec
+        channels, record_channel, record_ids = self.channels, self.record_channel, self.record_ids
+        sha256 = hashlib.sha256
+        names = {-1: ""}
+        for c in set(firsts):
+            if c >= 0:
+                n = first_rec[c]
+                text = f"{keys[c]}\x1f{first_at[c]}\x1f{channels[record_channel[n]] or ''}|{record_ids[n]}||"
+                names[c] = "cus_" + sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:26]
+        return [names[c] for c in firsts]
 
     def labels(self) -> Iterator[tuple[str, str]]:
         """``(record_id, customer_id)`` per record, in input order ("" when it has no customer)."""
@@ -669,3 +675,27 @@ def _malformed(record: Any, line_no: int) -> ValidationError:
         f"line {line_no}: needs record_id (string), ts (ISO-8601 with a zone) and identifiers (list)",
         value=repr(record)[:200],
     )
+
+
+_GROUP_REFERENCE = re.compile(r"\\[1-9]|\(\?P=|\(\?\(|\(\?[a-zA-Z]")
+
+
+def _block_rules(policy: CompiledPolicy, kind: str) -> tuple[frozenset[str], tuple[re.Pattern[str], ...]]:
+    """The exact values and patterns that block ``kind`` (its own and those for every kind).
+
+    Patterns are joined into one alternation (one ``fullmatch`` instead of one per
+    pattern: a value fully matches ``(?:a)|(?:b)`` exactly when it fully matches ``a``
+    or ``b``); a pattern with a back-reference, a conditional or inline flags keeps
+    its own regex, as joining would renumber its groups or move its flags.
+    """
+    exact = frozenset().union(*(policy.exact.get(k, ()) for k in (kind, "*")))
+    patterns = [p for k in (kind, "*") for p in policy.patterns.get(k, ())]
+    alone = [p for p in patterns if _GROUP_REFERENCE.search(p.pattern) or p.flags != patterns[0].flags]
+    joinable = [p for p in patterns if p not in alone]
+    if len(joinable) > 1:
+        try:
+            joined = re.compile("|".join(f"(?:{p.pattern})" for p in joinable), joinable[0].flags)
+        except re.error:
+            return exact, tuple(patterns)
+        return exact, (joined, *alone)
+    return exact, tuple(patterns)
