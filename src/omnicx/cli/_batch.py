@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 import sys
 import time
 from array import array
@@ -45,7 +44,6 @@ except ImportError:  # pragma: no cover - the optional ``fast`` extra
 from omnicx.errors import NormalizationError, ValidationError
 from omnicx.identity import MergePolicy
 from omnicx.identity._ledger import entry_id
-from omnicx.identity._policy import CompiledPolicy
 from omnicx.normalize import normalize_platform_id
 from omnicx.normalize._email import _normalize as _email_lru
 from omnicx.normalize._phone import _cached as _phone_lru
@@ -115,8 +113,7 @@ class BatchResolver:
         self._caches = {"email": self._email, "phone": self._phone, "handle": self._handle}
         self._wa_caches = {"email": self._email, "phone": self._wa_phone, "handle": self._handle}
         self._folded: dict[str, dict[str, int]] = {"email": {}, "phone": {}, "handle": {}}
-        self._block_rules: dict[str, tuple[frozenset[str], tuple[re.Pattern[str], ...]]] = {}
-        self._host = self.policy.host
+
         self._tie_sid: dict[int, tuple[int, str]] = {}
         """The sighting id of the current first sighting of identifiers that had a tie."""
         self._labels: list[int] | None = None
@@ -143,16 +140,7 @@ class BatchResolver:
 
     def _is_blocked(self, kind: str, value: str, key: str) -> bool:
         """``CompiledPolicy.blocked(...) is not None``, with the kind's rules gathered once."""
-        rules = self._block_rules.get(kind)
-        if rules is None:
-            rules = self._block_rules[kind] = _block_rules(self.policy, kind)
-        exact, patterns = rules
-        if value in exact or key in self._host:
-            return True
-        for pattern in patterns:  # noqa: SIM110 - a loop costs less than any() over a generator here
-            if pattern.fullmatch(value):
-                return True
-        return False
+        return self.policy.is_blocked(kind, value, key)
 
     def identifier(self, kind: Any, raw: Any, whatsapp: bool) -> int:
         """The int of a raw identifier, or -1 when it cannot be normalized (not counted here)."""
@@ -675,27 +663,3 @@ def _malformed(record: Any, line_no: int) -> ValidationError:
         f"line {line_no}: needs record_id (string), ts (ISO-8601 with a zone) and identifiers (list)",
         value=repr(record)[:200],
     )
-
-
-_GROUP_REFERENCE = re.compile(r"\\[1-9]|\(\?P=|\(\?\(|\(\?[a-zA-Z]")
-
-
-def _block_rules(policy: CompiledPolicy, kind: str) -> tuple[frozenset[str], tuple[re.Pattern[str], ...]]:
-    """The exact values and patterns that block ``kind`` (its own and those for every kind).
-
-    Patterns are joined into one alternation (one ``fullmatch`` instead of one per
-    pattern: a value fully matches ``(?:a)|(?:b)`` exactly when it fully matches ``a``
-    or ``b``); a pattern with a back-reference, a conditional or inline flags keeps
-    its own regex, as joining would renumber its groups or move its flags.
-    """
-    exact = frozenset().union(*(policy.exact.get(k, ()) for k in (kind, "*")))
-    patterns = [p for k in (kind, "*") for p in policy.patterns.get(k, ())]
-    alone = [p for p in patterns if _GROUP_REFERENCE.search(p.pattern) or p.flags != patterns[0].flags]
-    joinable = [p for p in patterns if p not in alone]
-    if len(joinable) > 1:
-        try:
-            joined = re.compile("|".join(f"(?:{p.pattern})" for p in joinable), joinable[0].flags)
-        except re.error:
-            return exact, tuple(patterns)
-        return exact, (joined, *alone)
-    return exact, tuple(patterns)
