@@ -36,11 +36,6 @@ from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from typing import Any
 
-try:
-    import orjson
-except ImportError:  # pragma: no cover - the optional ``fast`` extra
-    orjson = None  # type: ignore[assignment]
-
 from omnicx.errors import NormalizationError, ValidationError
 from omnicx.identity import MergePolicy
 from omnicx.identity._ledger import entry_id
@@ -50,6 +45,12 @@ from omnicx.normalize._phone import _cached as _phone_lru
 from omnicx.normalize._platform import _PATTERNS, _SCOPE
 
 __all__ = ["DEFAULT_SCOPE", "HANDLE_KINDS", "BatchResolver"]
+
+_orjson_loads: Callable[[str | bytes], Any] | None
+try:
+    from orjson import loads as _orjson_loads
+except ImportError:  # pragma: no cover - orjson is the optional ``fast`` extra
+    _orjson_loads = None
 
 HANDLE_KINDS = {
     "messenger": "messenger_psid",
@@ -298,8 +299,8 @@ class BatchResolver:
         identifier = self.identifier
         parse_time = datetime.fromisoformat
         fast = slow = loads if loads is not None else json.loads
-        if loads is None and orjson is not None:
-            fast = orjson.loads  # stricter than json.loads: what it refuses, json.loads decodes again
+        if loads is None and _orjson_loads is not None:
+            fast = _orjson_loads  # stricter than json.loads: what it refuses, json.loads decodes again
         bad = 0
         try:
             for line_no, line in enumerate(lines, 1):

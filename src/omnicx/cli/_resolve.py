@@ -22,7 +22,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import IO, Any, Protocol
 
-from omnicx.cli._batch import BatchResolver, _handle
+from omnicx.cli._batch import BatchResolver, _handle, _orjson_loads
 from omnicx.errors import ConfigurationError, NormalizationError, ValidationError
 from omnicx.identity import Blocklist, MergePolicy
 from omnicx.identity._core import MEMBER, Core
@@ -54,11 +54,9 @@ def json_loads() -> Callable[[str | bytes], Any]:
     difference left: an integer beyond 64 bits comes back as a float, and resolve
     reads no numbers (an identifier value that is a number is unreadable either way).
     """
-    try:
-        import orjson
-    except ImportError:  # pragma: no cover - the fallback is tested by patching
+    if _orjson_loads is None:  # pragma: no cover - orjson is the optional ``fast`` extra
         return json.loads
-    fast = orjson.loads
+    fast = _orjson_loads
     slow = json.loads
 
     def loads(line: str | bytes) -> Any:
