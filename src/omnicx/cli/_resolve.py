@@ -333,15 +333,14 @@ def run(args: argparse.Namespace) -> int:
     finally:
         if source is not sys.stdin.buffer:
             source.close()
+    labels = resolver.label_list()
+    customers = set(labels)
+    customers.discard("")
     sink = _open_out(args.output)
-    customers: set[str] = set()
     try:
         writer = csv.writer(sink, lineterminator="\n")
         writer.writerow(("record_id", "customer_id"))
-        for rid, label in resolver.labels():
-            writer.writerow((rid, label))
-            if label:
-                customers.add(label)
+        writer.writerows(zip(resolver.record_ids, labels, strict=True))
     finally:
         if sink is not sys.stdout:
             sink.close()
