@@ -110,6 +110,15 @@ def test_batch_resolver_equals_the_incremental_resolver(
     assert fast.bad_identifiers == slow.bad_identifiers
     assert fast.bad_lines == slow.bad_lines
     assert fast.shared_count() == slow.shared_count()
+    # BatchResolver.add (one decoded record at a time) reads what BatchResolver.feed reads
+    one_by_one = BatchResolver(policy)
+    for line_no, record in enumerate(records, 1):
+        try:
+            one_by_one.add(json.loads(json.dumps(record)), line_no)
+        except ValidationError:
+            continue
+    assert list(one_by_one.labels()) == list(fast.labels())
+    assert one_by_one.bad_identifiers == fast.bad_identifiers
 
 
 def test_a_record_sharing_the_time_of_a_first_sighting_can_take_the_birth() -> None:

@@ -114,11 +114,8 @@ class BatchResolver:
         self._caches = {"email": self._email, "phone": self._phone, "handle": self._handle}
         self._wa_caches = {"email": self._email, "phone": self._wa_phone, "handle": self._handle}
         self._folded: dict[str, dict[str, int]] = {"email": {}, "phone": {}, "handle": {}}
-
         self._tie_sid: dict[int, tuple[int, str]] = {}
         """The sighting id of the current first sighting of identifiers that had a tie."""
-        self._labels: list[int] | None = None
-        self._customer_of: list[int] = []
         self._hot = bytearray()
 
     # ------------------------------------------------------------------ identifiers
