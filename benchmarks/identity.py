@@ -508,11 +508,13 @@ def run_splink(folder: Path) -> list[int]:
 
 
 def run_omnicx_batch(folder: Path) -> list[int]:
-    from omnicx.cli._resolve import Resolver, resolve_stream
+    """What ``omnicx resolve`` does, up to the CSV: bytes in, JSON decoding included."""
+    from omnicx.cli._batch import BatchResolver
+    from omnicx.cli._resolve import resolve_stream
     from omnicx.identity import MergePolicy
 
-    resolver = Resolver(MergePolicy())
-    with open(folder / "records.jsonl", encoding="utf-8") as f:
+    resolver = BatchResolver(MergePolicy())
+    with open(folder / "records.jsonl", "rb") as f:
         resolve_stream(f, resolver)
     return _labels_from(resolver.labels())
 
@@ -578,14 +580,12 @@ def run_omnicx_core(folder: Path, prepared: list) -> list[int]:  # type: ignore[
 
     gc.disable()  # as `omnicx resolve` does: the engine makes no reference cycles
     core = Core(MergePolicy().compile(), DEFAULT_SALT)
+    observe, settle = core.observe, core.settle
     per_record = []
-    for at, channel, rid, pairs in prepared:
-        keys = [k for k, _ in pairs]
-        ids, _, touched, hot = core.observe(
-            keys, [k for _, k in pairs], [1] * len(keys), at, (channel, rid, None, None)
-        )
+    for keys, kinds, ranks, at, ev in prepared:
+        ids, _, touched, hot = observe(keys, kinds, ranks, at, ev)
         if touched or hot:
-            core.settle(touched, hot)
+            settle(touched, hot)
         per_record.append(ids)
     out = []
     for n, ids in enumerate(per_record):
@@ -613,8 +613,17 @@ def contender(name: str, folder: Path) -> dict[str, object]:
                 (datetime.fromisoformat(ts), ch, rid, [Identifier.parse(k) for k, _ in ids])
                 for ts, ch, rid, ids in raw
             ]
-        else:
-            prepared = [(datetime.fromisoformat(ts), ch, rid, ids) for ts, ch, rid, ids in raw]
+        else:  # the core's own arguments: key, kind and rank lists, evidence tuple
+            prepared = [
+                (
+                    [k for k, _ in ids],
+                    [kind for _, kind in ids],
+                    [1] * len(ids),
+                    datetime.fromisoformat(ts),
+                    (ch, rid, None, None),
+                )
+                for ts, ch, rid, ids in raw
+            ]
         del raw
     if name == "splink":
         import duckdb  # noqa: F401

@@ -156,3 +156,15 @@ def test_any_text_gives_e164_or_a_normalization_error(text: str) -> None:
     assert result.startswith("+")
     assert result[1:].isdigit()
     assert phonenumbers.is_possible_number(phonenumbers.parse(result))
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    code=st.sampled_from([1, 7, 20, 33, 39, 44, 49, 55, 86, 290, 380, 599, 882, 979]),
+    national=st.integers(1, 10**15),
+)
+def test_the_possible_length_memo_answers_as_phonenumbers(code: int, national: int) -> None:
+    from omnicx.normalize._phone import _possible
+
+    number = phonenumbers.PhoneNumber(country_code=code, national_number=national)
+    assert _possible(code, national) == phonenumbers.is_possible_number(number)

@@ -20,31 +20,52 @@ from array import array
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Protocol
 
+from omnicx.cli._batch import BatchResolver, _handle, _orjson_loads
 from omnicx.errors import ConfigurationError, NormalizationError, ValidationError
 from omnicx.identity import Blocklist, MergePolicy
 from omnicx.identity._core import MEMBER, Core
 from omnicx.identity._engine import DEFAULT_SALT
 from omnicx.normalize import normalize_email, normalize_phone, normalize_platform_id
 
-__all__ = ["HELP", "Resolver", "configure", "run"]
+__all__ = ["HELP", "RecordSink", "Resolver", "configure", "json_loads", "run"]
 
 HELP = "resolve JSONL interaction records into customers (CSV out)"
 
-HANDLE_KINDS = {
-    "messenger": "messenger_psid",
-    "instagram": "instagram_igsid",
-    "chat": "chat_visitor",
-    "webchat": "chat_visitor",
-    "telegram": "telegram_user_id",
-    "whatsapp": "whatsapp_bsuid",
-}
-"""Handle platform → identifier kind (other platforms are used as the kind itself)."""
 _ONES = [[1] * n for n in range(64)]
 _PHONE_NOISE = str.maketrans("", "", " \t-.")
-DEFAULT_SCOPE = "default"
-"""The scope given to a page-scoped handle written without ``@scope``."""
+
+
+class RecordSink(Protocol):
+    """What :func:`resolve_stream` feeds: :class:`Resolver` or :class:`~omnicx.cli._batch.BatchResolver`."""
+
+    bad_lines: int
+
+    def add(self, record: Any, line_no: int) -> None: ...
+
+
+def json_loads() -> Callable[[str | bytes], Any]:
+    """The JSON decoder for input lines: orjson when installed (``omnicx[fast]``), else ``json.loads``.
+
+    orjson is stricter than the standard library (it refuses ``NaN``, lone surrogate
+    escapes, a byte-order mark, UTF-16 input): a line it refuses is decoded again by
+    ``json.loads``, so both give the same records and the same errors. The one
+    difference left: an integer beyond 64 bits comes back as a float, and resolve
+    reads no numbers (an identifier value that is a number is unreadable either way).
+    """
+    if _orjson_loads is None:  # pragma: no cover - orjson is the optional ``fast`` extra
+        return json.loads
+    fast = _orjson_loads
+    slow = json.loads
+
+    def loads(line: str | bytes) -> Any:
+        try:
+            return fast(line)
+        except ValueError:
+            return slow(line)
+
+    return loads
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -83,19 +104,26 @@ class Resolver:
         self.bad_identifiers = 0
         self.bad_lines = 0
         self.cache_size = 1 << 18
-        self._cache: dict[tuple[str, str, bool], tuple[str, str] | None] = {}
+        self._cache: dict[tuple[str, str], tuple[str, str] | None] = {}
 
     def identifier(self, kind: str, raw: str, whatsapp: bool) -> tuple[str, str] | None:
         """(key, kind) of a raw identifier, or None when it cannot be normalized (counted)."""
         # Spellings that normalize alike share a cache entry: emails by their lower-cased
         # ASCII text, phones without spaces, dashes and dots (which normalization ignores).
+        if type(raw) is not str or type(kind) is not str:
+            return None
+        # A WhatsApp wa_id is digits without "+": the "+" is decided on the raw text,
+        # before folding (folding first would let "206 923 2474" borrow the answer of
+        # "2069232474", an international number, whichever came first).
         if kind == "email":
             folded = raw.strip().lower() if raw.isascii() else raw
         elif kind == "phone":
+            if whatsapp and raw.isdigit():
+                raw = "+" + raw
             folded = raw.translate(_PHONE_NOISE)
         else:
             folded = raw
-        cache_key = (kind, folded, whatsapp and kind == "phone")
+        cache_key = (kind, folded)
         hit = self._cache.get(cache_key, False)
         if hit is not False:
             return hit  # type: ignore[return-value]
@@ -104,8 +132,7 @@ class Resolver:
             if kind == "email":
                 out = "email:" + normalize_email(raw), "email"
             elif kind == "phone":
-                text = "+" + raw if whatsapp and raw.isdigit() else raw  # wa_id: digits without "+"
-                out = "phone:" + normalize_phone(text, region=self.region), "phone"
+                out = "phone:" + normalize_phone(raw, region=self.region), "phone"
             elif kind == "handle":
                 out = _handle(raw)
             else:
@@ -157,6 +184,11 @@ class Resolver:
             self.flat.extend(ids)
         self.offsets.append(len(self.flat))
 
+    def shared_count(self) -> int:
+        """How many identifiers are blocklisted or quarantined."""
+        core = self.core
+        return sum(1 for x, key in enumerate(core.keys) if key is not None and core.flag[x] != MEMBER)
+
     def labels(self) -> Iterator[tuple[str, str]]:
         """``(record_id, customer_id)`` per record, in input order ("" when it has no customer)."""
         core = self.core
@@ -172,18 +204,6 @@ class Resolver:
                     label = names.get(root) or names.setdefault(root, core.birth_id(core.canon_of(root)))
                     break
             yield rid, label
-
-
-def _handle(raw: str) -> tuple[str, str]:
-    head, sep, value = raw.strip().partition(":")
-    if not sep or not head or not value:
-        raise ValidationError(f"handle {raw[:80]!r}: write it as platform:id, e.g. messenger:1234", value=raw)
-    platform, at, scope = head.partition("@")
-    kind = HANDLE_KINDS.get(platform.lower(), platform.lower())
-    if kind in ("messenger_psid", "instagram_igsid") and not at:
-        scope = DEFAULT_SCOPE
-    ident = normalize_platform_id(kind, value, scope if (at or scope) else None)
-    return ident.key, ident.kind
 
 
 def load_blocklist(path: str, resolver: Resolver) -> Blocklist:
@@ -236,20 +256,26 @@ def _open_out(path: str) -> IO[str]:
 
 def resolve_stream(
     lines: Iterable[str | bytes],
-    resolver: Resolver,
+    resolver: RecordSink,
     progress: Callable[[int, float], None] | None = None,
     every: int = 100_000,
+    loads: Callable[[str | bytes], Any] | None = None,
 ) -> int:
-    """Feed every line of ``lines`` to ``resolver``; returns the number of records read."""
+    """Feed every line of ``lines`` to ``resolver``; returns the number of records read.
+
+    ``loads`` decodes a line (default: :func:`json_loads`).
+    """
     start = time.perf_counter()
-    loads = json.loads
     n = 0
     # The engine builds millions of small objects and no reference cycles: the cyclic
     # garbage collector would only rescan them (about a fifth of the run time).
     collecting = gc.isenabled()
     gc.disable()
     try:
-        n = _feed(lines, resolver, loads, progress, every, start)
+        if isinstance(resolver, BatchResolver):
+            n = resolver.feed(lines, loads, progress, every, start)
+        else:
+            n = _feed(lines, resolver, loads or json_loads(), progress, every, start)
     finally:
         if collecting:
             gc.enable()
@@ -258,7 +284,7 @@ def resolve_stream(
 
 def _feed(
     lines: Iterable[str | bytes],
-    resolver: Resolver,
+    resolver: RecordSink,
     loads: Callable[[str | bytes], Any],
     progress: Callable[[int, float], None] | None,
     every: int,
@@ -294,7 +320,7 @@ def run(args: argparse.Namespace) -> int:
     if args.blocklist:
         extra = load_blocklist(args.blocklist, Resolver(MergePolicy(), region))
         policy = policy.model_copy(update={"blocklist": policy.blocklist.merged(extra)})
-    resolver = Resolver(policy, region)
+    resolver = BatchResolver(policy, region)
     quiet = bool(args.quiet)
 
     def progress(n: int, elapsed: float) -> None:
@@ -307,21 +333,19 @@ def run(args: argparse.Namespace) -> int:
     finally:
         if source is not sys.stdin.buffer:
             source.close()
+    labels = resolver.label_list()
+    customers = set(labels)
+    customers.discard("")
     sink = _open_out(args.output)
-    customers: set[str] = set()
     try:
         writer = csv.writer(sink, lineterminator="\n")
         writer.writerow(("record_id", "customer_id"))
-        for rid, label in resolver.labels():
-            writer.writerow((rid, label))
-            if label:
-                customers.add(label)
+        writer.writerows(zip(resolver.record_ids, labels, strict=True))
     finally:
         if sink is not sys.stdout:
             sink.close()
     if not quiet:
-        core = resolver.core
-        shared = sum(1 for x, key in enumerate(core.keys) if key is not None and core.flag[x] != MEMBER)
+        shared = resolver.shared_count()
         elapsed = time.perf_counter() - start
         print(
             f"omnicx resolve: {n:,} records → {len(customers):,} customers in {elapsed:.1f} s "

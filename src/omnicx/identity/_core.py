@@ -206,12 +206,12 @@ class Core:
             self.rank.append(rank)
             self.sighted.append(0 if stand_in else 1)
             self.parent.append(x)
-            reason = self.policy.blocked(kind, key.split(":", 1)[1], key)
-            if reason is None:
+            value = key.split(":", 1)[1]
+            if not self.policy.is_blocked(kind, value, key):
                 self.flag.append(MEMBER)
             else:
                 self.flag.append(BLOCKED)
-                self.flag_reason[x] = reason
+                self.flag_reason[x] = self.policy.blocked(kind, value, key) or ""
             return x
         if at > self.last_at[x]:
             self.last_at[x] = at

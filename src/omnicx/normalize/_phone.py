@@ -74,11 +74,27 @@ def _fast_path(raw: str, region: str | None) -> str | None:
         return None
     if region in _NANP_REGIONS:
         compact = text.translate(_STRIP)
-        if len(compact) == 10 and compact.isdigit() and compact[0] not in "01":
-            number = phonenumbers.PhoneNumber(country_code=1, national_number=int(compact))
-            if phonenumbers.is_possible_number(number):
-                return "+1" + compact
+        if len(compact) == 10 and compact.isdigit() and compact[0] not in "01" and _possible(1, int(compact)):
+            return "+1" + compact
     return None
+
+
+_POSSIBLE: dict[tuple[int, int], bool] = {}
+
+
+def _possible(code: int, national: int) -> bool:
+    """``phonenumbers.is_possible_number`` of ``+code national``, memoized.
+
+    phonenumbers decides it from the country code and the length of the national
+    significant number alone (``is_possible_number_for_type_with_reason``), so the
+    answer is kept per (code, length).
+    """
+    size = len(str(national))
+    known = _POSSIBLE.get((code, size))
+    if known is None:
+        number = phonenumbers.PhoneNumber(country_code=code, national_number=national)
+        known = _POSSIBLE[(code, size)] = bool(phonenumbers.is_possible_number(number))
+    return known
 
 
 def _fast_possible(digits: str) -> bool:
@@ -89,8 +105,7 @@ def _fast_possible(digits: str) -> bool:
             national = digits[size:]
             if not national or national[0] == "0":
                 return False  # leading zeros (Italy): let the full parser decide
-            number = phonenumbers.PhoneNumber(country_code=code, national_number=int(national))
-            return bool(phonenumbers.is_possible_number(number))
+            return _possible(code, int(national))
     return False
 
 
