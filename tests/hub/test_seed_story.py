@@ -129,3 +129,26 @@ def test_reply_goes_to_the_latest_inbound_endpoint_and_channel(hub: Hub) -> None
     assert stored is not None
     assert stored.id == reply.interaction_id
     assert stored.direction.value == "outbound"
+
+
+def test_a_call_counts_once_in_the_context_at_its_latest_state(hub: Hub) -> None:
+    for channel, request in SEED[:3]:
+        hub.ingest(channel, request)
+    call_sid = "CA" + "c" * 32
+    hub.ingest(
+        "twilio_voice", p.twilio_call(at(60 * 5), "+447911123456", call_sid, status="ringing", duration=0)
+    )
+    hub.ingest(
+        "twilio_voice",
+        p.twilio_call(at(60 * 5 + 4), "+447911123456", call_sid, status="completed", duration=240),
+    )
+    customer_id = hub.customer_of(Identifier(kind="phone", value="+447911123456"))
+    assert customer_id is not None
+    context = hub.context(customer_id)
+    # chat, email, WhatsApp and one call: the ringing update is folded into the completed one
+    assert context.counts["interactions"] == 4
+    assert context.counts["channel:voice"] == 1
+    latest = context.open_conversations[0].latest[-1]
+    assert latest.type == "call"
+    assert latest.status.value == "completed"  # type: ignore[union-attr]
+    assert "[call completed, 4 min]" in context.brief

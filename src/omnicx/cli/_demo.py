@@ -99,6 +99,11 @@ def _story(hub: Hub, customer_id: str, out: TextIO) -> None:
         file=out,
     )
     entries = list(reversed(hub.timeline(customer_id, limit=200).entries))
+    last_call = {
+        e.interaction.call_id: index
+        for index, e in enumerate(entries)
+        if isinstance(e.interaction, CallRecord)
+    }
     for entry in entries:
         if entry.identity is not None:
             event = entry.identity
@@ -111,6 +116,8 @@ def _story(hub: Hub, customer_id: str, out: TextIO) -> None:
         item = entry.interaction
         if item is None or isinstance(item, StatusUpdate):
             continue
+        if isinstance(item, CallRecord) and last_call[item.call_id] != entries.index(entry):
+            continue  # an earlier update of a call shown once, at its latest state
         arrow = "→" if item.direction.value == "inbound" else "←"
         who = item.author.role.value
         if isinstance(item, Message):

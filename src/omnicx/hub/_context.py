@@ -52,6 +52,16 @@ def _ago(then: datetime, now: datetime) -> str:
     return "just now"
 
 
+def _fold_calls(items: list[Interaction]) -> list[Interaction]:
+    """One entry per call: a call's status updates (ringing, completed …) keep only the latest."""
+    last = {item.call_id: index for index, item in enumerate(items) if isinstance(item, CallRecord)}
+    return [
+        item
+        for index, item in enumerate(items)
+        if not isinstance(item, CallRecord) or last[item.call_id] == index
+    ]
+
+
 def build_context(
     customer: Customer,
     identifiers: list[CustomerIdentifier],
@@ -60,10 +70,11 @@ def build_context(
     now: datetime,
 ) -> CustomerContext:
     """Assemble the context from a customer's stored data (interactions oldest first)."""
-    contacts = [i for i, _ in interactions if not isinstance(i, StatusUpdate)]
+    contacts = _fold_calls([i for i, _ in interactions if not isinstance(i, StatusUpdate)])
     by_conversation: dict[str, list[Interaction]] = {}
+    kept = {id(item) for item in contacts}
     for item, cid in interactions:
-        if cid is not None and not isinstance(item, StatusUpdate):
+        if cid is not None and id(item) in kept:
             by_conversation.setdefault(cid, []).append(item)
     identifier_channels: dict[str, list[str]] = {}
     last: dict[str, ChannelContact] = {}
