@@ -30,6 +30,7 @@ from omnicx.models import (
 )
 from omnicx.store._checks import check_customer, check_enum, check_interaction, identifier_map
 from omnicx.store._codec import decode_cursor, encode_cursor, from_us, to_us
+from omnicx.store._component import walk_component
 from omnicx.store._models import (
     AppendReport,
     AuditAction,
@@ -653,22 +654,7 @@ class SqlSession:
         return self._with_revocations(self._entries_by_refs(list(identifier_map(identifiers))))
 
     def ledger_component(self, identifiers: Iterable[Identifier]) -> list[LedgerEntry]:
-        seen = set(identifier_map(identifiers))
-        frontier = sorted(seen)
-        found: dict[str, LedgerEntry] = {}
-        while frontier:
-            batch = self._entries_by_refs(frontier)
-            frontier = []
-            for entry_id_, entry in batch.items():
-                if entry_id_ in found:
-                    continue
-                found[entry_id_] = entry
-                if isinstance(entry, Link):
-                    for key in (entry.a.key, entry.b.key):
-                        if key not in seen:
-                            seen.add(key)
-                            frontier.append(key)
-        return self._with_revocations(found)
+        return self._with_revocations(walk_component(identifier_map(identifiers), self._entries_by_refs))
 
     def tombstoned(self, hashes: Iterable[str]) -> frozenset[str]:
         wanted = sorted(set(hashes))

@@ -1,0 +1,34 @@
+"""The ledger component walk every backend shares; only the entry look-up differs."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+from omnicx.identity import LedgerEntry, Link
+
+__all__ = ["walk_component"]
+
+
+def walk_component(
+    keys: Iterable[str], entries_by_refs: Callable[[list[str]], dict[str, LedgerEntry]]
+) -> dict[str, LedgerEntry]:
+    """Every entry naming an identifier reachable from ``keys`` through links (whatever their status).
+
+    ``entries_by_refs`` returns ``{entry id: entry}`` of the entries naming any of the given keys.
+    """
+    seen = set(keys)
+    frontier = sorted(seen)
+    found: dict[str, LedgerEntry] = {}
+    while frontier:
+        batch = entries_by_refs(frontier)
+        frontier = []
+        for entry_id, entry in batch.items():
+            if entry_id in found:
+                continue
+            found[entry_id] = entry
+            if isinstance(entry, Link):
+                for key in (entry.a.key, entry.b.key):
+                    if key not in seen:
+                        seen.add(key)
+                        frontier.append(key)
+    return found
