@@ -52,7 +52,8 @@ class InteractionIngested(_Event):
 
     type: Literal["interaction.ingested"] = "interaction.ingested"
     interaction_id: Id
-    customer_id: Id
+    customer_id: Id | None
+    """``None`` when the sender is only a shared attribute (junk or a quarantined identifier)."""
     conversation_id: Id | None = None
     channel: Name
     kind: Name

@@ -310,3 +310,18 @@ def test_kpis_are_the_same_for_a_shuffled_replay_of_the_same_payloads(tmp_path: 
             shuffled.ingest(channel, request)
         assert compute_kpis(shuffled.conversation_records()) == expected
     assert {row.kpi for row in expected.rows} >= {"channel_switch_rate", "reopen_count"}
+
+
+def test_a_junk_sender_is_stored_but_names_no_customer() -> None:
+    from omnicx.events import InteractionIngested
+
+    with open_hub("memory://") as hub:
+        seen: list[InteractionIngested] = []
+        hub.subscribe(InteractionIngested, seen.append)
+        result = hub.ingest(
+            "email", p.email(at(1), "Test <test@example.com>", "hi", "hello", message_id="j1@example.com")
+        )
+        assert result.status == "accepted"
+        assert result.accepted[0].customer_id is None
+        assert result.accepted[0].conversation_id is None
+        assert [(e.customer_id, e.conversation_id) for e in seen] == [(None, None)]

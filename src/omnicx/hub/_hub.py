@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -75,7 +75,7 @@ from omnicx.models import (
 from omnicx.store import (
     AuditAction,
     AuditRecord,
-    RawPayload,
+    Page,
     RawStatus,
     Store,
     StoreReader,
@@ -86,8 +86,20 @@ from omnicx.store import (
 __all__ = ["Hub"]
 
 E = TypeVar("E", bound=_Event)
+T = TypeVar("T")
 PAGE = 1000
 _SNAKE = re.compile(r"(?<!^)(?=[A-Z])")
+
+
+def _paged(fetch: Callable[[str | None], Page[T]]) -> Iterator[T]:
+    """Every item of a paged store query, page after page, fetched only as far as it is read."""
+    cursor: str | None = None
+    while True:
+        page = fetch(cursor)
+        yield from page.items
+        cursor = page.next_cursor
+        if cursor is None:
+            return
 
 
 def _error_name(exc: BaseException) -> str:
@@ -204,19 +216,11 @@ class Hub:
     ) -> list[IngestResult]:
         """Run kept raw payloads with ``status`` through their (fixed) adapters again."""
         wanted = RawStatus(status)
-        results = []
-        cursor: str | None = None
-        pending: list[RawPayload] = []
         with self.store.snapshot(self.tenant) as view:
-            while True:
-                page = view.raw_payloads(wanted, channel=channel, limit=PAGE, cursor=cursor)
-                pending += page.items
-                cursor = page.next_cursor
-                if cursor is None:
-                    break
-        for raw in pending:
-            results.append(self._process(self.adapter(raw.channel), raw.id, raw.request))
-        return results
+            pending = list(
+                _paged(lambda cursor: view.raw_payloads(wanted, channel=channel, limit=PAGE, cursor=cursor))
+            )
+        return [self._process(self.adapter(raw.channel), raw.id, raw.request) for raw in pending]
 
     def _process(self, adapter: ChannelAdapter[Any], raw_id: str, request: InboundRequest) -> IngestResult:
         name = adapter.name
@@ -328,7 +332,7 @@ class Hub:
                 at=now,
                 tenant=self.tenant,
                 interaction_id=item.id,
-                customer_id=customer_id or "-",
+                customer_id=customer_id,
                 conversation_id=conversation_id,
                 channel=item.channel,
                 kind=item.type,
@@ -350,15 +354,12 @@ class Hub:
         self, view: StoreReader, identifiers: Sequence[Identifier]
     ) -> list[tuple[Interaction, str | None]]:
         """Every interaction on ``identifiers``, oldest first, with its conversation id."""
-        out: list[tuple[Interaction, str | None]] = []
-        cursor: str | None = None
-        while identifiers:
-            page = view.timeline(identifiers, limit=PAGE, cursor=cursor, newest_first=False)
-            out += [(s.interaction, s.conversation_id) for s in page.items]
-            cursor = page.next_cursor
-            if cursor is None:
-                break
-        return out
+        if not identifiers:
+            return []
+        pages = _paged(
+            lambda cursor: view.timeline(identifiers, limit=PAGE, cursor=cursor, newest_first=False)
+        )
+        return [(s.interaction, s.conversation_id) for s in pages]
 
     def _actions_of(self, view: StoreReader, customer_ids: Iterable[str]) -> list[ConversationAction]:
         actions: dict[str, ConversationAction] = {}
@@ -449,16 +450,8 @@ class Hub:
                 {"action": action.model_dump(mode="json")},
             )
             threading = self._rethread(tx, owner, published)
-            result = next(
-                (c for c in threading.conversations if c.id == action.conversation_id),
-                None,
-            )
-            if result is None:  # merged away: the survivor
-                result = next(
-                    c
-                    for c in threading.conversations
-                    if c.id in {threading.membership.get(i) for i in threading.membership}
-                )
+            # the action names a conversation that exists (checked above); merge and split keep it
+            result = next(c for c in threading.conversations if c.id == action.conversation_id)
         now = self._clock()
         if action.type == "resolve":
             published.append(
@@ -840,10 +833,13 @@ class Hub:
     def _latest_inbound(self, view: StoreReader, conversation: Conversation) -> Message | CallRecord:
         customer = view.get_customer(conversation.customer_id)
         identifiers = [ci.identifier for ci in customer.identifiers]
-        cursor: str | None = None
-        while identifiers:
-            page = view.timeline(identifiers, limit=PAGE, cursor=cursor, conversation_id=conversation.id)
-            for stored in page.items:
+        if identifiers:
+            pages = _paged(
+                lambda cursor: view.timeline(
+                    identifiers, limit=PAGE, cursor=cursor, conversation_id=conversation.id
+                )
+            )
+            for stored in pages:  # newest first: stops at the first inbound message or call
                 item = stored.interaction
                 if (
                     item.direction is Direction.INBOUND
@@ -851,9 +847,6 @@ class Hub:
                     and item.adapter in self._adapters
                 ):
                     return item
-            cursor = page.next_cursor
-            if cursor is None:
-                break
         raise NotFound(
             f"conversation {conversation.id} has no inbound message on a configured channel to reply to",
             conversation_id=conversation.id,
@@ -888,11 +881,10 @@ class Hub:
         """The delivery status of an outbound interaction: the highest-ranked status reported for it."""
         with self.store.snapshot(self.tenant) as view:
             sent = view.get_interaction(interaction_id).interaction
-            updates = [
-                s.interaction
-                for s in self._all_status_updates(view, sent.endpoint)
-                if isinstance(s.interaction, StatusUpdate)
-            ]
+            pages = _paged(
+                lambda cursor: view.timeline([sent.endpoint], limit=PAGE, cursor=cursor, types=["status"])
+            )
+            updates = [s.interaction for s in pages if isinstance(s.interaction, StatusUpdate)]
             platform_ids = {
                 u.target_message_id
                 for u in updates
@@ -905,13 +897,3 @@ class Hub:
                 if update.target_message_id in platform_ids:
                     status = update.status if status is None else status.advance(update.status)
             return status
-
-    def _all_status_updates(self, view: StoreReader, endpoint: Identifier) -> list[Any]:
-        out: list[Any] = []
-        cursor: str | None = None
-        while True:
-            page = view.timeline([endpoint], limit=PAGE, cursor=cursor, types=["status"])
-            out += page.items
-            cursor = page.next_cursor
-            if cursor is None:
-                return out
