@@ -11,15 +11,29 @@ from omnicx.conversations._models import (
     Threading,
 )
 from omnicx.conversations._rules import ContinuityRules
-from omnicx.conversations._threading import conversation_id, normalize_subject, thread_conversations
+from omnicx.conversations._threading import (
+    ThreadSnapshot,
+    ThreadStep,
+    continue_thread,
+    conversation_id,
+    normalize_subject,
+    thread_conversations,
+    thread_lookup_keys,
+    thread_snapshot,
+)
 
 __all__ = [
     "ContinuityRules",
     "ConversationAction",
     "ConversationEvent",
     "ConversationEventType",
+    "ThreadSnapshot",
+    "ThreadStep",
     "Threading",
+    "continue_thread",
     "conversation_id",
     "normalize_subject",
     "thread_conversations",
+    "thread_lookup_keys",
+    "thread_snapshot",
 ]

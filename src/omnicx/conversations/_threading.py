@@ -11,9 +11,10 @@ conversation's id derives from its first interaction.
 from __future__ import annotations
 
 import hashlib
+import json
 import re
-from collections.abc import Iterable
-from datetime import datetime
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
 
 import attrs
 
@@ -39,11 +40,46 @@ from omnicx.models import (
     StatusUpdate,
 )
 
-__all__ = ["conversation_id", "normalize_subject", "thread_conversations"]
+__all__ = [
+    "ThreadSnapshot",
+    "ThreadStep",
+    "continue_thread",
+    "conversation_id",
+    "normalize_subject",
+    "thread_conversations",
+    "thread_lookup_keys",
+    "thread_snapshot",
+]
 
 _SUBJECT_PREFIX = re.compile(r"^\s*((re|fw|fwd|aw|sv|wg|tr)\s*(\[\d+\])?\s*:\s*)+", re.IGNORECASE)
 _OPEN = (ConversationStatus.OPEN, ConversationStatus.PENDING)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 E = ConversationEventType
+
+
+ItemKey = tuple[int, int, str]
+"""Where an item sorts in the canonical replay order: (time in µs, 0 interaction / 1 action, id)."""
+
+# Thread keys as a store keeps them: one flat string → conversation id (or, for ``c:``, channel).
+MESSAGE_KEY, PLATFORM_KEY, SESSION_KEY, CHANNEL_KEY = "t:m:", "t:p:", "t:s:", "t:c:"
+
+
+def _session_key(channel: str, thread_id: str) -> str:
+    return f"{SESSION_KEY}{channel}\n{thread_id}"
+
+
+def _us(at: datetime) -> int:
+    delta = at - _EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+def _interaction_key(item: Interaction) -> ItemKey:
+    return (_us(item.occurred_at), 0, item.id)
+
+
+def _action_key(action: ConversationAction) -> ItemKey:
+    ident = f"{action.type}:{action.conversation_id}:{action.other_conversation_id}:{action.interaction_id}"
+    return (_us(action.at), 1, ident)
 
 
 def conversation_id(first_interaction_id: str) -> str:
@@ -312,6 +348,54 @@ def _split(state: _State, conv: _Conv, action: ConversationAction) -> None:
     )
 
 
+def _conversation(customer_id: str, c: _Conv) -> Conversation:
+    return Conversation(
+        id=c.id,
+        customer_id=customer_id,
+        status=c.status,
+        channels=tuple(c.channels),
+        opened_at=c.opened_at,
+        last_activity_at=max(c.last_activity_at or c.opened_at, c.opened_at),
+        resolved_at=c.resolved_at,
+        subject=c.subject,
+        assignee=c.assignee,
+    )
+
+
+def _replay(
+    customer_id: str,
+    interactions: Iterable[Interaction],
+    actions: Iterable[ConversationAction],
+    rules: ContinuityRules | None,
+) -> tuple[_State, ItemKey | None]:
+    """Replay everything in the canonical order; the final state and the last item's order key."""
+    state = _State(customer_id=customer_id, rules=rules or ContinuityRules())
+    unique = {item.id: item for item in interactions}
+    items: list[tuple[ItemKey, Interaction | ConversationAction]] = [
+        (_interaction_key(item), item) for item in unique.values()
+    ]
+    items += [(_action_key(a), a) for a in actions]
+    items.sort(key=lambda row: row[0])
+    for _, item in items:
+        if isinstance(item, ConversationAction):
+            _act(state, item)
+        else:
+            _place(state, item)
+    return state, (items[-1][0] if items else None)
+
+
+def _threading(state: _State) -> Threading:
+    return Threading(
+        conversations=tuple(
+            _conversation(state.customer_id, c)
+            for c in sorted(state.convs.values(), key=lambda c: (c.opened_at, c.id))
+        ),
+        membership=dict(sorted(state.membership.items())),
+        events=tuple(state.events),
+        ignored_actions=tuple(state.ignored),
+    )
+
+
 def thread_conversations(
     customer_id: str,
     interactions: Iterable[Interaction],
@@ -326,40 +410,176 @@ def thread_conversations(
     belongs to, the event log in time order, and the actions that named no
     existing conversation.
     """
-    state = _State(customer_id=customer_id, rules=rules or ContinuityRules())
-    unique = {item.id: item for item in interactions}
-    items: list[tuple[datetime, int, str, Interaction | ConversationAction]] = [
-        (item.occurred_at, 0, item.id, item) for item in unique.values()
-    ]
-    items += [
-        (a.at, 1, f"{a.type}:{a.conversation_id}:{a.other_conversation_id}:{a.interaction_id}", a)
-        for a in actions
-    ]
-    items.sort(key=lambda row: row[:3])
-    for _, kind, _, item in items:
-        if kind == 0:
-            assert not isinstance(item, ConversationAction)
-            _place(state, item)
-        else:
-            assert isinstance(item, ConversationAction)
-            _act(state, item)
-    conversations = tuple(
-        Conversation(
-            id=c.id,
-            customer_id=customer_id,
-            status=c.status,
-            channels=tuple(c.channels),
-            opened_at=c.opened_at,
-            last_activity_at=max(c.last_activity_at or c.opened_at, c.opened_at),
-            resolved_at=c.resolved_at,
-            subject=c.subject,
-            assignee=c.assignee,
+    state, _ = _replay(customer_id, interactions, actions, rules)
+    return _threading(state)
+
+
+# --- continuing from a stored snapshot -------------------------------------------
+
+
+@attrs.frozen
+class ThreadSnapshot:
+    """What a store keeps beside a customer's conversations so that the next
+    interaction, when it is newer than everything replayed so far, is placed
+    without replaying the customer's history.
+
+    ``keys`` maps flat thread keys to conversation ids: message ids (``t:m:``),
+    platform message and call ids (``t:p:``), chat sessions (``t:s:``); and each
+    conversation's last channel (``t:c:`` + conversation id → channel).
+    ``watermark`` is the order key of the last item replayed, ``latest`` the most
+    recently active conversation and ``open`` the open or pending ones.
+    """
+
+    watermark: ItemKey | None
+    latest: str | None
+    open: tuple[str, ...]
+    keys: Mapping[str, str] = attrs.field(factory=dict)
+
+    def header_json(self) -> str:
+        """Everything but ``keys``, as JSON (a store keeps ``keys`` one row each)."""
+        return json.dumps(
+            {"watermark": self.watermark, "latest": self.latest, "open": list(self.open)},
+            separators=(",", ":"),
         )
-        for c in sorted(state.convs.values(), key=lambda c: (c.opened_at, c.id))
+
+    @classmethod
+    def from_header_json(cls, text: str) -> ThreadSnapshot:
+        """The snapshot :meth:`header_json` wrote, without its keys."""
+        data = json.loads(text)
+        mark = data["watermark"]
+        return cls(
+            watermark=(int(mark[0]), int(mark[1]), str(mark[2])) if mark is not None else None,
+            latest=data["latest"],
+            open=tuple(data["open"]),
+        )
+
+
+def _latest_id(state: _State) -> str | None:
+    latest = state.latest(open_only=False)
+    return latest.id if latest is not None else None
+
+
+def _open_ids(state: _State) -> tuple[str, ...]:
+    return tuple(sorted(c.id for c in state.convs.values() if c.status in _OPEN))
+
+
+def _state_keys(state: _State) -> dict[str, str]:
+    keys = {MESSAGE_KEY + k: v for k, v in state.by_message_id.items()}
+    keys.update((PLATFORM_KEY + k, v) for k, v in state.by_platform_id.items())
+    keys.update((_session_key(ch, tid), v) for (ch, tid), v in state.by_session.items())
+    keys.update((CHANNEL_KEY + c.id, c.last_channel) for c in state.convs.values() if c.last_channel)
+    return keys
+
+
+def thread_snapshot(
+    customer_id: str,
+    interactions: Iterable[Interaction],
+    actions: Iterable[ConversationAction] = (),
+    rules: ContinuityRules | None = None,
+) -> tuple[Threading, ThreadSnapshot]:
+    """:func:`thread_conversations`, and the snapshot to continue from with :func:`continue_thread`."""
+    state, last = _replay(customer_id, interactions, actions, rules)
+    return _threading(state), ThreadSnapshot(
+        watermark=last, latest=_latest_id(state), open=_open_ids(state), keys=_state_keys(state)
     )
-    return Threading(
-        conversations=conversations,
-        membership=dict(sorted(state.membership.items())),
+
+
+def thread_lookup_keys(item: Interaction, rules: ContinuityRules) -> list[str]:
+    """The thread keys placing ``item`` may read or write (see :class:`ThreadSnapshot`)."""
+    keys: list[str] = []
+    if isinstance(item, StatusUpdate | Edit | Deletion):
+        keys.append(PLATFORM_KEY + item.target_message_id)
+    if isinstance(item, Message):
+        keys += [PLATFORM_KEY + p.target_message_id for p in item.parts if isinstance(p, ReactionPart)]
+    if isinstance(item, Message | CallRecord):
+        thread = item.thread
+        keys += [MESSAGE_KEY + ref for ref in (thread.in_reply_to, *thread.references, thread.message_id) if ref]
+        platform_id = item.platform_message_id if isinstance(item, Message) else item.call_id
+        keys += [PLATFORM_KEY + ref for ref in (thread.reply_to, platform_id) if ref]
+        if thread.thread_id and item.channel in rules.session_channels:
+            keys.append(_session_key(item.channel, thread.thread_id))
+    return sorted(set(keys))
+
+
+@attrs.frozen
+class ThreadStep:
+    """What placing one interaction changed, for the store to write."""
+
+    conversation_id: str | None
+    """The conversation the interaction joined (``None``: it joined none)."""
+    conversation: Conversation | None
+    """That conversation as it is now (the only one that changed)."""
+    events: tuple[ConversationEvent, ...]
+    added_keys: Mapping[str, str]
+    """Message and platform ids seen for the first time: written only where absent."""
+    replaced_keys: Mapping[str, str]
+    """Chat sessions and the conversation's last channel: written over what is there."""
+    snapshot: ThreadSnapshot
+    """The new header (``keys`` empty: they are the two mappings above)."""
+
+
+def continue_thread(
+    customer_id: str,
+    item: Interaction,
+    snapshot: ThreadSnapshot,
+    conversations: Iterable[Conversation],
+    rules: ContinuityRules | None = None,
+) -> ThreadStep | None:
+    """Place ``item`` after the items ``snapshot`` was taken from, exactly as a full replay would.
+
+    ``conversations``: at least the snapshot's open ones, its latest one, and every
+    conversation its ``keys`` name; ``snapshot.keys``: at least the stored keys
+    among :func:`thread_lookup_keys` of ``item`` and the ``t:c:`` key of each of
+    those conversations. Returns ``None`` when ``item`` is not newer than the
+    snapshot's watermark: then only a full replay places it correctly.
+    """
+    order = _interaction_key(item)
+    if snapshot.watermark is not None and order <= snapshot.watermark:
+        return None
+    state = _State(customer_id=customer_id, rules=rules or ContinuityRules())
+    for stored in conversations:
+        state.convs[stored.id] = _Conv(
+            id=stored.id,
+            opened_at=stored.opened_at,
+            status=stored.status,
+            channels=list(stored.channels),
+            last_activity_at=stored.last_activity_at,
+            last_channel=snapshot.keys.get(CHANNEL_KEY + stored.id),
+            resolved_at=stored.resolved_at,
+            subject=stored.subject,
+            subject_key=normalize_subject(stored.subject),
+            assignee=stored.assignee,
+        )
+    before: dict[str, str] = {}
+    for key, value in snapshot.keys.items():
+        if key.startswith(MESSAGE_KEY):
+            state.by_message_id[key[len(MESSAGE_KEY) :]] = value
+        elif key.startswith(PLATFORM_KEY):
+            state.by_platform_id[key[len(PLATFORM_KEY) :]] = value
+        elif key.startswith(SESSION_KEY):
+            channel, _, thread_id = key[len(SESSION_KEY) :].partition("\n")
+            state.by_session[(channel, thread_id)] = value
+        else:
+            continue
+        before[key] = value
+    _place(state, item)
+    joined = state.membership.get(item.id)
+    conv = state.convs.get(joined) if joined is not None else None
+    after = _state_keys(state)
+    added = {
+        k: v for k, v in after.items() if k not in before and k.startswith((MESSAGE_KEY, PLATFORM_KEY))
+    }
+    replaced = {
+        k: v
+        for k, v in after.items()
+        if before.get(k) != v
+        and (k.startswith(SESSION_KEY) or (conv is not None and k == CHANNEL_KEY + conv.id))
+    }
+    return ThreadStep(
+        conversation_id=joined,
+        conversation=_conversation(customer_id, conv) if conv is not None else None,
         events=tuple(state.events),
-        ignored_actions=tuple(state.ignored),
+        added_keys=added,
+        replaced_keys=replaced,
+        snapshot=ThreadSnapshot(watermark=order, latest=_latest_id(state), open=_open_ids(state)),
     )
