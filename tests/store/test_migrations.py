@@ -37,7 +37,7 @@ def _message(n: int) -> Message:
 
 def test_versions_are_consecutive_from_one() -> None:
     assert [m.version for m in MIGRATIONS] == list(range(1, LATEST_VERSION + 1))
-    assert LATEST_VERSION == 2
+    assert LATEST_VERSION == 3
 
 
 def _sqlite_schema(path: Path) -> list[tuple[Any, ...]]:
@@ -71,7 +71,7 @@ def test_sqlite_upgrades_from_every_earlier_version(tmp_path: Path, start: int) 
             "EXPLAIN QUERY PLAN SELECT id FROM omnicx_interactions WHERE tenant = 'default' AND endpoint = 'x' "
             "ORDER BY occurred_us DESC, id DESC LIMIT 5"
         ).fetchall()
-    assert versions == [(1,), (2,)]
+    assert versions == [(1,), (2,), (3,)]
     assert "omnicx_interactions_timeline" in str(plan)
     assert "TEMP B-TREE" not in str(plan)  # v2's index serves the order: no sort
     if start > 0:
@@ -84,6 +84,10 @@ def test_sqlite_upgrades_from_every_earlier_version(tmp_path: Path, start: int) 
             )
         with store.snapshot() as view:
             assert view.tombstoned(["a" * 64]) == frozenset({"a" * 64})
+        with store.transaction() as tx:  # v3's derived-state table is in place
+            tx.put_customer_state("cus_bo", {"t@": "{}"})
+        with store.snapshot() as view:
+            assert view.customer_state("cus_bo", ["t@"]) == {"t@": "{}"}
     store.close()
 
 
@@ -115,7 +119,7 @@ def test_concurrent_openers_apply_each_migration_once(tmp_path: Path) -> None:
     assert errors == []
     with sqlite3.connect(tmp_path / "race.db") as conn:
         rows = conn.execute("SELECT version FROM omnicx_schema_version ORDER BY version").fetchall()
-    assert rows == [(1,), (2,)]
+    assert rows == [(1,), (2,), (3,)]
 
 
 def test_a_newer_database_is_refused(tmp_path: Path) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import itertools
 import threading
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -65,6 +65,7 @@ class _Tables:
         self.tombstones: dict[str, str] = {}
         self.conversations: dict[str, Conversation] = {}
         self.audit: dict[int, AuditRecord] = {}
+        self.state: dict[str, dict[str, str]] = {}
         self.counters: dict[str, int] = {"audit": 0}
 
 
@@ -431,6 +432,25 @@ class _MemorySession:
         ]
         return records[:limit]
 
+    # --- derived per-customer state ----------------------------------------
+
+    def customer_state(self, customer_id: str, keys: Iterable[str]) -> dict[str, str]:
+        state = self._t.state.get(customer_id, {})
+        return {k: state[k] for k in keys if k in state}
+
+    def put_customer_state(
+        self, customer_id: str, values: Mapping[str, str], *, overwrite: bool = True
+    ) -> None:
+        state = self._t.state.setdefault(customer_id, {})
+        for key, value in values.items():
+            if overwrite or key not in state:
+                self._put(state, key, value)
+
+    def clear_customer_state(self, customer_id: str, prefix: str = "") -> None:
+        state = self._t.state.get(customer_id, {})
+        for key in [k for k in state if k.startswith(prefix)]:
+            self._pop(state, key)
+
     # --- erasure ------------------------------------------------------------
 
     def forget_customer(self, customer_id: str, erasure: Erasure) -> ErasureReport:
@@ -474,6 +494,8 @@ class _MemorySession:
                 self._pop(self._t.refs.get(ref, {}), entry.id)
         for conversation_id in conversations:
             self._pop(self._t.conversations, conversation_id)
+        for other in sorted(ids):
+            self.clear_customer_state(other)
         for other in ids:
             self._pop(self._t.customers, other)
             self._pop(self._t.aliases, other)

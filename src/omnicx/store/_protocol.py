@@ -13,7 +13,7 @@ or, when the block raises, nothing does). One ingestion is one transaction.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from typing import Protocol, runtime_checkable
 
@@ -168,6 +168,16 @@ class StoreReader(Protocol):
         """Audit records (of ``customer_id`` when given), oldest first, at most ``limit``."""
         ...
 
+    def customer_state(self, customer_id: str, keys: Iterable[str]) -> dict[str, str]:
+        """The stored values of those ``keys`` of ``customer_id``'s derived state (absent keys left out).
+
+        Derived state is what a hub keeps beside a customer to ingest the next
+        interaction without reading the customer's history (see
+        :meth:`StoreSession.put_customer_state`). ``customer_id`` is taken as it is
+        (no alias resolution).
+        """
+        ...
+
 
 @runtime_checkable
 class StoreSession(StoreReader, Protocol):
@@ -277,6 +287,21 @@ class StoreSession(StoreReader, Protocol):
         """Append ``record`` and return it with the id the store gave it."""
         ...
 
+    def put_customer_state(
+        self, customer_id: str, values: Mapping[str, str], *, overwrite: bool = True
+    ) -> None:
+        """Store derived-state ``values`` (key → text) for ``customer_id``.
+
+        ``overwrite=False`` keeps a value already stored under a key. The state is
+        derived (rebuildable from interactions, ledger and audit log); erasure of the
+        customer removes it.
+        """
+        ...
+
+    def clear_customer_state(self, customer_id: str, prefix: str = "") -> None:
+        """Remove ``customer_id``'s derived-state keys that start with ``prefix`` (all by default)."""
+        ...
+
     def forget_customer(self, customer_id: str, erasure: Erasure) -> ErasureReport:
         """Erase a customer, keeping only tombstones.
 
@@ -284,7 +309,7 @@ class StoreSession(StoreReader, Protocol):
         identifiers, the raw payloads that produced them (and unparsed ones whose
         body holds an identifier's value), its identifiers, the ledger entries that
         name them and the revocations of those entries, its conversations, its
-        customer row and aliases, and its earlier audit records. Then appends
+        customer row and aliases, their derived state, and its earlier audit records. Then appends
         ``erasure`` to the ledger, records its tombstones and an ``erasure`` audit
         record. Raises :class:`~omnicx.errors.NotFound` for an unknown customer.
         """

@@ -93,9 +93,20 @@ _V2 = (
         PRIMARY KEY (tenant, hash))""",
 )
 
+_V3 = (
+    # Derived state kept per customer so that ingesting one more interaction reads a few rows
+    # instead of the customer's whole history: the identity facts of its identifiers, the
+    # conversation snapshot and thread keys (message ids, platform ids, chat sessions).
+    # Everything here can be rebuilt from the interactions, the ledger and the audit log.
+    """CREATE TABLE omnicx_customer_state (
+        tenant TEXT NOT NULL, customer_id TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL,
+        PRIMARY KEY (tenant, customer_id, key))""",
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "raw inbox, interactions, identifiers, customers, ledger, conversations, audit", _V1),
     Migration(2, "timeline index, raw payloads by dedupe key, tombstones", _V2),
+    Migration(3, "derived per-customer state for constant-time ingestion", _V3),
 )
 LATEST_VERSION = MIGRATIONS[-1].version
 

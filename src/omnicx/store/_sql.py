@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
@@ -716,6 +716,45 @@ class SqlSession:
         rows = self._db.rows(sql + " ORDER BY last_activity_us DESC, id DESC", params)
         return [Conversation.model_validate_json(body) for (body,) in rows]
 
+    # --- derived per-customer state ----------------------------------------
+
+    def customer_state(self, customer_id: str, keys: Iterable[str]) -> dict[str, str]:
+        found: dict[str, str] = {}
+        for part in chunks(sorted(set(keys))):
+            found.update(
+                self._db.rows(
+                    "SELECT key, value FROM omnicx_customer_state WHERE tenant = ? AND customer_id = ? "
+                    f"AND key IN ({marks(len(part))})",
+                    (self._tenant, customer_id, *part),
+                )
+            )
+        return found
+
+    def put_customer_state(
+        self, customer_id: str, values: Mapping[str, str], *, overwrite: bool = True
+    ) -> None:
+        if not values:
+            return
+        conflict = "DO UPDATE SET value = excluded.value" if overwrite else "DO NOTHING"
+        self._db.many(
+            "INSERT INTO omnicx_customer_state (tenant, customer_id, key, value) VALUES (?, ?, ?, ?) "
+            f"ON CONFLICT (tenant, customer_id, key) {conflict}",
+            [(self._tenant, customer_id, k, v) for k, v in values.items()],
+        )
+
+    def clear_customer_state(self, customer_id: str, prefix: str = "") -> None:
+        if not prefix:
+            self._db.run(
+                "DELETE FROM omnicx_customer_state WHERE tenant = ? AND customer_id = ?",
+                (self._tenant, customer_id),
+            )
+            return
+        self._db.run(
+            "DELETE FROM omnicx_customer_state WHERE tenant = ? AND customer_id = ? "
+            "AND substr(key, 1, ?) = ?",
+            (self._tenant, customer_id, len(prefix), prefix),
+        )
+
     def append_audit(self, record: AuditRecord) -> AuditRecord:
         rows = self._db.rows(
             "INSERT INTO omnicx_audit_log (tenant, at_us, action, actor, details) VALUES (?, ?, ?, ?, ?) "
@@ -842,6 +881,7 @@ class SqlSession:
         )
         delete("omnicx_customers", "id", ids)
         delete("omnicx_customer_aliases", "alias", aliases)
+        delete("omnicx_customer_state", "customer_id", ids)
         audit_ids = [
             a
             for part in chunks(ids)

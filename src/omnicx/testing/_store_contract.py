@@ -385,6 +385,34 @@ class StoreContract:
                 view.get_conversation("conv-gone")
             assert view.audit_log("cus_c") == []
 
+    def test_customer_state_puts_keeps_and_clears_by_prefix(self, store: Store) -> None:
+        tenant = _tenant()
+        with store.transaction(tenant) as tx:
+            tx.put_customer_state("cus_a", {"i@": "facts", "t@": "header", "t:m:<1@x>": "conv-1"})
+            tx.put_customer_state("cus_b", {"t@": "b's"})
+        with store.transaction(tenant) as tx:
+            tx.put_customer_state("cus_a", {"t:m:<1@x>": "conv-2", "t:m:<2@x>": "conv-2"}, overwrite=False)
+            tx.put_customer_state("cus_a", {"t@": "newer"})
+        with store.snapshot(tenant) as view:
+            assert view.customer_state("cus_a", ["i@", "t@", "t:m:<1@x>", "t:m:<2@x>", "absent"]) == {
+                "i@": "facts",
+                "t@": "newer",
+                "t:m:<1@x>": "conv-1",  # overwrite=False kept the first value
+                "t:m:<2@x>": "conv-2",
+            }
+            assert view.customer_state("cus_missing", ["t@"]) == {}
+        with store.transaction(tenant) as tx:
+            tx.clear_customer_state("cus_a", "t")
+        with store.snapshot(tenant) as view:
+            assert view.customer_state("cus_a", ["i@", "t@", "t:m:<1@x>", "t:m:<2@x>"]) == {"i@": "facts"}
+            assert view.customer_state("cus_b", ["t@"]) == {"t@": "b's"}
+        with store.transaction(tenant) as tx:
+            tx.clear_customer_state("cus_a")
+        with store.snapshot(tenant) as view:
+            assert view.customer_state("cus_a", ["i@"]) == {}
+        with store.snapshot(_tenant()) as view:  # tenants never mix
+            assert view.customer_state("cus_b", ["t@"]) == {}
+
     def test_ledger_round_trips_in_canonical_order(self, store: Store) -> None:
         tenant = _tenant()
         ana, phone, bob = _email("ana"), _phone("+33612345678"), _email("bob")
@@ -544,6 +572,7 @@ class StoreContract:
                     Conversation(id="c1", customer_id="cus_a", opened_at=T0, last_activity_at=T0)
                 )
                 tx.append_audit(AuditRecord(at=T0, action=AuditAction.LINK, customer_ids=("cus_a",)))
+                tx.put_customer_state("cus_a", {"t@": "header"})
                 raise Boom
 
         with pytest.raises(Boom):
@@ -560,6 +589,7 @@ class StoreContract:
                 view.get_raw(raw_id)
             with pytest.raises(NotFound):
                 view.get_conversation("c1")
+            assert view.customer_state("cus_a", ["t@"]) == {}
 
     def test_concurrent_duplicate_insert_yields_one_row(self, store: Store) -> None:
         tenant = _tenant()
@@ -879,6 +909,9 @@ class StoreContract:
                 AuditRecord(at=T0, action=AuditAction.MERGE, customer_ids=("cus_ana", "cus_ana_old"))
             )
             tx.append_audit(AuditRecord(at=T0, action=AuditAction.LINK, customer_ids=("cus_bob",)))
+            tx.put_customer_state("cus_ana", {"t:m:<a1@example.com>": "conv-a"})
+            tx.put_customer_state("cus_ana_old", {"i@": "ana.old@example.com"})
+            tx.put_customer_state("cus_bob", {"i@": "bob@example.com"})
         erasure = Erasure.model_validate(
             {"customer_id": "cus_ana", "tombstones": (tomb,), "at": T0 + timedelta(days=1)}
         )
@@ -909,3 +942,6 @@ class StoreContract:
             assert [s.interaction for s in view.timeline([bob]).items] == [bob_msg]
             assert view.get_raw(raw_b).dedupe_keys == ("b1",)
             assert view.customer_of(bob) == "cus_bob"
+            assert view.customer_state("cus_ana", ["t:m:<a1@example.com>"]) == {}
+            assert view.customer_state("cus_ana_old", ["i@"]) == {}
+            assert view.customer_state("cus_bob", ["i@"]) == {"i@": "bob@example.com"}
