@@ -157,7 +157,8 @@ def test_continuing_in_order_equals_a_full_replay(
             continue
         items.append(entry)
         if not store.place(entry):  # a same-minute item with a smaller id sorts before the last one
-            assert store.header is not None and store.header.watermark is not None
+            assert store.header is not None
+            assert store.header.watermark is not None
             assert (store.header.watermark[0], 0, entry.id) < store.header.watermark
             store.rebuild(items, actions)
         expected = thread_conversations("c", items, actions, RULES)

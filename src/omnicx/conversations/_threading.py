@@ -493,7 +493,9 @@ def thread_lookup_keys(item: Interaction, rules: ContinuityRules) -> list[str]:
         keys += [PLATFORM_KEY + p.target_message_id for p in item.parts if isinstance(p, ReactionPart)]
     if isinstance(item, Message | CallRecord):
         thread = item.thread
-        keys += [MESSAGE_KEY + ref for ref in (thread.in_reply_to, *thread.references, thread.message_id) if ref]
+        keys += [
+            MESSAGE_KEY + ref for ref in (thread.in_reply_to, *thread.references, thread.message_id) if ref
+        ]
         platform_id = item.platform_message_id if isinstance(item, Message) else item.call_id
         keys += [PLATFORM_KEY + ref for ref in (thread.reply_to, platform_id) if ref]
         if thread.thread_id and item.channel in rules.session_channels:
@@ -566,9 +568,7 @@ def continue_thread(
     joined = state.membership.get(item.id)
     conv = state.convs.get(joined) if joined is not None else None
     after = _state_keys(state)
-    added = {
-        k: v for k, v in after.items() if k not in before and k.startswith((MESSAGE_KEY, PLATFORM_KEY))
-    }
+    added = {k: v for k, v in after.items() if k not in before and k.startswith((MESSAGE_KEY, PLATFORM_KEY))}
     replaced = {
         k: v
         for k, v in after.items()
