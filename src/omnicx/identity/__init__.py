@@ -8,7 +8,7 @@ entries to persist; :meth:`IdentityEngine.rebuild` rebuilds from them.
 See docs/guides/identity.md.
 """
 
-from omnicx.identity._engine import DEFAULT_SALT, IdentityEngine
+from omnicx.identity._engine import DEFAULT_SALT, IdentityEngine, observation_entries
 from omnicx.identity._ledger import (
     Erasure,
     Evidence,
@@ -37,6 +37,7 @@ from omnicx.identity._results import (
     Forgotten,
     HistoryEvent,
 )
+from omnicx.identity._settled import SettledFacts
 
 __all__ = [
     "Blocklist",
@@ -60,7 +61,9 @@ __all__ = [
     "MergePolicy",
     "NeverLink",
     "Revocation",
+    "SettledFacts",
     "Sighting",
     "entry_id",
     "ledger_entry_adapter",
+    "observation_entries",
 ]

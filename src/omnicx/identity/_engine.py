@@ -46,9 +46,10 @@ from omnicx.identity._results import (
     HistoryEvent,
     attach_entries,
 )
+from omnicx.identity._settled import SettledFacts
 from omnicx.models import Assurance, Customer, CustomerIdentifier, Identifier, ObservedIdentifier
 
-__all__ = ["DEFAULT_SALT", "IdentityEngine"]
+__all__ = ["DEFAULT_SALT", "IdentityEngine", "observation_entries"]
 
 DEFAULT_SALT = b"omnicx-tombstones-v1"
 """The tombstone salt used when none is given. Set your own secret salt in production."""
@@ -93,6 +94,59 @@ def _text(name: str, value: object) -> str | None:
     if len(value) > 1024:
         raise ValidationError(f"{name} is longer than 1024 characters", value=value[:200])
     return value
+
+
+def _sightings(idents: Sequence[Identifier], ranks: Sequence[int], at: datetime, ev: Ev) -> list[Sighting]:
+    evidence = _evidence(ev)
+    evs = evidence_string(ev)
+    return [
+        Sighting(
+            id=entry_id("sig", ident.key, str(at), evs),
+            at=at,
+            identifier=ident,
+            assurance=_BY_RANK[rank],
+            evidence=evidence,
+        )
+        for ident, rank in zip(idents, ranks, strict=True)
+    ]
+
+
+def observation_entries(
+    observed: Sequence[ObservedIdentifier], *, at: datetime, channel: str | None, dedupe_key: str | None
+) -> tuple[LedgerEntry, ...]:
+    """The ledger entries :meth:`IdentityEngine.observe` records for ``observed``, without an engine.
+
+    They depend on the observation alone: a sighting per identifier and an observed
+    link per pair of distinct identifiers, carrying the weaker assurance of the two.
+    A host uses it with :class:`~omnicx.identity.SettledFacts` when the observation
+    changes nothing. An identifier an erasure forgot must not be among ``observed``.
+    """
+    moment = _when(at)
+    ev: Ev = (_text("channel", channel), _text("dedupe_key", dedupe_key), None, None)
+    idents = [o.identifier for o in observed]
+    ranks = [o.assurance.rank for o in observed]
+    out: list[LedgerEntry] = list(_sightings(idents, ranks, moment, ev))
+    firsts: dict[str, tuple[Identifier, int]] = {}
+    for ident, rank in zip(idents, ranks, strict=True):
+        firsts.setdefault(ident.key, (ident, rank))
+    distinct = list(firsts.values())
+    evidence, evs, stamp = _evidence(ev), evidence_string(ev), str(moment)
+    for i, (a, ra) in enumerate(distinct):
+        for b, rb in distinct[i + 1 :]:
+            lo, hi = sorted((a.key, b.key))
+            rank = min(ra, rb)
+            out.append(
+                Link(
+                    id=entry_id("lnk", lo, hi, "observed", stamp, evs),
+                    at=moment,
+                    a=a,
+                    b=b,
+                    kind=LinkKind.OBSERVED,
+                    assurance=_BY_RANK[rank],
+                    evidence=evidence,
+                )
+            )
+    return tuple(out)
 
 
 def _born(key: str, entry: str) -> str:
@@ -447,13 +501,7 @@ class IdentityEngine:
         frozen_idents, frozen_ranks, frozen_links = idents, ranks, links  # fresh lists, never reused
 
         def build() -> tuple[LedgerEntry, ...]:
-            evidence = _evidence(ev)
-            out: list[LedgerEntry] = []
-            for ident, r in zip(frozen_idents, frozen_ranks, strict=True):
-                sid = entry_id("sig", ident.key, str(at), evidence_string(ev))
-                out.append(
-                    Sighting(id=sid, at=at, identifier=ident, assurance=_BY_RANK[r], evidence=evidence)
-                )
+            out: list[LedgerEntry] = list(_sightings(frozen_idents, frozen_ranks, at, ev))
             out.extend(self._link_entry(rec) for rec in frozen_links)
             return tuple(out)
 
@@ -804,6 +852,34 @@ class IdentityEngine:
         for x, key in enumerate(c.keys):
             if key is not None and c.flag[x] == core.MEMBER and c.find(x) == x:
                 yield c.birth_id(c.canon_of(x))
+
+    def settled_facts(self, customer_id: str) -> SettledFacts:
+        """What decides, for this customer, that a later observation changes nothing.
+
+        See :meth:`SettledFacts.settles`. Raises UnknownIdentifier for an unknown id.
+        """
+        c = self._core
+        root = c.find(self._root_of(customer_id))
+        members = [m for m in c.members_of(root) if c.flag[m] == core.MEMBER]
+        inside = set(members)
+        pairs: dict[tuple[str, str], datetime] = {}
+        for x in members:
+            for y in c.nbrs.get(x, ()):
+                if y <= x or y not in inside:
+                    continue
+                pair = c.pairs[(x, y)]
+                if pair.key is not None and pair.status == core.ADMITTED:
+                    ka, kb = c.keys[x], c.keys[y]
+                    assert ka is not None
+                    assert kb is not None
+                    pairs[(ka, kb) if ka < kb else (kb, ka)] = pair.key[0]
+        keys = {m: c.keys[m] for m in members}
+        return SettledFacts(
+            customer_id=c.birth_id(c.canon_of(root)),
+            members=frozenset(k for k in keys.values() if k is not None),
+            sightings={k: c.first_at[m] for m, k in keys.items() if k is not None and c.sighted[m]},
+            pairs=pairs,
+        )
 
     def partition(self) -> dict[str, frozenset[str]]:
         """Every customer id → the keys (``str(identifier)``) of its identifiers."""
