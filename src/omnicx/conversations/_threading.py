@@ -435,6 +435,15 @@ class ThreadSnapshot:
     open: tuple[str, ...]
     keys: Mapping[str, str] = attrs.field(factory=dict)
 
+    def admits(self, item: Interaction) -> bool:
+        """True when ``item`` sorts after everything the snapshot was taken from."""
+        return self.watermark is None or _interaction_key(item) > self.watermark
+
+    @staticmethod
+    def channel_key(conversation_id: str) -> str:
+        """The key under which the last channel of ``conversation_id`` is kept."""
+        return CHANNEL_KEY + conversation_id
+
     def header_json(self) -> str:
         """Everything but ``keys``, as JSON (a store keeps ``keys`` one row each)."""
         return json.dumps(
@@ -535,8 +544,7 @@ def continue_thread(
     those conversations. Returns ``None`` when ``item`` is not newer than the
     snapshot's watermark: then only a full replay places it correctly.
     """
-    order = _interaction_key(item)
-    if snapshot.watermark is not None and order <= snapshot.watermark:
+    if not snapshot.admits(item):
         return None
     state = _State(customer_id=customer_id, rules=rules or ContinuityRules())
     for stored in conversations:
@@ -581,5 +589,7 @@ def continue_thread(
         events=tuple(state.events),
         added_keys=added,
         replaced_keys=replaced,
-        snapshot=ThreadSnapshot(watermark=order, latest=_latest_id(state), open=_open_ids(state)),
+        snapshot=ThreadSnapshot(
+            watermark=_interaction_key(item), latest=_latest_id(state), open=_open_ids(state)
+        ),
     )

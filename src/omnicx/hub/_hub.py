@@ -8,13 +8,21 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
+import attrs
+
 from omnicx.channels import ChannelAdapter, OutboundMessage
 from omnicx.conversations import (
     ContinuityRules,
     ConversationAction,
+    ConversationEvent,
     ConversationEventType,
     Threading,
+    ThreadSnapshot,
+    ThreadStep,
+    continue_thread,
     thread_conversations,
+    thread_lookup_keys,
+    thread_snapshot,
 )
 from omnicx.errors import (
     ConfigurationError,
@@ -41,7 +49,13 @@ from omnicx.events import (
     _Event,
 )
 from omnicx.hub._context import build_context
-from omnicx.hub._identity_sync import component_engine, save_component
+from omnicx.hub._identity_sync import (
+    THREAD_PREFIX,
+    component_engine,
+    policy_fingerprint,
+    read_facts,
+    save_component,
+)
 from omnicx.hub._results import (
     Accepted,
     CustomerContext,
@@ -51,7 +65,16 @@ from omnicx.hub._results import (
     TimelineEntry,
     TimelinePage,
 )
-from omnicx.identity import DEFAULT_SALT, Erasure, Explanation, HistoryEvent, IdentityEngine, MergePolicy
+from omnicx.identity import (
+    DEFAULT_SALT,
+    Change,
+    Erasure,
+    Explanation,
+    HistoryEvent,
+    IdentityEngine,
+    MergePolicy,
+    observation_entries,
+)
 from omnicx.metrics import ConversationRecord, records_from_threading
 from omnicx.models import (
     Assurance,
@@ -60,6 +83,7 @@ from omnicx.models import (
     CallRecord,
     Conversation,
     Customer,
+    CustomerIdentifier,
     DeliveryStatus,
     Direction,
     Identifier,
@@ -89,6 +113,8 @@ E = TypeVar("E", bound=_Event)
 T = TypeVar("T")
 PAGE = 1000
 _SNAKE = re.compile(r"(?<!^)(?=[A-Z])")
+THREAD_KEY = THREAD_PREFIX + "@"
+"""Where a customer's conversation snapshot header is kept (its thread keys start with ``t:``)."""
 
 
 def _paged(fetch: Callable[[str | None], Page[T]]) -> Iterator[T]:
@@ -137,6 +163,7 @@ class Hub:
             self._adapters[adapter.name] = adapter
         self.store = store
         self.policy = policy or MergePolicy()
+        self._fingerprint = policy_fingerprint(self.policy)
         self.continuity = continuity or ContinuityRules()
         self.tenant = tenant
         self._salt = salt
@@ -198,18 +225,18 @@ class Hub:
     def ingest(self, channel: str, request: InboundRequest) -> IngestResult:
         """Take one webhook request in: store it raw, verify, parse, resolve identity, store, thread.
 
-        The raw payload is committed before anything else, so nothing is lost: a
-        signature or parse failure leaves it in the inbox marked ``failed`` (see
-        :meth:`replay`). The events of the request are stored in one transaction;
-        a redelivered event is a duplicate and changes nothing.
+        One transaction per request stores the raw payload first, then what it
+        says, so nothing is lost: a signature or parse failure commits the raw
+        payload marked ``failed`` (see :meth:`replay`), and an unexpected error
+        while storing it still keeps the raw payload, marked ``failed`` with the
+        error, before the error propagates. A redelivered event is a duplicate and
+        changes nothing.
         """
         adapter = self.adapter(channel)
         handshake = adapter.handshake(request)
         if handshake is not None:
             return IngestResult(channel=channel, status="handshake", handshake_body=handshake.body)
-        with self.store.transaction(self.tenant) as tx:
-            raw_id = tx.record_raw(channel, request)
-        return self._process(adapter, raw_id, request)
+        return self._process(adapter, None, request)
 
     def replay(
         self, status: RawStatus | str = RawStatus.FAILED, *, channel: str | None = None
@@ -222,55 +249,73 @@ class Hub:
             )
         return [self._process(self.adapter(raw.channel), raw.id, raw.request) for raw in pending]
 
-    def _process(self, adapter: ChannelAdapter[Any], raw_id: str, request: InboundRequest) -> IngestResult:
+    def _process(
+        self, adapter: ChannelAdapter[Any], raw_id: str | None, request: InboundRequest
+    ) -> IngestResult:
+        """Verify and parse (pure), then one transaction: the raw payload (unless kept already) and its events."""
         name = adapter.name
+        refused: tuple[RawStatus, str, Rejection] | None = None
+        events: Sequence[InboundEvent] = ()
         try:
             adapter.verify(request)
             events = adapter.parse(request)
         except UnsupportedEvent as exc:
-            self._mark(raw_id, RawStatus.UNSUPPORTED, str(exc))
-            return IngestResult(
-                channel=name,
-                raw_id=raw_id,
-                status="unsupported",
-                rejections=(Rejection(error=_error_name(exc), message=str(exc)),),
-            )
+            rejection = Rejection(error=_error_name(exc), message=str(exc))
+            refused = (RawStatus.UNSUPPORTED, str(exc), rejection)
         except (SignatureError, PayloadError, ValidationError) as exc:
-            self._mark(raw_id, RawStatus.FAILED, f"{_error_name(exc)}: {exc}")
-            return IngestResult(
-                channel=name,
-                raw_id=raw_id,
-                status="rejected",
-                rejections=(Rejection(error=_error_name(exc), message=str(exc)),),
-            )
+            rejection = Rejection(error=_error_name(exc), message=str(exc))
+            refused = (RawStatus.FAILED, f"{_error_name(exc)}: {exc}", rejection)
         for attempt in range(20):
             published: list[_Event] = []
+            accepted: list[Accepted] = []
+            duplicates: list[str] = []
             try:
                 with self.store.transaction(self.tenant) as tx:
-                    accepted, duplicates = [], []
-                    for event in events:
-                        outcome = self._store_event(tx, event, raw_id, published)
-                        if outcome is None:
-                            duplicates.append(event.interaction.dedupe_key)
-                        else:
-                            accepted.append(outcome)
-                    tx.mark_raw(
-                        raw_id, RawStatus.PARSED, dedupe_keys=[e.interaction.dedupe_key for e in events]
-                    )
+                    rid = raw_id if raw_id is not None else tx.record_raw(name, request)
+                    if refused is not None:
+                        tx.mark_raw(rid, refused[0], error=refused[1][:4000])
+                    else:
+                        for event in events:
+                            outcome = self._store_event(tx, event, rid, published)
+                            if outcome is None:
+                                duplicates.append(event.interaction.dedupe_key)
+                            else:
+                                accepted.append(outcome)
+                        tx.mark_raw(
+                            rid, RawStatus.PARSED, dedupe_keys=[e.interaction.dedupe_key for e in events]
+                        )
                 break
-            except StorageUnavailable:
+            except StorageUnavailable as exc:
                 if attempt == 19:
+                    self._keep_failed(name, raw_id, request, exc)
                     raise
+            except Exception as exc:
+                self._keep_failed(name, raw_id, request, exc)
+                raise
+        if refused is not None:
+            status = "unsupported" if refused[0] is RawStatus.UNSUPPORTED else "rejected"
+            return IngestResult(channel=name, raw_id=rid, status=status, rejections=(refused[2],))
         for item in published:
             self.events.publish(item)
         status = "accepted" if accepted or not duplicates else "duplicate"
         return IngestResult(
-            channel=name, raw_id=raw_id, status=status, accepted=tuple(accepted), duplicates=tuple(duplicates)
+            channel=name, raw_id=rid, status=status, accepted=tuple(accepted), duplicates=tuple(duplicates)
         )
 
-    def _mark(self, raw_id: str, status: RawStatus, error: str) -> None:
-        with self.store.transaction(self.tenant) as tx:
-            tx.mark_raw(raw_id, status, error=error[:4000])
+    def _keep_failed(
+        self, channel: str, raw_id: str | None, request: InboundRequest, error: BaseException
+    ) -> None:
+        """After the request's transaction failed: keep its raw payload, marked failed with the error.
+
+        Best effort: when the store itself is what failed, the original error is what
+        the caller needs to see, so a second failure here is not raised.
+        """
+        try:
+            with self.store.transaction(self.tenant) as tx:
+                rid = raw_id if raw_id is not None else tx.record_raw(channel, request)
+                tx.mark_raw(rid, RawStatus.FAILED, error=f"{_error_name(error)}: {error}"[:4000])
+        except Exception:  # the first error is the one to report
+            return
 
     def _store_event(
         self, tx: StoreSession, event: InboundEvent, raw_id: str | None, published: list[_Event]
@@ -281,13 +326,20 @@ class Hub:
         observed = list(event.identifiers) or [
             ObservedIdentifier(identifier=item.endpoint, assurance=Assurance.ASSERTED)
         ]
-        engine, seen = component_engine(tx, [o.identifier for o in observed], self.policy, self._salt)
-        change = engine.observe(
-            observed, at=item.occurred_at, channel=item.channel, dedupe_key=item.dedupe_key
-        )
-        tx.append_ledger(change.entries)
-        save_component(tx, engine, seen)
-        customer_id = engine.customer_of(item.endpoint) or change.customer_id
+        customer_id = self._settled(tx, observed, item)
+        member = customer_id is not None
+        if customer_id is not None:
+            change = Change(customer_id=customer_id)
+        else:
+            engine, seen = component_engine(tx, [o.identifier for o in observed], self.policy, self._salt)
+            change = engine.observe(
+                observed, at=item.occurred_at, channel=item.channel, dedupe_key=item.dedupe_key
+            )
+            tx.append_ledger(change.entries)
+            save_component(tx, engine, seen, self._fingerprint)
+            endpoint_owner = engine.customer_of(item.endpoint)
+            customer_id = endpoint_owner or change.customer_id
+            member = endpoint_owner is not None
         tx.append_interaction(item, raw_id=raw_id)
         now = self._clock()
         if change.created and customer_id is not None:
@@ -325,8 +377,9 @@ class Hub:
                 )
         conversation_id = None
         if customer_id is not None:
-            threading = self._rethread(tx, customer_id, published, trigger=item.id)
-            conversation_id = threading.membership.get(item.id)
+            conversation_id = self._thread_item(
+                tx, customer_id, item, published, member=member, fresh=change.created
+            )
         published.append(
             InteractionIngested(
                 at=now,
@@ -348,7 +401,103 @@ class Hub:
             conflicts=change.conflicts,
         )
 
+    def _settled(
+        self, tx: StoreSession, observed: Sequence[ObservedIdentifier], item: Interaction
+    ) -> str | None:
+        """The customer of an observation that changes nothing, with its evidence recorded; else ``None``.
+
+        That is the common case, a returning customer on identifiers already linked
+        to one another (see :class:`~omnicx.identity.SettledFacts`): the ledger gets
+        the observation's entries and the identifiers their last sighting, and the
+        engine is not rebuilt. ``None`` leaves everything to the full path.
+        """
+        keys = [o.identifier.key for o in observed]
+        if item.endpoint.key not in keys:
+            return None
+        tx.lock_identifiers([o.identifier for o in observed])
+        owners = {tx.customer_of(o.identifier) for o in observed}
+        owner = owners.pop() if len(owners) == 1 else None
+        if owner is None:
+            return None
+        facts = read_facts(tx, owner, self._fingerprint)
+        if facts is None or facts.customer_id != owner or not facts.settles(keys, item.occurred_at):
+            return None
+        tx.append_ledger(
+            observation_entries(
+                observed, at=item.occurred_at, channel=item.channel, dedupe_key=item.dedupe_key
+            )
+        )
+        tx.upsert_identifiers(
+            CustomerIdentifier(
+                identifier=o.identifier,
+                assurance=o.assurance,
+                first_seen=item.occurred_at,
+                last_seen=item.occurred_at,
+            )
+            for o in observed
+        )
+        return owner
+
     # --- conversations -----------------------------------------------------------
+
+    def _thread_item(
+        self,
+        tx: StoreSession,
+        customer_id: str,
+        item: Interaction,
+        published: list[_Event],
+        *,
+        member: bool,
+        fresh: bool = False,
+    ) -> str | None:
+        """Place a just-stored interaction in the customer's conversations; return its conversation id.
+
+        When the interaction is on one of the customer's identifiers and newer than
+        everything the customer's conversation snapshot holds, it is placed from the
+        snapshot (a few rows read); otherwise the customer is rethreaded from its
+        whole history. Both give the same result (see :func:`continue_thread`).
+        ``fresh``: the customer was just created from identifiers nothing was stored
+        on before, so its history is this interaction alone.
+        """
+        step = self._continue(tx, customer_id, item, fresh) if member else None
+        if step is None:
+            return self._rethread(tx, customer_id, published, trigger=item.id).membership.get(item.id)
+        if step.conversation is not None:
+            tx.save_conversation(step.conversation)
+        if step.conversation_id is not None:
+            tx.set_conversation(item.id, step.conversation_id)
+        tx.put_customer_state(customer_id, step.added_keys, overwrite=False)
+        tx.put_customer_state(customer_id, {**step.replaced_keys, THREAD_KEY: step.snapshot.header_json()})
+        self._publish_thread_events(step.events, customer_id, item.id, published)
+        return step.conversation_id
+
+    def _continue(
+        self, tx: StoreSession, customer_id: str, item: Interaction, fresh: bool
+    ) -> ThreadStep | None:
+        header = tx.customer_state(customer_id, [THREAD_KEY]).get(THREAD_KEY)
+        if header is None:
+            if not fresh:
+                return None
+            header = ThreadSnapshot(watermark=None, latest=None, open=()).header_json()
+        snapshot = ThreadSnapshot.from_header_json(header)
+        if not snapshot.admits(item):
+            return None
+        ids = set(snapshot.open) | ({snapshot.latest} if snapshot.latest else set())
+        wanted = thread_lookup_keys(item, self.continuity)
+        keys = tx.customer_state(customer_id, [*wanted, *map(ThreadSnapshot.channel_key, ids)])
+        named = {v for k, v in keys.items() if k in wanted} - ids
+        if named:
+            keys.update(tx.customer_state(customer_id, map(ThreadSnapshot.channel_key, named)))
+            ids |= named
+        try:
+            conversations = [tx.get_conversation(c) for c in sorted(ids)]
+        except NotFound:
+            return None
+        if any(c.customer_id != customer_id for c in conversations):
+            return None
+        return continue_thread(
+            customer_id, item, attrs.evolve(snapshot, keys=keys), conversations, self.continuity
+        )
 
     def _interactions_of(
         self, view: StoreReader, identifiers: Sequence[Identifier]
@@ -379,7 +528,11 @@ class Hub:
         identifiers = [ci.identifier for ci in customer.identifiers]
         stored = self._interactions_of(tx, identifiers)
         actions = self._actions_of(tx, (customer_id, *customer.aliases))
-        threading = thread_conversations(customer_id, [i for i, _ in stored], actions, self.continuity)
+        threading, snapshot = thread_snapshot(customer_id, [i for i, _ in stored], actions, self.continuity)
+        tx.clear_customer_state(customer_id, THREAD_PREFIX)
+        tx.put_customer_state(customer_id, {**snapshot.keys, THREAD_KEY: snapshot.header_json()})
+        for alias in customer.aliases:
+            tx.clear_customer_state(alias)
         for item, current in stored:
             wanted = threading.membership.get(item.id)
             if wanted != current:
@@ -391,46 +544,50 @@ class Hub:
             for stale in tx.conversations_of(owner):
                 if stale.id not in kept:
                     tx.delete_conversation(stale.id)
-        now = self._clock()
         if trigger is not None:
-            for event in threading.events:
-                if event.interaction_id != trigger:
-                    continue
-                if event.type is ConversationEventType.OPENED and event.channel:
-                    published.append(
-                        ConversationOpened(
-                            at=now,
-                            tenant=self.tenant,
-                            conversation_id=event.conversation_id,
-                            customer_id=customer_id,
-                            channel=event.channel,
-                        )
-                    )
-                elif (
-                    event.type is ConversationEventType.CHANNEL_SWITCHED
-                    and event.channel
-                    and event.from_channel
-                ):
-                    published.append(
-                        ChannelSwitched(
-                            at=now,
-                            tenant=self.tenant,
-                            conversation_id=event.conversation_id,
-                            customer_id=customer_id,
-                            from_channel=event.from_channel,
-                            to_channel=event.channel,
-                        )
-                    )
-                elif event.type is ConversationEventType.REOPENED:
-                    published.append(
-                        ConversationReopened(
-                            at=now,
-                            tenant=self.tenant,
-                            conversation_id=event.conversation_id,
-                            customer_id=customer_id,
-                        )
-                    )
+            self._publish_thread_events(threading.events, customer_id, trigger, published)
         return threading
+
+    def _publish_thread_events(
+        self, events: Iterable[ConversationEvent], customer_id: str, trigger: str, published: list[_Event]
+    ) -> None:
+        """Queue the subscriber events of what the ``trigger`` interaction did to conversations."""
+        now = self._clock()
+        for event in events:
+            if event.interaction_id != trigger:
+                continue
+            if event.type is ConversationEventType.OPENED and event.channel:
+                published.append(
+                    ConversationOpened(
+                        at=now,
+                        tenant=self.tenant,
+                        conversation_id=event.conversation_id,
+                        customer_id=customer_id,
+                        channel=event.channel,
+                    )
+                )
+            elif (
+                event.type is ConversationEventType.CHANNEL_SWITCHED and event.channel and event.from_channel
+            ):
+                published.append(
+                    ChannelSwitched(
+                        at=now,
+                        tenant=self.tenant,
+                        conversation_id=event.conversation_id,
+                        customer_id=customer_id,
+                        from_channel=event.from_channel,
+                        to_channel=event.channel,
+                    )
+                )
+            elif event.type is ConversationEventType.REOPENED:
+                published.append(
+                    ConversationReopened(
+                        at=now,
+                        tenant=self.tenant,
+                        conversation_id=event.conversation_id,
+                        customer_id=customer_id,
+                    )
+                )
 
     def _conversation_owner(self, view: StoreReader, conversation_id: str) -> tuple[Conversation, str]:
         conversation = view.get_conversation(conversation_id)
@@ -571,7 +728,7 @@ class Hub:
             engine, seen = component_engine(tx, [a, b], self.policy, self._salt)
             change = engine.link(a, b, actor=actor, reason=reason, at=at or self._clock())
             tx.append_ledger(change.entries)
-            save_component(tx, engine, seen)
+            save_component(tx, engine, seen, self._fingerprint)
             survivor = engine.customer_of(a)
             if survivor is not None:
                 self._audit(tx, AuditAction.LINK, (survivor, *change.merged), actor, {"reason": reason})
@@ -611,7 +768,7 @@ class Hub:
             engine, seen = component_engine(tx, identifiers, self.policy, self._salt)
             change = engine.split(canonical, groups, actor=actor, reason=reason, at=at or self._clock())
             tx.append_ledger(change.entries)
-            save_component(tx, engine, seen)
+            save_component(tx, engine, seen, self._fingerprint)
             parts = tuple(sorted({p for g in groups for i in g if (p := engine.customer_of(i)) is not None}))
             self._audit(tx, AuditAction.SPLIT, parts, actor, {"reason": reason})
             for part in parts:
@@ -654,7 +811,7 @@ class Hub:
             erasure = next(e for e in forgotten.entries if isinstance(e, Erasure))
             tx.forget_customer(canonical, erasure)
             remaining = seen - {i.key for i in identifiers}
-            save_component(tx, engine, remaining)
+            save_component(tx, engine, remaining, self._fingerprint)
         self.events.publish(CustomerForgotten(at=self._clock(), tenant=self.tenant, customer_id=canonical))
 
     # --- reads -----------------------------------------------------------------------
@@ -820,11 +977,13 @@ class Hub:
             )
             tx.append_interaction(interaction)
             owner = tx.resolve_customer_id(conversation.customer_id)
-            threading = self._rethread(tx, owner, [])
+            joined = self._thread_item(
+                tx, owner, interaction, [], member=tx.customer_of(interaction.endpoint) == owner
+            )
         return ReplyResult(
             request=request,
             interaction_id=interaction.id,
-            conversation_id=threading.membership.get(interaction.id, conversation_id),
+            conversation_id=joined or conversation_id,
             channel=latest.channel,
             adapter=latest.adapter,
             endpoint=latest.endpoint.key,
@@ -860,22 +1019,24 @@ class Hub:
         with self.store.transaction(self.tenant) as tx:
             sent = tx.get_interaction(outbound_id).interaction
             now = at or self._clock()
-            tx.append_interaction(
-                StatusUpdate(
-                    id=interaction_id(sent.adapter, f"sent:{outbound_id}"),
-                    channel=sent.channel,
-                    adapter=sent.adapter,
-                    dedupe_key=f"sent:{outbound_id}",
-                    occurred_at=now,
-                    received_at=now,
-                    direction=Direction.OUTBOUND,
-                    author=Author(role=AuthorRole.SYSTEM),
-                    endpoint=sent.endpoint,
-                    target_message_id=platform_message_id,
-                    status=DeliveryStatus.SENT,
-                    metadata={"outbound_interaction_id": outbound_id},
-                )
+            update = StatusUpdate(
+                id=interaction_id(sent.adapter, f"sent:{outbound_id}"),
+                channel=sent.channel,
+                adapter=sent.adapter,
+                dedupe_key=f"sent:{outbound_id}",
+                occurred_at=now,
+                received_at=now,
+                direction=Direction.OUTBOUND,
+                author=Author(role=AuthorRole.SYSTEM),
+                endpoint=sent.endpoint,
+                target_message_id=platform_message_id,
+                status=DeliveryStatus.SENT,
+                metadata={"outbound_interaction_id": outbound_id},
             )
+            if tx.append_interaction(update):
+                owner = tx.customer_of(sent.endpoint)
+                if owner is not None:
+                    self._thread_item(tx, owner, update, [], member=True)
 
     def delivery_status(self, interaction_id: str) -> DeliveryStatus | None:
         """The delivery status of an outbound interaction: the highest-ranked status reported for it."""
