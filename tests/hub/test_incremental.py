@@ -1,0 +1,222 @@
+"""What the hub stores after any delivery order equals a full recomputation from what it kept.
+
+The hub places most requests from derived state (settled identity facts, a
+conversation snapshot) instead of rebuilding from the customer's history. These
+properties compare every stored customer, conversation and membership with the
+pure definitions run over everything stored: the whole ledger through
+:meth:`IdentityEngine.rebuild`, every interaction and action through
+:func:`thread_conversations`.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from omnicx.conversations import ConversationAction, thread_conversations
+from omnicx.errors import ConfigurationError, NotFound
+from omnicx.hub import Hub
+from omnicx.identity import IdentityEngine
+from omnicx.models import InboundRequest
+from omnicx.store import AuditAction
+from tests.hub import _payloads as p
+
+T0 = datetime(2026, 10, 1, 8, 0, tzinfo=UTC)
+PEOPLE = ["ana", "bo", "cy"]
+
+
+def request(
+    n: int, who: int, kind: str, minutes: int, replying_to: str | None = None
+) -> tuple[str, InboundRequest]:
+    """The n-th request: person ``who`` on channel ``kind`` at ``minutes`` past T0."""
+    name = PEOPLE[who]
+    mail = f"{name}.{who}@gmail.com"
+    wa = f"4479{who + 1:08d}"
+    at = T0 + timedelta(minutes=minutes)
+    if kind == "whatsapp":
+        return "whatsapp", p.whatsapp(at, wa, name.title(), f"message {n}", wamid=f"wamid.M{n}")
+    if kind == "webchat":
+        return "webchat", p.webchat(
+            at,
+            f"s{who}-{n // 4}",
+            f"v{who}",
+            f"chat {n}",
+            email=mail,
+            phone="+" + wa,
+            name=name,
+            event_id=f"e{n}",
+        )
+    if kind == "email":
+        reply = {"in_reply_to": replying_to} if replying_to else {}
+        return "email", p.email(
+            at, f"{name.title()} <{mail}>", f"Order {who}", f"mail {n}", message_id=f"m{n}@gmail.com", **reply
+        )
+    return "twilio_voice", p.twilio_call(at, "+" + wa, "CA" + f"{n:032x}")
+
+
+plans = st.lists(
+    st.tuples(
+        st.integers(0, len(PEOPLE) - 1),
+        st.sampled_from(["whatsapp", "webchat", "email", "voice"]),
+        st.sampled_from([1, 5, 30, 60 * 20, 60 * 30]),  # minutes after the previous request
+        st.sampled_from(["deliver", "deliver", "deliver", "late", "oldest", "again", "resolve", "reply"]),
+    ),
+    min_size=1,
+    max_size=24,
+)
+
+
+def drive(hub: Hub, plan: list[tuple[int, str, int, str]]) -> None:
+    minutes = 60 * 24 * 30
+    sent: list[tuple[str, InboundRequest]] = []
+    mails: dict[int, list[str]] = {}
+    for n, (who, kind, gap, how) in enumerate(plan):
+        minutes += gap
+        now = T0 + timedelta(minutes=minutes)
+        if how == "again" and sent:
+            hub.ingest(*sent[n % len(sent)])  # a webhook retry: a duplicate
+            continue
+        conversations = [c for cid in customer_ids(hub) for c in hub.conversations(cid)]
+        if how == "resolve" and conversations:
+            hub.resolve(conversations[n % len(conversations)].id, actor="agent-1", at=now)
+            continue
+        if how == "reply" and conversations:
+            try:
+                reply = hub.reply(conversations[n % len(conversations)].id, f"reply {n}", agent="agent-1")
+            except (NotFound, ConfigurationError):  # nothing inbound to answer, or a channel that cannot send
+                continue
+            hub.record_sent(reply.interaction_id, f"platform-{n}", at=now)
+            continue
+        at = {"late": minutes - 60 * 24, "oldest": n}.get(how, minutes)  # old payloads arriving now
+        earlier = mails.get(who, [])
+        delivery = request(n, who, kind, at, earlier[n % len(earlier)] if earlier and n % 2 else None)
+        if kind == "email":
+            mails.setdefault(who, []).append(f"m{n}@gmail.com")
+        sent.append(delivery)
+        hub.ingest(*delivery)
+
+
+def customer_ids(hub: Hub) -> list[str]:
+    with hub.store.snapshot() as view:
+        return view.customer_ids()
+
+
+def assert_stored_state_is_the_full_recomputation(hub: Hub) -> None:
+    with hub.store.snapshot() as view:
+        engine = IdentityEngine.rebuild(view.ledger(), hub.policy)
+        ids = view.customer_ids()
+        assert sorted(engine.partition()) == ids
+        for cid in ids:
+            customer = view.get_customer(cid)
+            assert frozenset(ci.identifier.key for ci in customer.identifiers) == engine.partition()[cid]
+            assert customer == engine.customer(cid).model_copy(update={"aliases": customer.aliases})
+            stored = view.timeline([ci.identifier for ci in customer.identifiers], limit=1000).items
+            actions = [
+                ConversationAction.model_validate(r.details["action"])
+                for alias in (cid, *customer.aliases)
+                for r in view.audit_log(alias, limit=1000)
+                if r.action is AuditAction.CONVERSATION
+            ]
+            expected = thread_conversations(cid, [s.interaction for s in stored], actions, hub.continuity)
+            assert sorted(view.conversations_of(cid), key=lambda c: (c.opened_at, c.id)) == list(
+                expected.conversations
+            )
+            assert {s.interaction.id: s.conversation_id for s in stored} == {
+                s.interaction.id: expected.membership.get(s.interaction.id) for s in stored
+            }
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(plan=plans)
+def test_any_delivery_plan_leaves_the_state_a_full_recomputation_gives(
+    plan: list[tuple[int, str, int, str]],
+) -> None:
+    with Hub.open("memory://", channels=p.adapters(), clock=lambda: T0 + timedelta(days=60)) as hub:
+        drive(hub, plan)
+        assert_stored_state_is_the_full_recomputation(hub)
+
+
+@pytest.mark.parametrize("seed", [3, 4])
+def test_the_same_on_sqlite_for_a_long_plan(tmp_path: Path, seed: int) -> None:
+    # A fixed long plan: people take turns on every channel, with late payloads, retries and resolves.
+    plan = [
+        (n % len(PEOPLE) if n % 5 else seed % len(PEOPLE), kind, gap, how)
+        for n, (kind, gap, how) in enumerate(
+            zip(
+                ["whatsapp", "webchat", "email", "voice", "email", "webchat"] * 8,
+                [1, 5, 30, 60 * 20, 5, 60 * 30, 1, 30] * 6,
+                ["deliver", "reply", "late", "deliver", "again", "oldest", "resolve", "deliver"] * 6,
+                strict=False,
+            )
+        )
+    ]
+    clock = lambda: T0 + timedelta(days=60)  # noqa: E731
+    with Hub.open(f"sqlite:///{tmp_path / 'hub.db'}", channels=p.adapters(), clock=clock) as hub:
+        drive(hub, plan)
+        assert_stored_state_is_the_full_recomputation(hub)
+
+
+def test_a_settled_observation_reads_state_instead_of_history(tmp_path: Path) -> None:
+    """The second message of a known sender takes the fast path: the ledger is not read."""
+    with Hub.open(f"sqlite:///{tmp_path / 'hub.db'}", channels=p.adapters()) as hub:
+        hub.ingest(*request(0, 1, "whatsapp", 0))
+        calls: list[str] = []
+        store = hub.store
+        original = store.transaction
+
+        def spying(tenant: str = "default"):  # type: ignore[no-untyped-def]
+            context = original(tenant)
+
+            class Spy:
+                def __enter__(self):  # type: ignore[no-untyped-def]
+                    tx = context.__enter__()
+                    real = tx.ledger_component
+
+                    def ledger_component(identifiers):  # type: ignore[no-untyped-def]
+                        calls.append("ledger_component")
+                        return real(identifiers)
+
+                    tx.ledger_component = ledger_component
+                    return tx
+
+                def __exit__(self, *exc):  # type: ignore[no-untyped-def]
+                    return context.__exit__(*exc)
+
+            return Spy()
+
+        store.transaction = spying  # type: ignore[method-assign]
+        result = hub.ingest(*request(1, 1, "whatsapp", 5))
+        assert result.status == "accepted"
+        assert calls == []
+        assert result.accepted[0].conversation_id is not None
+
+
+def test_a_reply_after_resolution_joins_the_resolved_conversation_from_the_snapshot() -> None:
+    with Hub.open("memory://", channels=p.adapters(), clock=lambda: T0 + timedelta(hours=2)) as hub:
+        first = hub.ingest(*request(0, 1, "whatsapp", 0)).accepted[0]
+        assert first.conversation_id is not None
+        hub.resolve(first.conversation_id, actor="agent-1", at=T0 + timedelta(hours=1))
+        reply = hub.reply(first.conversation_id, "Glad we could help!", agent="agent-1")
+        assert reply.conversation_id == first.conversation_id
+        assert_stored_state_is_the_full_recomputation(hub)
+
+
+def test_an_email_answering_an_old_message_joins_its_conversation_a_week_later() -> None:
+    with Hub.open("memory://", channels=p.adapters()) as hub:
+        first = hub.ingest(*request(0, 1, "email", 0)).accepted[0]
+        hub.ingest(*request(1, 1, "whatsapp", 60 * 24 * 3))  # another matter, three days later
+        late = p.email(
+            T0 + timedelta(days=7),
+            "Bo <bo.1@gmail.com>",
+            "Something else entirely",
+            "About the order you confirmed last week",
+            message_id="m9@gmail.com",
+            in_reply_to="m0@gmail.com",
+        )
+        answer = hub.ingest("email", late).accepted[0]
+        assert answer.conversation_id == first.conversation_id
+        assert_stored_state_is_the_full_recomputation(hub)
