@@ -53,8 +53,11 @@ import mailbox
 import re
 from collections.abc import Iterator, Mapping
 from datetime import datetime
+from functools import lru_cache
 from email import policy
 from email.errors import MessageError
+from email.headerregistry import BaseHeader
+from email.policy import EmailPolicy
 from email.message import EmailMessage
 from email.message import Message as StdMessage
 from email.parser import BytesParser
@@ -100,6 +103,28 @@ _STDLIB_ERRORS = (
     UnicodeError,
     AssertionError,
 )
+@lru_cache(maxsize=4096)
+def _parsed_header(name: str, value: str) -> BaseHeader:
+    """``policy.default``'s structured header for ``name: value``, parsed once per distinct pair.
+
+    The stdlib parses a header again on every access (``get_content_type()`` alone
+    reads Content-Type several times per part); the header objects are immutable
+    strings, so one parse can serve every access and every message that repeats it.
+    """
+    header: BaseHeader = policy.default.header_fetch_parse(name, value)
+    return header
+
+
+class _ParseOncePolicy(EmailPolicy):
+    """``policy.default`` whose header parses are cached (see :func:`_parsed_header`)."""
+
+    def header_fetch_parse(self, name: str, value: str) -> str:
+        if hasattr(value, "name"):
+            return value
+        return _parsed_header(name, value)
+
+
+_POLICY = _ParseOncePolicy()
 _MSG_ID = re.compile(r"<([^<>\s]{1,900})>")
 _MSG_ID_BARE = re.compile(r"^[!-;=?-~]{1,900}$")  # printable ASCII without < > and white space
 _SAFE_ID = re.compile(r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~.\-]+@[A-Za-z0-9!#$%&'*+/=?^_`{|}~.\-\[\]]+$")
@@ -189,7 +214,7 @@ class EmailAdapter(ChannelAdapter[EmailConfig]):
         if not raw.strip():
             raise PayloadError("the email is empty", channel=_CHANNEL)
         try:
-            msg = BytesParser(policy=policy.default).parsebytes(raw)
+            msg = BytesParser(policy=_POLICY).parsebytes(raw)
             return [self._event(msg, raw, request)]
         except (PayloadError, UnsupportedEvent):
             raise
