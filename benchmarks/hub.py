@@ -10,6 +10,10 @@ channels, then each contender ingests the same requests in one process:
 * the peer: what a hand-written endpoint does at the least — store the raw body
   and one row per request in SQLite with the stdlib, one transaction each.
 
+A second table shows what a request costs as one customer's history grows: the same
+customer writes on WhatsApp again and again, and the latency of the last 100 requests is
+reported after 100, 1,000 and 5,000 earlier ones.
+
     python benchmarks/hub.py [REQUESTS]       # default 3000
 """
 
@@ -21,6 +25,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -108,6 +113,37 @@ def run_bare(path: Path, batch: list[tuple[str, InboundRequest]]) -> list[float]
     return latencies
 
 
+def one_customer(count: int, seed: int = 11) -> list[tuple[str, InboundRequest]]:
+    """``count`` WhatsApp messages of one customer, a minute apart (one conversation a day)."""
+    rng = random.Random(seed)
+    return [
+        (
+            "whatsapp",
+            p.whatsapp(
+                T0 + timedelta(minutes=i), "447911123456", "Ana", f"m{rng.random()}", wamid=f"wamid.L{i}"
+            ),
+        )
+        for i in range(count)
+    ]
+
+
+def history_rows(url_of: Callable[[int], str]) -> list[str]:
+    rows = []
+    for history in (100, 1_000, 5_000):
+        batch = one_customer(history + 100)
+        with Hub.open(url_of(history), channels=p.adapters()) as hub:
+            for channel, request in batch[:history]:
+                hub.ingest(channel, request)
+            latencies = []
+            for channel, request in batch[history:]:
+                start = time.perf_counter()
+                hub.ingest(channel, request)
+                latencies.append(time.perf_counter() - start)
+        q = statistics.quantiles(latencies, n=100)
+        rows.append(f"| {history:>15,} | {statistics.median(latencies) * 1e3:>8.2f} | {q[98] * 1e3:>8.2f} |")
+    return rows
+
+
 def row(label: str, latencies: list[float]) -> str:
     total = sum(latencies)
     q = statistics.quantiles(latencies, n=100)
@@ -146,6 +182,15 @@ def main() -> None:
     print(f"| {'contender':<44} | {'requests/s':>10} | {'p50 ms':>8} | {'p99 ms':>8} |")
     print(f"|{'-' * 46}|{'-' * 11}:|{'-' * 9}:|{'-' * 9}:|")
     for line in rows:
+        print(line)
+    with tempfile.TemporaryDirectory() as tmp:
+        lines = history_rows(lambda history: f"sqlite:///{tmp}/history-{history}.db")
+    print()
+    print("one customer's requests as its history grows (SQLite, the next 100 WhatsApp messages)")
+    print()
+    print(f"| {'earlier requests':>15} | {'p50 ms':>8} | {'p99 ms':>8} |")
+    print(f"|{'-' * 16}:|{'-' * 9}:|{'-' * 9}:|")
+    for line in lines:
         print(line)
 
 

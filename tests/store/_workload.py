@@ -13,7 +13,7 @@ import time
 from datetime import UTC, datetime, timedelta
 
 from omnicx.errors import StorageUnavailable
-from omnicx.hub._identity_sync import save_component
+from omnicx.hub._identity_sync import policy_fingerprint, save_component
 from omnicx.identity import IdentityEngine
 from omnicx.models import (
     Assurance,
@@ -98,7 +98,7 @@ def ingest(store: Store, event: Event) -> None:
                 )
                 tx.append_ledger(change.entries)
                 seen = {k for e in component for k in entry_refs(e) if not k.startswith("#")} | set(keys)
-                save_component(tx, engine, seen)
+                save_component(tx, engine, seen, policy_fingerprint(engine.policy))
                 tx.append_interaction(_message(key, minute, idents[0]))
             return
         except StorageUnavailable:

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from omnicx.identity import IdentityEngine
 from omnicx.store import MemoryStore, SQLiteStore, Store
 from tests.identity.strategies import POLICY, POOL, Op, ops_lists, run, state
-from tests.store._workload import save_component
+from tests.store._workload import policy_fingerprint, save_component
 
 
 @pytest.fixture(params=["memory", "sqlite"])
@@ -91,7 +91,7 @@ def test_forgetting_leaves_the_store_as_the_engine_leaves_itself(
         # Erasure can re-shape what is left (an identifier held back by the forgotten one
         # may now join another customer): the caller writes the engine's customers again.
         gone = {i.key for i in forgotten.identifiers}
-        save_component(tx, engine, {i.key for i in POOL} - gone)
+        save_component(tx, engine, {i.key for i in POOL} - gone, policy_fingerprint(engine.policy))
     assert report.identifiers == len(forgotten.identifiers)
     with store.snapshot(tenant) as view:
         assert view.ledger(forgotten.identifiers) == []
