@@ -53,15 +53,15 @@ import mailbox
 import re
 from collections.abc import Iterator, Mapping
 from datetime import datetime
-from functools import lru_cache
 from email import policy
 from email.errors import MessageError
 from email.headerregistry import BaseHeader
-from email.policy import EmailPolicy
 from email.message import EmailMessage
 from email.message import Message as StdMessage
 from email.parser import BytesParser
+from email.policy import EmailPolicy
 from email.utils import getaddresses, parsedate_to_datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -103,6 +103,8 @@ _STDLIB_ERRORS = (
     UnicodeError,
     AssertionError,
 )
+
+
 @lru_cache(maxsize=4096)
 def _parsed_header(name: str, value: str) -> BaseHeader:
     """``policy.default``'s structured header for ``name: value``, parsed once per distinct pair.

@@ -14,10 +14,11 @@ import hashlib
 import json
 import re
 from collections.abc import Iterable, Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 
 import attrs
 
+from omnicx._micros import to_us
 from omnicx.conversations._models import (
     ConversationAction,
     ConversationEvent,
@@ -53,7 +54,6 @@ __all__ = [
 
 _SUBJECT_PREFIX = re.compile(r"^\s*((re|fw|fwd|aw|sv|wg|tr)\s*(\[\d+\])?\s*:\s*)+", re.IGNORECASE)
 _OPEN = (ConversationStatus.OPEN, ConversationStatus.PENDING)
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 E = ConversationEventType
 
 
@@ -68,18 +68,13 @@ def _session_key(channel: str, thread_id: str) -> str:
     return f"{SESSION_KEY}{channel}\n{thread_id}"
 
 
-def _us(at: datetime) -> int:
-    delta = at - _EPOCH
-    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
-
-
 def _interaction_key(item: Interaction) -> ItemKey:
-    return (_us(item.occurred_at), 0, item.id)
+    return (to_us(item.occurred_at), 0, item.id)
 
 
 def _action_key(action: ConversationAction) -> ItemKey:
     ident = f"{action.type}:{action.conversation_id}:{action.other_conversation_id}:{action.interaction_id}"
-    return (_us(action.at), 1, ident)
+    return (to_us(action.at), 1, ident)
 
 
 def conversation_id(first_interaction_id: str) -> str:

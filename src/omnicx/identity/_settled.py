@@ -11,22 +11,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 
 import attrs
 
+from omnicx._micros import from_us, to_us
+
 __all__ = ["SettledFacts"]
-
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-def _us(at: datetime) -> int:
-    delta = at - _EPOCH
-    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
-
-
-def _at(us: int) -> datetime:
-    return _EPOCH + timedelta(microseconds=us)
 
 
 @attrs.frozen
@@ -72,8 +63,8 @@ class SettledFacts:
             {
                 "customer_id": self.customer_id,
                 "members": sorted(self.members),
-                "sightings": {k: _us(v) for k, v in sorted(self.sightings.items())},
-                "pairs": [[a, b, _us(t)] for (a, b), t in sorted(self.pairs.items())],
+                "sightings": {k: to_us(v) for k, v in sorted(self.sightings.items())},
+                "pairs": [[a, b, to_us(t)] for (a, b), t in sorted(self.pairs.items())],
             },
             separators=(",", ":"),
         )
@@ -85,6 +76,6 @@ class SettledFacts:
         return cls(
             customer_id=data["customer_id"],
             members=frozenset(data["members"]),
-            sightings={k: _at(v) for k, v in data["sightings"].items()},
-            pairs={(a, b): _at(t) for a, b, t in data["pairs"]},
+            sightings={k: from_us(v) for k, v in data["sightings"].items()},
+            pairs={(a, b): from_us(t) for a, b, t in data["pairs"]},
         )
