@@ -325,3 +325,51 @@ def test_a_junk_sender_is_stored_but_names_no_customer() -> None:
         assert result.accepted[0].customer_id is None
         assert result.accepted[0].conversation_id is None
         assert [(e.customer_id, e.conversation_id) for e in seen] == [(None, None)]
+
+
+class BoomError(RuntimeError):
+    pass
+
+
+def test_an_adapter_bug_keeps_the_raw_payload_failed_and_propagates(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    channel, request = OTHERS[0]
+    with open_hub(f"sqlite:///{tmp_path / 'bug.db'}") as hub:
+        adapter = hub.adapter(channel)
+
+        def broken_parse(_: object) -> list[object]:
+            raise BoomError("the adapter tripped over a field it did not expect")
+
+        monkeypatch.setattr(adapter, "parse", broken_parse)
+        with pytest.raises(BoomError):
+            hub.ingest(channel, request)
+        with hub.store.snapshot() as view:
+            (kept,) = view.raw_payloads(RawStatus.FAILED).items
+        assert kept.request == request
+        assert kept.error is not None
+        assert kept.error.startswith("boom_error: the adapter tripped")
+        monkeypatch.undo()  # the adapter is fixed: the kept payload replays
+        (replayed,) = hub.replay()
+        assert replayed.status == "accepted"
+        assert hub.customer_of(PHONE_BO) is not None
+
+
+def test_a_failure_while_storing_rolls_back_but_keeps_the_raw_payload(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    channel, request = OTHERS[0]
+    with open_hub(f"sqlite:///{tmp_path / 'store.db'}") as hub:
+
+        def broken(*_: object, **__: object) -> None:
+            raise BoomError("threading failed half-way")
+
+        monkeypatch.setattr(hub, "_thread_item", broken)
+        with pytest.raises(BoomError):
+            hub.ingest(channel, request)
+        with hub.store.snapshot() as view:
+            (kept,) = view.raw_payloads().items
+            assert view.ledger() == []  # the rest of the transaction rolled back
+            assert view.customer_ids() == []
+        assert kept.status is RawStatus.FAILED
+        assert kept.error == "boom_error: threading failed half-way"

@@ -265,6 +265,9 @@ class Hub:
         except (SignatureError, PayloadError, ValidationError) as exc:
             rejection = Rejection(error=_error_name(exc), message=str(exc))
             refused = (RawStatus.FAILED, f"{_error_name(exc)}: {exc}", rejection)
+        except Exception as exc:  # a bug in the adapter: keep the payload for a replay after the fix
+            self._keep_failed(name, raw_id, request, exc)
+            raise
         for attempt in range(20):
             published: list[_Event] = []
             accepted: list[Accepted] = []
