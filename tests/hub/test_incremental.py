@@ -220,3 +220,21 @@ def test_an_email_answering_an_old_message_joins_its_conversation_a_week_later()
         answer = hub.ingest("email", late).accepted[0]
         assert answer.conversation_id == first.conversation_id
         assert_stored_state_is_the_full_recomputation(hub)
+
+
+def test_a_new_customer_with_imported_history_is_threaded_with_it() -> None:
+    """Interactions a host stored before any identity existed for them join the new customer's conversations."""
+    channel, first = request(0, 1, "whatsapp", 10)
+    with Hub.open("memory://", channels=p.adapters()) as hub:
+        (event,) = hub.adapter(channel).parse(first)
+        imported = event.interaction.model_copy(
+            update={"dedupe_key": "imported-1", "id": "ix_imported1", "occurred_at": T0}
+        )
+        with hub.store.transaction() as tx:
+            tx.append_interaction(imported)  # the host's import of older history
+        accepted = hub.ingest(channel, first).accepted[0]
+        assert accepted.created_customer
+        with hub.store.snapshot() as view:
+            stored = view.get_interaction(imported.id)
+        assert stored.conversation_id == accepted.conversation_id  # one conversation, 10 minutes apart
+        assert_stored_state_is_the_full_recomputation(hub)

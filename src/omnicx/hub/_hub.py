@@ -331,6 +331,7 @@ class Hub:
         ]
         customer_id = self._settled(tx, observed, item)
         member = customer_id is not None
+        created: list[Identifier] = []
         if customer_id is not None:
             change = Change(customer_id=customer_id)
         else:
@@ -343,6 +344,8 @@ class Hub:
             endpoint_owner = engine.customer_of(item.endpoint)
             customer_id = endpoint_owner or change.customer_id
             member = endpoint_owner is not None
+            if change.created:
+                created = [o.identifier for o in observed if engine.customer_of(o.identifier) == customer_id]
         tx.append_interaction(item, raw_id=raw_id)
         now = self._clock()
         if change.created and customer_id is not None:
@@ -381,7 +384,7 @@ class Hub:
         conversation_id = None
         if customer_id is not None:
             conversation_id = self._thread_item(
-                tx, customer_id, item, published, member=member, fresh=change.created
+                tx, customer_id, item, published, member=member, created_from=created
             )
         published.append(
             InteractionIngested(
@@ -451,7 +454,7 @@ class Hub:
         published: list[_Event],
         *,
         member: bool,
-        fresh: bool = False,
+        created_from: Sequence[Identifier] = (),
     ) -> str | None:
         """Place a just-stored interaction in the customer's conversations; return its conversation id.
 
@@ -459,10 +462,10 @@ class Hub:
         everything the customer's conversation snapshot holds, it is placed from the
         snapshot (a few rows read); otherwise the customer is rethreaded from its
         whole history. Both give the same result (see :func:`continue_thread`).
-        ``fresh``: the customer was just created from identifiers nothing was stored
-        on before, so its history is this interaction alone.
+        ``created_from``: the identifiers of a customer this request created; when
+        nothing else is stored on them, its history is this interaction alone.
         """
-        step = self._continue(tx, customer_id, item, fresh) if member else None
+        step = self._continue(tx, customer_id, item, created_from) if member else None
         if step is None:
             return self._rethread(tx, customer_id, published, trigger=item.id).membership.get(item.id)
         if step.conversation is not None:
@@ -475,12 +478,15 @@ class Hub:
         return step.conversation_id
 
     def _continue(
-        self, tx: StoreSession, customer_id: str, item: Interaction, fresh: bool
+        self, tx: StoreSession, customer_id: str, item: Interaction, created_from: Sequence[Identifier]
     ) -> ThreadStep | None:
         header = tx.customer_state(customer_id, [THREAD_KEY]).get(THREAD_KEY)
         if header is None:
-            if not fresh:
+            if not created_from:
                 return None
+            stored = tx.timeline(created_from, limit=2).items
+            if any(s.interaction.id != item.id for s in stored):
+                return None  # an interaction was stored on these identifiers before they had a customer
             header = ThreadSnapshot(watermark=None, latest=None, open=()).header_json()
         snapshot = ThreadSnapshot.from_header_json(header)
         if not snapshot.admits(item):
@@ -978,6 +984,7 @@ class Hub:
                 ),
                 metadata={"template": True} if outbound.template_name else {},
             )
+            tx.lock_identifiers([latest.endpoint])  # and its customer: serialized with its ingests
             tx.append_interaction(interaction)
             owner = tx.resolve_customer_id(conversation.customer_id)
             joined = self._thread_item(
@@ -1036,6 +1043,7 @@ class Hub:
                 status=DeliveryStatus.SENT,
                 metadata={"outbound_interaction_id": outbound_id},
             )
+            tx.lock_identifiers([sent.endpoint])
             if tx.append_interaction(update):
                 owner = tx.customer_of(sent.endpoint)
                 if owner is not None:
