@@ -346,7 +346,8 @@ class Hub:
             member = endpoint_owner is not None
             if change.created:
                 created = [o.identifier for o in observed if engine.customer_of(o.identifier) == customer_id]
-        tx.append_interaction(item, raw_id=raw_id)
+        step = self._continue(tx, customer_id, item, created) if customer_id is not None and member else None
+        tx.append_interaction(item, raw_id=raw_id, conversation_id=step.conversation_id if step else None)
         now = self._clock()
         if change.created and customer_id is not None:
             published.append(
@@ -383,9 +384,7 @@ class Hub:
                 )
         conversation_id = None
         if customer_id is not None:
-            conversation_id = self._thread_item(
-                tx, customer_id, item, published, member=member, created_from=created
-            )
+            conversation_id = self._thread_item(tx, customer_id, item, published, step)
         published.append(
             InteractionIngested(
                 at=now,
@@ -452,34 +451,33 @@ class Hub:
         customer_id: str,
         item: Interaction,
         published: list[_Event],
-        *,
-        member: bool,
-        created_from: Sequence[Identifier] = (),
+        step: ThreadStep | None,
     ) -> str | None:
         """Place a just-stored interaction in the customer's conversations; return its conversation id.
 
-        When the interaction is on one of the customer's identifiers and newer than
-        everything the customer's conversation snapshot holds, it is placed from the
-        snapshot (a few rows read); otherwise the customer is rethreaded from its
-        whole history. Both give the same result (see :func:`continue_thread`).
-        ``created_from``: the identifiers of a customer this request created; when
-        nothing else is stored on them, its history is this interaction alone.
+        ``step`` is what :meth:`_continue` computed before the interaction was stored
+        (stored with its conversation id already): its writes are made here. Without
+        one the customer is rethreaded from its whole history. Both give the same
+        result (see :func:`continue_thread`).
         """
-        step = self._continue(tx, customer_id, item, created_from) if member else None
         if step is None:
             return self._rethread(tx, customer_id, published, trigger=item.id).membership.get(item.id)
         if step.conversation is not None:
             tx.save_conversation(step.conversation)
-        if step.conversation_id is not None:
-            tx.set_conversation(item.id, step.conversation_id)
         tx.put_customer_state(customer_id, step.added_keys, overwrite=False)
         tx.put_customer_state(customer_id, {**step.replaced_keys, THREAD_KEY: step.snapshot.header_json()})
         self._publish_thread_events(step.events, customer_id, item.id, published)
         return step.conversation_id
 
     def _continue(
-        self, tx: StoreSession, customer_id: str, item: Interaction, created_from: Sequence[Identifier]
+        self, tx: StoreSession, customer_id: str, item: Interaction, created_from: Sequence[Identifier] = ()
     ) -> ThreadStep | None:
+        """Where ``item`` goes in the customer's conversations, from the stored snapshot.
+
+        ``None`` when only a full rethread can tell: no snapshot, or ``item`` is not
+        newer than it. ``created_from``: the identifiers of a customer this request
+        created; when nothing else is stored on them, its history is ``item`` alone.
+        """
         header = tx.customer_state(customer_id, [THREAD_KEY]).get(THREAD_KEY)
         if header is None:
             if not created_from:
@@ -985,11 +983,11 @@ class Hub:
                 metadata={"template": True} if outbound.template_name else {},
             )
             tx.lock_identifiers([latest.endpoint])  # and its customer: serialized with its ingests
-            tx.append_interaction(interaction)
             owner = tx.resolve_customer_id(conversation.customer_id)
-            joined = self._thread_item(
-                tx, owner, interaction, [], member=tx.customer_of(interaction.endpoint) == owner
-            )
+            member = tx.customer_of(interaction.endpoint) == owner
+            step = self._continue(tx, owner, interaction) if member else None
+            tx.append_interaction(interaction, conversation_id=step.conversation_id if step else None)
+            joined = self._thread_item(tx, owner, interaction, [], step)
         return ReplyResult(
             request=request,
             interaction_id=interaction.id,
@@ -1044,10 +1042,13 @@ class Hub:
                 metadata={"outbound_interaction_id": outbound_id},
             )
             tx.lock_identifiers([sent.endpoint])
-            if tx.append_interaction(update):
-                owner = tx.customer_of(sent.endpoint)
-                if owner is not None:
-                    self._thread_item(tx, owner, update, [], member=True)
+            if tx.find_interaction(update.adapter, update.dedupe_key) is not None:
+                return
+            owner = tx.customer_of(sent.endpoint)
+            step = self._continue(tx, owner, update) if owner is not None else None
+            tx.append_interaction(update, conversation_id=step.conversation_id if step else None)
+            if owner is not None:
+                self._thread_item(tx, owner, update, [], step)
 
     def delivery_status(self, interaction_id: str) -> DeliveryStatus | None:
         """The delivery status of an outbound interaction: the highest-ranked status reported for it."""
