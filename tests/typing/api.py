@@ -21,7 +21,16 @@ from omnicx import (
     normalize_phone,
     normalize_timestamp,
 )
-from omnicx.conversations import Threading, thread_conversations
+from omnicx.conversations import (
+    ContinuityRules,
+    Threading,
+    ThreadSnapshot,
+    ThreadStep,
+    continue_thread,
+    thread_conversations,
+    thread_lookup_keys,
+    thread_snapshot,
+)
 from omnicx.events import CustomersMerged, EventBus
 from omnicx.models import interaction_adapter
 
@@ -53,6 +62,15 @@ def errors(exc: NormalizationError) -> None:
 
 def conversations(message: Message) -> None:
     assert_type(thread_conversations("c", [message]), Threading)
+    threading, snapshot = thread_snapshot("c", [message])
+    assert_type(threading, Threading)
+    assert_type(snapshot, ThreadSnapshot)
+    assert_type(thread_lookup_keys(message, ContinuityRules()), list[str])
+    step = continue_thread("c", message, snapshot, threading.conversations)
+    assert_type(step, ThreadStep | None)
+    if step is not None:
+        assert_type(step.conversation_id, str | None)
+        assert_type(ThreadSnapshot.from_header_json(step.snapshot.header_json()), ThreadSnapshot)
 
 
 def events() -> None:

@@ -16,8 +16,10 @@ from omnicx.identity import (
     IdentityEngine,
     LedgerEntry,
     MergePolicy,
+    SettledFacts,
+    observation_entries,
 )
-from omnicx.models import Customer
+from omnicx.models import Assurance, Customer, ObservedIdentifier
 
 
 def engine_calls() -> None:
@@ -37,4 +39,13 @@ def engine_calls() -> None:
     assert_type(engine.history("cus_1"), tuple[HistoryEvent, ...])
     assert_type(engine.forget("cus_1"), Forgotten)
     assert_type(IdentityEngine.rebuild(change.entries), IdentityEngine)
+    facts = engine.settled_facts("cus_1")
+    assert_type(facts, SettledFacts)
+    assert_type(facts.settles([ana.key], datetime(2024, 1, 2, tzinfo=UTC)), bool)
+    assert_type(SettledFacts.from_json(facts.to_json()), SettledFacts)
+    seen = [ObservedIdentifier(identifier=ana, assurance=Assurance.VERIFIED)]
+    assert_type(
+        observation_entries(seen, at=datetime(2024, 1, 2, tzinfo=UTC), channel="sms", dedupe_key="s2"),
+        tuple[LedgerEntry, ...],
+    )
     assert_type(main(["resolve", "in.jsonl", "-o", "out.csv"]), int)

@@ -26,6 +26,9 @@ def store_api() -> None:
         assert_type(tx, StoreSession)
         assert_type(tx.append_interactions([]), AppendReport)
         assert_type(tx.customer_of(ana), str | None)
+        assert_type(tx.customer_state("cus_1", ["t@"]), dict[str, str])
+        assert_type(tx.put_customer_state("cus_1", {"t@": "{}"}, overwrite=False), None)
+        assert_type(tx.clear_customer_state("cus_1", "t"), None)
     with store.snapshot() as view:
         assert_type(view, StoreReader)
         page = view.timeline([ana], limit=50)
