@@ -10,9 +10,10 @@ channels, then each contender ingests the same requests in one process:
 * the peer: what a hand-written endpoint does at the least — store the raw body
   and one row per request in SQLite with the stdlib, one transaction each.
 
-A second table shows what a request costs as one customer's history grows: the same
-customer writes on WhatsApp again and again, and the latency of the last 100 requests is
-reported after 100, 1,000 and 5,000 earlier ones.
+A second table shows what a request costs as one sender's history grows: a customer writing
+on WhatsApp again and again, and a junk notification address (``noreply@…``) emailing again
+and again; the latency of the next 100 requests is reported after 100, 1,000 and 5,000
+earlier ones.
 
     python benchmarks/hub.py [REQUESTS]       # default 3000
 """
@@ -113,34 +114,49 @@ def run_bare(path: Path, batch: list[tuple[str, InboundRequest]]) -> list[float]
     return latencies
 
 
-def one_customer(count: int, seed: int = 11) -> list[tuple[str, InboundRequest]]:
-    """``count`` WhatsApp messages of one customer, a minute apart (one conversation a day)."""
+def one_sender(count: int, *, junk: bool, seed: int = 11) -> list[tuple[str, InboundRequest]]:
+    """``count`` messages of one sender a minute apart: a customer on WhatsApp, or a junk
+    notification address (``noreply@…``, on the default blocklist) by email."""
     rng = random.Random(seed)
+    at = [T0 + timedelta(minutes=i) for i in range(count)]
+    if junk:
+        return [
+            (
+                "email",
+                p.email(
+                    at[i],
+                    "Alerts <noreply@alerts.example-shop.io>",
+                    "Order",
+                    f"n{rng.random()}",
+                    message_id=f"j{i}@alerts",
+                ),
+            )
+            for i in range(count)
+        ]
     return [
-        (
-            "whatsapp",
-            p.whatsapp(
-                T0 + timedelta(minutes=i), "447911123456", "Ana", f"m{rng.random()}", wamid=f"wamid.L{i}"
-            ),
-        )
+        ("whatsapp", p.whatsapp(at[i], "447911123456", "Ana", f"m{rng.random()}", wamid=f"wamid.L{i}"))
         for i in range(count)
     ]
 
 
-def history_rows(url_of: Callable[[int], str]) -> list[str]:
+def history_rows(url_of: Callable[[str], str]) -> list[str]:
     rows = []
-    for history in (100, 1_000, 5_000):
-        batch = one_customer(history + 100)
-        with Hub.open(url_of(history), channels=p.adapters()) as hub:
-            for channel, request in batch[:history]:
-                hub.ingest(channel, request)
-            latencies = []
-            for channel, request in batch[history:]:
-                start = time.perf_counter()
-                hub.ingest(channel, request)
-                latencies.append(time.perf_counter() - start)
-        q = statistics.quantiles(latencies, n=100)
-        rows.append(f"| {history:>15,} | {statistics.median(latencies) * 1e3:>8.2f} | {q[98] * 1e3:>8.2f} |")
+    for junk in (False, True):
+        for history in (100, 1_000, 5_000):
+            batch = one_sender(history + 100, junk=junk)
+            with Hub.open(url_of(f"{junk}-{history}"), channels=p.adapters()) as hub:
+                for channel, request in batch[:history]:
+                    hub.ingest(channel, request)
+                latencies = []
+                for channel, request in batch[history:]:
+                    start = time.perf_counter()
+                    hub.ingest(channel, request)
+                    latencies.append(time.perf_counter() - start)
+            q = statistics.quantiles(latencies, n=100)
+            who = "junk sender (email)" if junk else "customer (WhatsApp)"
+            rows.append(
+                f"| {who:<19} | {history:>15,} | {statistics.median(latencies) * 1e3:>8.2f} | {q[98] * 1e3:>8.2f} |"
+            )
     return rows
 
 
@@ -184,12 +200,12 @@ def main() -> None:
     for line in rows:
         print(line)
     with tempfile.TemporaryDirectory() as tmp:
-        lines = history_rows(lambda history: f"sqlite:///{tmp}/history-{history}.db")
+        lines = history_rows(lambda name: f"sqlite:///{tmp}/history-{name}.db")
     print()
-    print("one customer's requests as its history grows (SQLite, the next 100 WhatsApp messages)")
+    print("one sender's requests as its history grows (SQLite, latency of the next 100)")
     print()
-    print(f"| {'earlier requests':>15} | {'p50 ms':>8} | {'p99 ms':>8} |")
-    print(f"|{'-' * 16}:|{'-' * 9}:|{'-' * 9}:|")
+    print(f"| {'sender':<19} | {'earlier requests':>15} | {'p50 ms':>8} | {'p99 ms':>8} |")
+    print(f"|{'-' * 21}|{'-' * 16}:|{'-' * 9}:|{'-' * 9}:|")
     for line in lines:
         print(line)
 

@@ -55,13 +55,21 @@ def request(
         return "email", p.email(
             at, f"{name.title()} <{mail}>", f"Order {who}", f"mail {n}", message_id=f"m{n}@gmail.com", **reply
         )
+    if kind == "junk":  # a notification sender the default blocklist holds
+        return "email", p.email(
+            at,
+            "Shop alerts <noreply@alerts.shopdemo.io>",
+            "Your order",
+            f"alert {n}",
+            message_id=f"j{n}@alerts",
+        )
     return "twilio_voice", p.twilio_call(at, "+" + wa, "CA" + f"{n:032x}")
 
 
 plans = st.lists(
     st.tuples(
         st.integers(0, len(PEOPLE) - 1),
-        st.sampled_from(["whatsapp", "webchat", "email", "voice"]),
+        st.sampled_from(["whatsapp", "webchat", "email", "voice", "junk"]),
         st.sampled_from([1, 5, 30, 60 * 20, 60 * 30]),  # minutes after the previous request
         st.sampled_from(["deliver", "deliver", "deliver", "late", "oldest", "again", "resolve", "reply"]),
     ),
@@ -130,7 +138,7 @@ def assert_stored_state_is_the_full_recomputation(hub: Hub) -> None:
             }
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(plan=plans)
 def test_any_delivery_plan_leaves_the_state_a_full_recomputation_gives(
     plan: list[tuple[int, str, int, str]],
@@ -160,10 +168,11 @@ def test_the_same_on_sqlite_for_a_long_plan(tmp_path: Path, seed: int) -> None:
         assert_stored_state_is_the_full_recomputation(hub)
 
 
-def test_a_settled_observation_reads_state_instead_of_history(tmp_path: Path) -> None:
-    """The second message of a known sender takes the fast path: the ledger is not read."""
+@pytest.mark.parametrize("kind", ["whatsapp", "junk"])
+def test_a_settled_observation_reads_state_instead_of_history(tmp_path: Path, kind: str) -> None:
+    """The second message of a known sender, or of a junk one, takes the fast path: no ledger is read."""
     with Hub.open(f"sqlite:///{tmp_path / 'hub.db'}", channels=p.adapters()) as hub:
-        hub.ingest(*request(0, 1, "whatsapp", 0))
+        hub.ingest(*request(0, 1, kind, 0))
         calls: list[str] = []
         store = hub.store
         original = store.transaction
@@ -189,10 +198,20 @@ def test_a_settled_observation_reads_state_instead_of_history(tmp_path: Path) ->
             return Spy()
 
         store.transaction = spying  # type: ignore[method-assign]
-        result = hub.ingest(*request(1, 1, "whatsapp", 5))
+        result = hub.ingest(*request(1, 1, kind, 5))
         assert result.status == "accepted"
         assert calls == []
-        assert result.accepted[0].conversation_id is not None
+        if kind == "junk":
+            assert result.accepted[0].customer_id is None  # junk joins no customer
+        else:
+            assert result.accepted[0].conversation_id is not None
+        store.transaction = original  # type: ignore[method-assign]
+        (event,) = hub.adapter(result.channel).parse(request(1, 1, kind, 5)[1])
+        with store.snapshot() as view:
+            sightings = [e for e in view.ledger([event.interaction.endpoint]) if e.type == "sighting"]
+            assert len(sightings) == 2  # the evidence of both payloads is on file
+            assert view.get_interaction(event.interaction.id).interaction == event.interaction
+        assert_stored_state_is_the_full_recomputation(hub)
 
 
 def test_a_reply_after_resolution_joins_the_resolved_conversation_from_the_snapshot() -> None:

@@ -164,6 +164,7 @@ class Hub:
         self.store = store
         self.policy = policy or MergePolicy()
         self._fingerprint = policy_fingerprint(self.policy)
+        self._compiled = self.policy.compile()
         self.continuity = continuity or ContinuityRules()
         self.tenant = tenant
         self._salt = salt
@@ -329,11 +330,11 @@ class Hub:
         observed = list(event.identifiers) or [
             ObservedIdentifier(identifier=item.endpoint, assurance=Assurance.ASSERTED)
         ]
-        customer_id = self._settled(tx, observed, item)
-        member = customer_id is not None
+        settled = self._settled(tx, observed, item)
         created: list[Identifier] = []
-        if customer_id is not None:
-            change = Change(customer_id=customer_id)
+        if settled is not None:
+            change, customer_id = settled, settled.customer_id
+            member = customer_id is not None
         else:
             engine, seen = component_engine(tx, [o.identifier for o in observed], self.policy, self._salt)
             change = engine.observe(
@@ -408,18 +409,35 @@ class Hub:
 
     def _settled(
         self, tx: StoreSession, observed: Sequence[ObservedIdentifier], item: Interaction
-    ) -> str | None:
-        """The customer of an observation that changes nothing, with its evidence recorded; else ``None``.
+    ) -> Change | None:
+        """What an observation that changes nothing did, with its evidence recorded; else ``None``.
 
-        That is the common case, a returning customer on identifiers already linked
-        to one another (see :class:`~omnicx.identity.SettledFacts`): the ledger gets
-        the observation's entries and the identifiers their last sighting, and the
-        engine is not rebuilt. ``None`` leaves everything to the full path.
+        Two common cases change nothing (see :class:`~omnicx.identity.SettledFacts`).
+        One is a returning customer on identifiers already linked to one another: the
+        ledger gets the observation's entries and the identifiers their last sighting.
+        The other is a junk sender alone, an identifier the policy blocklists such as
+        ``noreply@…``: its entries are recorded and it stays in no customer. In both
+        the engine is not rebuilt from a ledger that grows with every such payload.
+        ``None`` leaves everything to the full path.
         """
         keys = [o.identifier.key for o in observed]
         if item.endpoint.key not in keys:
             return None
+
+        def record() -> None:
+            tx.append_ledger(
+                observation_entries(
+                    observed, at=item.occurred_at, channel=item.channel, dedupe_key=item.dedupe_key
+                )
+            )
+
         tx.lock_identifiers([o.identifier for o in observed])
+        if set(keys) == {item.endpoint.key} and self._compiled.is_blocked(
+            item.endpoint.kind, item.endpoint.key.split(":", 1)[1], item.endpoint.key
+        ):
+            record()
+            tx.assign_customer([item.endpoint], None)  # as the full path leaves a junk identifier
+            return Change()
         owners = {tx.customer_of(o.identifier) for o in observed}
         owner = owners.pop() if len(owners) == 1 else None
         if owner is None:
@@ -427,11 +445,7 @@ class Hub:
         facts = read_facts(tx, owner, self._fingerprint)
         if facts is None or facts.customer_id != owner or not facts.settles(keys, item.occurred_at):
             return None
-        tx.append_ledger(
-            observation_entries(
-                observed, at=item.occurred_at, channel=item.channel, dedupe_key=item.dedupe_key
-            )
-        )
+        record()
         tx.upsert_identifiers(
             CustomerIdentifier(
                 identifier=o.identifier,
@@ -441,7 +455,7 @@ class Hub:
             )
             for o in observed
         )
-        return owner
+        return Change(customer_id=owner)
 
     # --- conversations -----------------------------------------------------------
 
