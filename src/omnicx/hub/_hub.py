@@ -483,6 +483,14 @@ class Hub:
         self._publish_thread_events(step.events, customer_id, item.id, published)
         return step.conversation_id
 
+    def _append_threaded(
+        self, tx: StoreSession, owner: str | None, item: Interaction, *, member: bool
+    ) -> str | None:
+        """Store an interaction the hub made (a reply, a receipt) and place it in ``owner``'s conversations."""
+        step = self._continue(tx, owner, item) if owner is not None and member else None
+        tx.append_interaction(item, conversation_id=step.conversation_id if step else None)
+        return self._thread_item(tx, owner, item, [], step) if owner is not None else None
+
     def _continue(
         self, tx: StoreSession, customer_id: str, item: Interaction, created_from: Sequence[Identifier] = ()
     ) -> ThreadStep | None:
@@ -998,10 +1006,9 @@ class Hub:
             )
             tx.lock_identifiers([latest.endpoint])  # and its customer: serialized with its ingests
             owner = tx.resolve_customer_id(conversation.customer_id)
-            member = tx.customer_of(interaction.endpoint) == owner
-            step = self._continue(tx, owner, interaction) if member else None
-            tx.append_interaction(interaction, conversation_id=step.conversation_id if step else None)
-            joined = self._thread_item(tx, owner, interaction, [], step)
+            joined = self._append_threaded(
+                tx, owner, interaction, member=tx.customer_of(interaction.endpoint) == owner
+            )
         return ReplyResult(
             request=request,
             interaction_id=interaction.id,
@@ -1058,11 +1065,7 @@ class Hub:
             tx.lock_identifiers([sent.endpoint])
             if tx.find_interaction(update.adapter, update.dedupe_key) is not None:
                 return
-            owner = tx.customer_of(sent.endpoint)
-            step = self._continue(tx, owner, update) if owner is not None else None
-            tx.append_interaction(update, conversation_id=step.conversation_id if step else None)
-            if owner is not None:
-                self._thread_item(tx, owner, update, [], step)
+            self._append_threaded(tx, tx.customer_of(sent.endpoint), update, member=True)
 
     def delivery_status(self, interaction_id: str) -> DeliveryStatus | None:
         """The delivery status of an outbound interaction: the highest-ranked status reported for it."""
