@@ -44,7 +44,7 @@ from omnicx.normalize._email import _normalize as _email_lru
 from omnicx.normalize._phone import _cached as _phone_lru
 from omnicx.normalize._platform import _PATTERNS, _SCOPE
 
-__all__ = ["DEFAULT_SCOPE", "HANDLE_KINDS", "BatchResolver"]
+__all__ = ["DEFAULT_SCOPE", "HANDLE_KINDS", "BatchResolver", "normalized_key", "sighting_digest"]
 
 _orjson_loads: Callable[[str | bytes], Any] | None
 try:
@@ -101,7 +101,9 @@ class BatchResolver:
         self.kinds: list[str] = []
         self._kind_code: dict[str, int] = {}
         self.blocked = bytearray()
-        self.first_at: list[datetime | None] = []
+        self.first_at: list[Any] = []
+        """Each identifier's first sighting time (a datetime; None before it is sighted). The
+        DuckDB engine keeps epoch microseconds instead: both order sightings by instant."""
         self.first_rec = array("q")
         # pair (lo << 32 | hi) → (at, record number) of its earliest link
         self.pairs: dict[int, tuple[datetime, int]] = {}
@@ -120,7 +122,8 @@ class BatchResolver:
 
     # ------------------------------------------------------------------ identifiers
 
-    def _intern(self, key: str, kind: str) -> int:
+    def _intern(self, key: str, kind: str, blocked: bool | None = None) -> int:
+        """The int of ``key``, a new one the first time; ``blocked``: the policy's verdict when known."""
         x = self.index.get(key)
         if x is None:
             x = len(self.keys)
@@ -131,7 +134,9 @@ class BatchResolver:
                 code = self._kind_code[kind] = len(self.kinds)
                 self.kinds.append(kind)
             self.kind_of.append(code)
-            self.blocked.append(self._is_blocked(kind, key.split(":", 1)[1], key))
+            self.blocked.append(
+                self._is_blocked(kind, key.split(":", 1)[1], key) if blocked is None else blocked
+            )
             self.first_at.append(None)
             self.first_rec.append(-1)
         return x
@@ -153,11 +158,8 @@ class BatchResolver:
         else:
             x = self._other.get((kind, raw))
             if x is None:
-                try:
-                    ident = normalize_platform_id(kind, raw)
-                    x = self._intern(ident.key, ident.kind)
-                except (NormalizationError, ValidationError):
-                    x = -1
+                got = normalized_key(kind, raw, self.region)
+                x = -1 if got is None else self._intern(*got)
                 self._other[(kind, raw)] = x
             return x
         x = cache.get(raw)
@@ -180,18 +182,8 @@ class BatchResolver:
         if x is None:
             # The normalizers' own LRU caches are skipped: these two levels already
             # hold every value, and an LRU over a million distinct values only churns.
-            try:
-                if kind == "email":
-                    value = _email_uncached(text, True, False, False)
-                    x = self._intern("email:" + value, "email")
-                elif kind == "phone":
-                    value = _phone_uncached(text, self.region)
-                    x = self._intern("phone:" + value, "phone")
-                else:
-                    key, real_kind = _handle_fast(raw)
-                    x = self._intern(key, real_kind)
-            except (NormalizationError, ValidationError):
-                x = -1
+            got = normalized_key(kind, text, self.region)
+            x = -1 if got is None else self._intern(*got)
             fcache[folded] = x
         cache[raw] = x
         return x
@@ -446,7 +438,7 @@ class BatchResolver:
         blocked = self.blocked
         kind_of, kinds = self.kind_of, self.kinds
         qualifying = policy.min_assurance_rank <= _RANK
-        pairs = self.pairs if qualifying else {}
+        pairs = self._pair_keys() if qualifying else ()
         # quarantine: distinct non-blocked partners per kind
         hot = bytearray(size)
         limit_of = [policy.threshold(k) for k in kinds]
@@ -550,17 +542,17 @@ class BatchResolver:
         limit_by_code: list[int | None],
     ) -> None:
         """Re-evaluate the components rooted in ``broken`` pair by pair, earliest link first."""
-        todo: list[tuple[datetime, str, int]] = []
+        chosen: list[int] = []
         region: set[int] = set()
         for pk in candidates:
             a = pk >> _SHIFT
             if find(a) in broken:
-                at, n = self.pairs[pk]
-                todo.append((at, self._link_key(pk, n, at), pk))
+                chosen.append(pk)
                 region.add(a)
                 region.add(pk & _LOW)
         for x in region:
             parent[x] = x
+        todo = self._link_order(chosen)
         todo.sort()
         kind_of = self.kind_of
         members: dict[int, list[int]] = {x: [x] for x in region}
@@ -589,6 +581,18 @@ class BatchResolver:
             ma.extend(mb)
             del members[rb]
 
+    def _pair_keys(self) -> Iterable[int]:
+        """Every pair of identifiers seen together (``lo << 32 | hi``), each once; iterable twice."""
+        return self.pairs.keys()
+
+    def _link_order(self, pks: list[int]) -> list[tuple[Any, str, int]]:
+        """``(time, link id, pair)`` of each pair's earliest link: a replay's canonical order."""
+        out = []
+        for pk in pks:
+            at, n = self.pairs[pk]
+            out.append((at, self._link_key(pk, n, at), pk))
+        return out
+
     def label_list(self) -> list[str]:
         """Every record's customer id, in input order ("" when it has no customer)."""
         customer = self._evaluate()
@@ -601,13 +605,13 @@ class BatchResolver:
         # digest of its first sighting's id (omnicx.identity._core.Core.birth_id), inlined.
         keys, first_at, first_rec = self.keys, self.first_at, self.first_rec
         channels, record_channel, record_ids = self.channels, self.record_channel, self.record_ids
-        sha256 = hashlib.sha256
         names = {-1: ""}
         for c in set(firsts):
             if c >= 0:
                 n = first_rec[c]
-                text = f"{keys[c]}\x1f{first_at[c]}\x1f{channels[record_channel[n]] or ''}|{record_ids[n]}||"
-                names[c] = "cus_" + sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:26]
+                names[c] = "cus_" + sighting_digest(
+                    keys[c], str(first_at[c]), channels[record_channel[n]], record_ids[n]
+                )
         return [names[c] for c in firsts]
 
     def labels(self) -> Iterator[tuple[str, str]]:
@@ -617,6 +621,37 @@ class BatchResolver:
     def shared_count(self) -> int:
         """How many identifiers are blocklisted or quarantined (after ``labels()``)."""
         return sum(1 for b, h in zip(self.blocked, self._hot, strict=False) if b or h)
+
+
+def normalized_key(kind: str, text: str, region: str | None) -> tuple[str, str] | None:
+    """``(key, kind)`` of one raw value, or None when it cannot be normalized.
+
+    ``kind`` is the input's ``type``: ``email``, ``phone`` (``text`` with a WhatsApp
+    wa_id's ``+`` already added), ``handle`` or an identifier kind. The normalizers'
+    LRU caches are skipped: the callers keep every answer themselves.
+    """
+    try:
+        if kind == "email":
+            return "email:" + _email_uncached(text, True, False, False), "email"
+        if kind == "phone":
+            return "phone:" + _phone_uncached(text, region), "phone"
+        if kind == "handle":
+            return _handle_fast(text)
+        ident = normalize_platform_id(kind, text)
+        return ident.key, ident.kind
+    except (NormalizationError, ValidationError):
+        return None
+
+
+def sighting_digest(key: str, at: str, channel: str | None, record_id: str) -> str:
+    """The digest part of the id of ``key``'s sighting in a record at ``at`` (``str`` of its time).
+
+    ``"cus_"`` and the digest of an identifier's first sighting is the id of the customer it
+    gives birth to (:meth:`omnicx.identity._core.Core.birth_id`, with
+    :func:`omnicx.identity._ledger.entry_id`'s hashing inlined).
+    """
+    text = f"{key}\x1f{at}\x1f{channel or ''}|{record_id}||"
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:26]
 
 
 def _handle(raw: str) -> tuple[str, str]:

@@ -22,6 +22,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import IO, Any, Protocol
 
+import attrs
+
+from omnicx.cli import _duckdb
 from omnicx.cli._batch import BatchResolver, _handle, _orjson_loads
 from omnicx.errors import ConfigurationError, NormalizationError, ValidationError
 from omnicx.identity import Blocklist, MergePolicy
@@ -29,7 +32,7 @@ from omnicx.identity._core import MEMBER, Core
 from omnicx.identity._engine import DEFAULT_SALT
 from omnicx.normalize import normalize_email, normalize_phone, normalize_platform_id
 
-__all__ = ["HELP", "RecordSink", "Resolver", "configure", "json_loads", "run"]
+__all__ = ["HELP", "Outcome", "RecordSink", "Resolver", "configure", "json_loads", "resolve_file", "run"]
 
 HELP = "resolve JSONL interaction records into customers (CSV out)"
 
@@ -83,6 +86,13 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "--region",
         default="US",
         help="region for national phone numbers such as (415) 555-0123 (default US; 'none' refuses them)",
+    )
+    parser.add_argument(
+        "--engine",
+        choices=("auto", "python"),
+        default="auto",
+        help="auto: DuckDB reads the file when omnicx[fast] is installed and the file allows it (same CSV); "
+        "python: always read it line by line",
     )
     parser.add_argument("--progress-every", type=int, default=100_000, help="report progress every N records")
     parser.add_argument("--quiet", "-q", action="store_true", help="no progress or summary on standard error")
@@ -308,6 +318,89 @@ def _feed(
     return n
 
 
+@attrs.frozen
+class Outcome:
+    """What one ``omnicx resolve`` run did."""
+
+    records: int
+    customers: int
+    shared: int
+    """Identifiers blocklisted or quarantined."""
+    unreadable: int
+    """Identifiers dropped because they could not be normalized."""
+    bad_lines: int
+    engine: str
+    """``duckdb`` or ``python`` (the standard library's ``json`` and the batch path)."""
+
+
+def resolve_file(
+    source: str,
+    output: str,
+    policy: MergePolicy,
+    region: str | None = "US",
+    *,
+    engine: str = "auto",
+    progress: Callable[[int, float], None] | None = None,
+    every: int = 100_000,
+    worker: bool = True,
+) -> Outcome:
+    """Resolve the JSON Lines file ``source`` (``-``: standard input) into the CSV ``output``.
+
+    ``engine="auto"`` reads a file with DuckDB when it is installed (``omnicx[fast]``)
+    and the file is one DuckDB reads exactly as ``json.loads`` does (see
+    :mod:`omnicx.cli._duckdb`); otherwise, and with ``engine="python"``, the batch path
+    reads it line by line. Both write the same CSV. ``worker``: DuckDB's reading forks one
+    helper process (see :class:`~omnicx.cli._duckdb.DuckDBResolver`).
+    """
+    start = time.perf_counter()
+    if engine not in ("auto", "python"):
+        raise ConfigurationError(f"--engine must be auto or python, got {engine!r}")
+    if engine == "auto" and source != "-" and _duckdb.available() and Path(source).is_file():
+        _open_out(output).close()  # a path that cannot be written fails here, as on the batch path
+        collecting = gc.isenabled()
+        gc.disable()  # millions of small objects and no reference cycles, as in resolve_stream
+        try:
+            with _duckdb.DuckDBResolver(policy, region, worker=worker) as fast:
+                if fast.load(source):
+                    if progress is not None:
+                        progress(fast.records, time.perf_counter() - start)
+                    fast.write_csv(sys.stdout if output == "-" else output)
+                    return Outcome(
+                        fast.records,
+                        fast.customer_count(),
+                        fast.shared_count(),
+                        fast.bad_identifiers,
+                        0,
+                        "duckdb",
+                    )
+                if progress is not None:
+                    print(f"omnicx resolve: reading line by line, as {fast.declined}", file=sys.stderr)
+        finally:
+            if collecting:
+                gc.enable()
+    resolver = BatchResolver(policy, region)
+    stream = _open_in(source)
+    try:
+        n = resolve_stream(stream, resolver, progress, every)
+    finally:
+        if stream is not sys.stdin.buffer:
+            stream.close()
+    labels = resolver.label_list()
+    customers = set(labels)
+    customers.discard("")
+    sink = _open_out(output)
+    try:
+        writer = csv.writer(sink, lineterminator="\n")
+        writer.writerow(("record_id", "customer_id"))
+        writer.writerows(zip(resolver.record_ids, labels, strict=True))
+    finally:
+        if sink is not sys.stdout:
+            sink.close()
+    return Outcome(
+        n, len(customers), resolver.shared_count(), resolver.bad_identifiers, resolver.bad_lines, "python"
+    )
+
+
 def run(args: argparse.Namespace) -> int:
     """The ``resolve`` command. Returns 0, or 1 when no line of the input was a record."""
     policy = MergePolicy.from_file(args.policy) if args.policy else MergePolicy()
@@ -320,38 +413,28 @@ def run(args: argparse.Namespace) -> int:
     if args.blocklist:
         extra = load_blocklist(args.blocklist, Resolver(MergePolicy(), region))
         policy = policy.model_copy(update={"blocklist": policy.blocklist.merged(extra)})
-    resolver = BatchResolver(policy, region)
     quiet = bool(args.quiet)
 
     def progress(n: int, elapsed: float) -> None:
         print(f"omnicx resolve: {n:,} records, {n / elapsed:,.0f} records/s", file=sys.stderr, flush=True)
 
     start = time.perf_counter()
-    source = _open_in(args.input)
-    try:
-        n = resolve_stream(source, resolver, None if quiet else progress, max(1, args.progress_every))
-    finally:
-        if source is not sys.stdin.buffer:
-            source.close()
-    labels = resolver.label_list()
-    customers = set(labels)
-    customers.discard("")
-    sink = _open_out(args.output)
-    try:
-        writer = csv.writer(sink, lineterminator="\n")
-        writer.writerow(("record_id", "customer_id"))
-        writer.writerows(zip(resolver.record_ids, labels, strict=True))
-    finally:
-        if sink is not sys.stdout:
-            sink.close()
+    done = resolve_file(
+        args.input,
+        args.output,
+        policy,
+        region,
+        engine=args.engine,
+        progress=None if quiet else progress,
+        every=max(1, args.progress_every),
+    )
     if not quiet:
-        shared = resolver.shared_count()
         elapsed = time.perf_counter() - start
         print(
-            f"omnicx resolve: {n:,} records → {len(customers):,} customers in {elapsed:.1f} s "
-            f"({n / elapsed if elapsed else 0:,.0f} records/s); {shared:,} shared identifiers "
-            f"(blocklisted or quarantined); {resolver.bad_identifiers:,} unreadable identifiers dropped; "
-            f"{resolver.bad_lines:,} bad lines skipped",
+            f"omnicx resolve: {done.records:,} records → {done.customers:,} customers in {elapsed:.1f} s "
+            f"({done.records / elapsed if elapsed else 0:,.0f} records/s, {done.engine}); {done.shared:,} "
+            f"shared identifiers (blocklisted or quarantined); {done.unreadable:,} unreadable identifiers "
+            f"dropped; {done.bad_lines:,} bad lines skipped",
             file=sys.stderr,
         )
-    return 0 if n or not resolver.bad_lines else 1
+    return 0 if done.records or not done.bad_lines else 1
