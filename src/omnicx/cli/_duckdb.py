@@ -254,7 +254,7 @@ class DuckDBResolver(BatchResolver):
         )
         groups = db.execute("SELECT g, kind, raw, wa, ascii FROM grp").fetchall()
         xs = self._normalize_groups(groups)
-        self._table("gx", "g BIGINT, x BIGINT", zip((g for g, *_ in groups), xs, strict=True))
+        self._table("gx", ("g", "x"), zip((g for g, *_ in groups), xs, strict=True))
         del groups, xs
         db.execute(
             """
@@ -310,15 +310,15 @@ class DuckDBResolver(BatchResolver):
             out[i] = identifier(kind, raw, wa)
         return out
 
-    def _table(self, name: str, columns: str, rows: Iterable[tuple[int, ...]]) -> None:
-        """Create table ``name`` (``columns``: SQL column definitions) from rows of ints, through a CSV file."""
+    def _table(self, name: str, columns: tuple[str, str], rows: Iterable[tuple[int, int]]) -> None:
+        """Create table ``name`` of two BIGINT ``columns`` from pairs of ints, through a CSV file
+        (far faster than a list parameter)."""
         file = Path(self._tmp.name) / f"{name}.csv"
-        with open(file, "w") as f:
-            f.writelines(",".join(map(str, row)) + "\n" for row in rows)
-        spec = "{" + ", ".join(f"'{c.split()[0]}': '{c.split()[1]}'" for c in columns.split(", ")) + "}"
+        file.write_text("".join([f"{a},{b}\n" for a, b in rows]))
+        a, b = columns
         self._db.execute(
-            f"CREATE TABLE {name} AS SELECT * FROM read_csv({_sql_text(str(file))}, columns = {spec}, "
-            "header = false, auto_detect = false)"
+            f"CREATE TABLE {name} AS SELECT * FROM read_csv({_sql_text(str(file))}, "
+            f"columns = {{'{a}': 'BIGINT', '{b}': 'BIGINT'}}, header = false, auto_detect = false)"
         )
         file.unlink()
 
@@ -410,7 +410,7 @@ class DuckDBResolver(BatchResolver):
             return
         db = self._db
         customer = self._evaluate()
-        self._table("cx", "x BIGINT, c BIGINT", enumerate(customer))
+        self._table("cx", ("x", "c"), enumerate(customer))
         del customer
         db.execute(
             "CREATE TABLE rc AS SELECT n, arg_min(c, pos) AS c FROM ids JOIN cx USING (x) WHERE c >= 0 GROUP BY n"
