@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from omnicx.cli._duckdb import DuckDBResolver, _scan
+from omnicx.cli._duckdb import _TS, DuckDBResolver, _scan, at_text
 from omnicx.cli._resolve import Outcome, resolve_file
 from omnicx.identity import MergePolicy
 
@@ -146,6 +148,7 @@ GOOD = '{"record_id": "r1", "ts": "2024-01-01T09:00:00Z", "identifiers": [{"type
         (GOOD.replace("T09", " 09"), "a time in another ISO 8601 style"),
         (GOOD.replace("2024-01-01", "2024-02-30"), "a day that does not exist"),
         (GOOD.replace("Z", ""), "a time without a zone"),
+        (GOOD.replace("2024", "0999"), "a year before 1000"),
         ("not json", "a line that is no JSON"),
         (GOOD + GOOD, "two records on one line"),
         ('{"record_id": "r2", "ts": "2024-01-01T09:00:00Z"}', "a record without identifiers"),
@@ -248,3 +251,27 @@ def test_a_component_over_a_limit_replays_its_links_in_the_batch_paths_order(
     assert fast.engine == "duckdb"
     assert fast_csv == slow_csv
     assert slow.customers == 2
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    moment=st.datetimes(min_value=datetime(1000, 1, 1), max_value=datetime(2999, 12, 31, 23, 59, 59)),
+    digits=st.integers(min_value=0, max_value=6),
+    offset=st.one_of(
+        st.just("Z"),
+        st.tuples(st.sampled_from("+-"), st.integers(0, 23), st.integers(0, 59)).map(
+            lambda t: f"{t[0]}{t[1]:02d}:{t[2]:02d}"
+        ),
+    ),
+)
+def test_the_sql_time_text_is_what_python_prints(moment: datetime, digits: int, offset: str) -> None:
+    import duckdb
+
+    text = moment.replace(microsecond=0).isoformat()
+    if digits:
+        text += "." + f"{moment.microsecond:06d}"[:digits]
+    text += offset
+    assert re.fullmatch(_TS, text)
+    got = duckdb.execute(f"SELECT {at_text('$1')}", [text]).fetchone()
+    assert got is not None
+    assert got[0] == str(datetime.fromisoformat(text))

@@ -41,13 +41,14 @@ from typing import IO, Any
 from omnicx.cli._batch import _LOW, _SHIFT, BatchResolver, normalized_key, sighting_digest
 from omnicx.identity import MergePolicy
 
-__all__ = ["DuckDBResolver", "available"]
+__all__ = ["DuckDBResolver", "at_text", "available"]
 
 _TS = (
-    r"[0-9]{4}-[0-9]{2}-[0-9]{2}T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]{1,6})?"
+    r"[12][0-9]{3}-[0-9]{2}-[0-9]{2}T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]{1,6})?"
     r"(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])"
 )
-"""The ISO 8601 times whose instant DuckDB reads exactly as ``datetime.fromisoformat``."""
+"""The ISO 8601 times whose instant DuckDB reads exactly as ``datetime.fromisoformat`` (years
+1000 to 2999, so that no offset moves an instant out of Python's range)."""
 _ASCII_SPACE = "".join(map(chr, (32, 9, 10, 13, 11, 12, 28, 29, 30, 31)))
 """What ``str.strip()`` removes from an ASCII string."""
 _TRAILING_COMMA = re.compile(rb",[ \t\r\n]*[\]}]")
@@ -125,10 +126,12 @@ class DuckDBResolver(BatchResolver):
         *,
         threads: int | None = None,
         worker: bool = False,
+        memory_mib: int = 600,
     ) -> None:
         """``threads``: DuckDB's threads (default: one per core). ``worker``: fork one helper
         process, before DuckDB starts any thread, that checks the file and normalizes half of
-        the raw values while this process does the rest (for a command-line run)."""
+        the raw values while this process does the rest (for a command-line run).
+        ``memory_mib``: DuckDB's memory limit; past it DuckDB spills to temporary files."""
         super().__init__(policy, region)
         import duckdb
 
@@ -143,6 +146,8 @@ class DuckDBResolver(BatchResolver):
         if threads is not None:
             self._db.execute(f"SET threads = {int(threads)}")
         self._db.execute("SET preserve_insertion_order = true")
+        self._db.execute(f"SET temp_directory = {_sql_text(self._tmp.name)}")
+        self._db.execute(f"SET memory_limit = '{int(memory_mib)}MB'")
         self.records = 0
         """How many records :meth:`load` read."""
         self.declined: str | None = None
@@ -168,11 +173,19 @@ class DuckDBResolver(BatchResolver):
     # ------------------------------------------------------------------ reading
 
     def load(self, path: str | Path) -> bool:
-        """Read every record of the file at ``path``; False (nothing read) when the batch
-        path must read it instead (see the module docstring)."""
+        """Read every record of the file at ``path``; False when the batch path must read it
+        instead (see the module docstring; :attr:`declined` says why). After False this
+        resolver holds a partial state: read the file with a new BatchResolver."""
         import duckdb
 
-        path = Path(path)
+        try:
+            return self._load(Path(path))
+        except duckdb.Error as exc:  # out of memory or disk for its temporary files, say
+            return self._decline(f"DuckDB failed: {str(exc).splitlines()[0][:200]}")
+
+    def _load(self, path: Path) -> bool:
+        import duckdb
+
         scanning = self._pool.apply_async(_scan, (path,)) if self._pool is not None else None
         if scanning is None and not _scan(path):
             return self._decline(_LENIENT)
@@ -184,8 +197,7 @@ class DuckDBResolver(BatchResolver):
         try:
             db.execute(
                 "CREATE TABLE raw AS SELECT * FROM read_json("
-                f"{_sql_text(str(path))}, format = 'newline_delimited', columns = {columns}, "
-                "maximum_object_size = 1073741824)"
+                f"{_sql_text(str(path))}, format = 'newline_delimited', columns = {columns})"
             )
         except duckdb.Error as exc:
             # not JSON Lines as DuckDB reads them: bad lines for the batch path to report
@@ -200,7 +212,7 @@ class DuckDBResolver(BatchResolver):
                 rowid AS n, record_id AS rid,
                 CASE WHEN json_type(channel) = 'VARCHAR' THEN channel ->> '$' END AS channel, ts,
                 CASE WHEN record_id IS NOT NULL AND identifiers IS NOT NULL
-                          AND regexp_full_match(ts, {_sql_text(_TS)}) AND NOT starts_with(ts, '0000')
+                          AND regexp_full_match(ts, {_sql_text(_TS)})
                      THEN epoch_us(try_cast(ts AS TIMESTAMPTZ)) END AS at_us
             FROM raw
             """
@@ -415,20 +427,24 @@ class DuckDBResolver(BatchResolver):
         db.execute(
             "CREATE TABLE rc AS SELECT n, arg_min(c, pos) AS c FROM ids JOIN cx USING (x) WHERE c >= 0 GROUP BY n"
         )
+        # The customer id: "cus_" and the digest of its canonical identifier's first sighting
+        # (omnicx.cli._batch.sighting_digest, in SQL; the key list is the only upload).
+        canon = [c for (c,) in db.execute("SELECT DISTINCT c FROM rc").fetchall()]
         keys = self.keys
-        rows = db.execute(
-            "SELECT f.x, r.ts, r.channel, r.rid FROM (SELECT DISTINCT c FROM rc) u "
-            "JOIN first f ON f.x = u.c JOIN recs r ON r.n = f.n"
-        ).fetchall()
-        names = [
-            sighting_digest(keys[c], str(datetime.fromisoformat(ts)), channel, rid)
-            for c, ts, channel, rid in rows
-        ]
         db.execute(
-            "CREATE TABLE named AS SELECT unnest($1::BIGINT[]) AS c, 'cus_' || unnest($2::VARCHAR[]) AS name",
-            [[c for c, _, _, _ in rows], names],
+            "CREATE TABLE ck AS SELECT unnest($1::BIGINT[]) AS c, unnest($2::VARCHAR[]) AS key",
+            [canon, [keys[c] for c in canon]],
         )
-        del rows, names
+        del canon
+        db.execute(
+            f"""
+            CREATE TABLE named AS SELECT ck.c, 'cus_' || left(sha256(
+                ck.key || chr(31) || {at_text("r.ts")} || chr(31) || coalesce(r.channel, '') || '|' || r.rid || '||'
+            ), 26) AS name
+            FROM ck JOIN first f ON f.x = ck.c JOIN recs r ON r.n = f.n
+            """
+        )
+        db.execute("DROP TABLE ck")
         db.execute(
             "CREATE TABLE label AS SELECT r.n, r.rid, m.name FROM recs r "
             "LEFT JOIN rc USING (n) LEFT JOIN named m USING (c)"
@@ -477,6 +493,18 @@ class DuckDBResolver(BatchResolver):
         writer = csv.writer(sink, lineterminator="\n")
         writer.writerow(("record_id", "customer_id"))
         writer.writerows(self.labels())
+
+
+def at_text(column: str) -> str:
+    """SQL for ``str(datetime.fromisoformat(ts))`` of a ``column`` of times the engine takes
+    (``_TS``): ``2024-01-31 09:00:00[.ffffff]+HH:MM``, UTC written ``+00:00``."""
+    fraction = f"rpad(regexp_extract({column}, '\\.([0-9]+)', 1), 6, '0')"
+    return (
+        f"(substr({column}, 1, 10) || ' ' || substr({column}, 12, 8) "
+        f"|| CASE WHEN {fraction} = '000000' THEN '' ELSE '.' || {fraction} END "
+        f"|| CASE WHEN right({column}, 1) = 'Z' OR right({column}, 6) = '-00:00' THEN '+00:00' "
+        f"ELSE right({column}, 6) END)"
+    )
 
 
 def _text(kind: str, raw: str, wa: bool) -> tuple[str, str]:
