@@ -511,21 +511,19 @@ class BatchResolver:
                     self._replay(broken, candidates, parent, find, limit_by_code)
         # the canonical (oldest) identifier of every customer
         first_at, keys = self.first_at, self.keys
+        roots = [find(x) for x in nodes]
         canon: dict[int, int] = {}
-        for x in nodes:
-            r = find(x)
+        for x, r in zip(nodes, roots, strict=True):
             old = canon.get(r)
             if old is None:
                 canon[r] = x
             else:
-                fx, fc = first_at[x], first_at[old]
-                assert fx is not None
-                assert fc is not None
+                fx, fc = first_at[x], first_at[old]  # every identifier in a pair was sighted
                 if fx < fc or (fx == fc and keys[x] < keys[old]):
                     canon[r] = x
         out = list(range(size))  # a singleton is its own canonical identifier
-        for x in nodes:
-            out[x] = canon[find(x)]
+        for x, r in zip(nodes, roots, strict=True):
+            out[x] = canon[r]
         for flags in (blocked, hot):
             x = flags.find(1)
             while x >= 0:

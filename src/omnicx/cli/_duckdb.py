@@ -54,6 +54,11 @@ _ASCII_SPACE = "".join(map(chr, (32, 9, 10, 13, 11, 12, 28, 29, 30, 31)))
 _TRAILING_COMMA = re.compile(rb",[ \t\r\n]*[\]}]")
 _ASCII_ESCAPE = re.compile(rb"\\u00[0-7]")
 _CHUNK = 1 << 23
+_LABELS = (
+    "SELECT r.rid AS record_id, m.name AS customer_id FROM recs r "
+    "LEFT JOIN rc USING (n) LEFT JOIN named m USING (c) ORDER BY r.n"
+)
+"""Each record's customer id (NULL when it has none), in input order."""
 _CSV_SPECIAL = re.compile(r'[,"\r\n]')
 
 
@@ -417,7 +422,7 @@ class DuckDBResolver(BatchResolver):
         return [(at_us, lid, pk) for pk, (at_us, lid) in best.items()]
 
     def _label(self) -> None:
-        """The ``label`` table: each record's customer id (NULL when it has none)."""
+        """The tables of :data:`_LABELS`: ``rc`` (each record's customer identifier) and ``named`` (their ids)."""
         if self._labelled:
             return
         db = self._db
@@ -445,26 +450,21 @@ class DuckDBResolver(BatchResolver):
             """
         )
         db.execute("DROP TABLE ck")
-        db.execute(
-            "CREATE TABLE label AS SELECT r.n, r.rid, m.name FROM recs r "
-            "LEFT JOIN rc USING (n) LEFT JOIN named m USING (c)"
-        )
-        for name in ("cx", "rc", "named"):
-            db.execute(f"DROP TABLE {name}")
+        db.execute("DROP TABLE cx")
         self._labelled = True
 
     def label_list(self) -> list[str]:
         self._label()
-        return [name or "" for (name,) in self._db.execute("SELECT name FROM label ORDER BY n").fetchall()]
+        return [name or "" for (_, name) in self._db.execute(_LABELS).fetchall()]
 
     def labels(self) -> Iterator[tuple[str, str]]:
         self._label()
-        rows = self._db.execute("SELECT rid, name FROM label ORDER BY n").fetchall()
-        return ((rid, name or "") for rid, name in rows)
+        return ((rid, name or "") for rid, name in self._db.execute(_LABELS).fetchall())
 
     def customer_count(self) -> int:
+        """How many customers the records name."""
         self._label()
-        got = self._db.execute("SELECT count(DISTINCT name) FROM label").fetchone()
+        got = self._db.execute("SELECT count(*) FROM named").fetchone()
         assert got is not None
         return int(got[0])
 
@@ -473,15 +473,12 @@ class DuckDBResolver(BatchResolver):
         self._label()
         db = self._db
         plain = db.execute(
-            "SELECT count(*) FROM label WHERE rid = '' OR regexp_matches(rid, $1)", [_CSV_SPECIAL.pattern]
+            "SELECT count(*) FROM recs WHERE rid = '' OR regexp_matches(rid, $1)", [_CSV_SPECIAL.pattern]
         ).fetchone()
         assert plain is not None
         if isinstance(out, str) and not plain[0]:
             # every record id is written as it is: DuckDB writes the file
-            db.execute(
-                f"COPY (SELECT rid AS record_id, name AS customer_id FROM label ORDER BY n) TO {_sql_text(out)} "
-                "(FORMAT csv, HEADER true, QUOTE '\"')"
-            )
+            db.execute(f"COPY ({_LABELS}) TO {_sql_text(out)} (FORMAT csv, HEADER true, QUOTE '\"')")
             return
         if not isinstance(out, str):
             self._write_rows(out)
