@@ -131,7 +131,7 @@ class DuckDBResolver(BatchResolver):
         *,
         threads: int | None = None,
         worker: bool = False,
-        memory_mib: int = 600,
+        memory_mib: int = 400,
     ) -> None:
         """``threads``: DuckDB's threads (default: one per core). ``worker``: fork one helper
         process, before DuckDB starts any thread, that checks the file and normalizes half of
