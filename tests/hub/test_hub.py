@@ -373,3 +373,33 @@ def test_a_failure_while_storing_rolls_back_but_keeps_the_raw_payload(
             assert view.customer_ids() == []
         assert kept.status is RawStatus.FAILED
         assert kept.error == "boom_error: threading failed half-way"
+
+
+def test_a_reply_on_web_chat_is_recorded_for_the_host_to_show_in_its_widget() -> None:
+    # The web chat adapter cannot send (the chat runs in the host's own widget): the reply is
+    # recorded in the conversation and the host delivers it; other channels get a request.
+    with open_hub("memory://") as hub:
+        hub.ingest(*OTHERS[4])  # Cy on web chat
+        cy = hub.customer_of(Identifier(kind="email", value="cy.dupont@orange.fr"))
+        assert cy is not None
+        (chat,) = hub.conversations(cy)
+        reply = hub.reply(chat.id, "Your refund left today.", agent="agent-2")
+        assert reply.delivery == "host"
+        assert reply.request is None
+        assert (reply.channel, reply.conversation_id) == ("webchat", chat.id)
+        newest = next(e for e in hub.timeline(cy).entries if e.interaction is not None)  # newest first
+        assert newest.conversation_id == chat.id
+        outbound = newest.interaction
+        assert outbound is not None
+        assert outbound.id == reply.interaction_id
+        assert outbound.direction.value == "outbound"
+        assert outbound.text == "Your refund left today."
+        assert outbound.endpoint.kind == "chat_visitor"
+        hub.record_sent(reply.interaction_id, "widget-msg-1", at=at(60 * 41))
+        hub.ingest(*OTHERS[0])  # Bo on WhatsApp: a channel that sends
+        bo = hub.customer_of(PHONE_BO)
+        assert bo is not None
+        whatsapp = hub.reply(hub.conversations(bo)[0].id, "Yes, we do.")
+        assert whatsapp.delivery == "request"
+        assert whatsapp.request is not None
+        assert whatsapp.request.url.startswith("https://graph.facebook.com/")

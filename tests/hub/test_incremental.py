@@ -95,7 +95,7 @@ def drive(hub: Hub, plan: list[tuple[int, str, int, str]]) -> None:
         if how == "reply" and conversations:
             try:
                 reply = hub.reply(conversations[n % len(conversations)].id, f"reply {n}", agent="agent-1")
-            except (NotFound, ConfigurationError):  # nothing inbound to answer, or a channel that cannot send
+            except (NotFound, ConfigurationError):  # nothing inbound to answer, or no adapter for its channel
                 continue
             hub.record_sent(reply.interaction_id, f"platform-{n}", at=now)
             continue

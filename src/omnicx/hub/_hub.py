@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 
 import attrs
 
-from omnicx.channels import ChannelAdapter, OutboundMessage
+from omnicx.channels import Capability, ChannelAdapter, OutboundMessage
 from omnicx.conversations import (
     ContinuityRules,
     ConversationAction,
@@ -953,6 +953,9 @@ class Hub:
         identifier of the customer, so customers wrongly merged never get each
         other's replies. The host sends :attr:`ReplyResult.request` with its own
         HTTP client (and may report the platform's message id with :meth:`record_sent`).
+        On a channel whose adapter cannot send, such as web chat in the host's own widget,
+        the reply is recorded all the same and :attr:`ReplyResult.delivery` is ``"host"``:
+        the host shows it in its widget.
         """
         outbound = OutboundMessage(text=message) if isinstance(message, str) else message
         with self.store.transaction(self.tenant) as tx:
@@ -984,7 +987,9 @@ class Hub:
                         "subject": subject,
                     }
                 )
-            request = adapter.build_outbound(outbound, latest.endpoint)
+            # an adapter that cannot send (the host's own chat widget) leaves delivery to the host
+            sends = Capability.OUTBOUND in adapter.capabilities
+            request = adapter.build_outbound(outbound, latest.endpoint) if sends else None
             now = self._clock()
             key = dedupe_key or f"reply:{uuid.uuid4().hex}"
             interaction = Message(
@@ -1011,6 +1016,7 @@ class Hub:
             )
         return ReplyResult(
             request=request,
+            delivery="request" if sends else "host",
             interaction_id=interaction.id,
             conversation_id=joined or conversation_id,
             channel=latest.channel,

@@ -151,7 +151,12 @@ class CustomerContext(OmnicxModel):
 class ReplyResult(OmnicxModel):
     """A reply built for the host to send, and the outbound interaction recorded for it."""
 
-    request: OutboundRequest
+    request: OutboundRequest | None
+    """The HTTP request that sends the reply; None when :attr:`delivery` is ``"host"``."""
+    delivery: Literal["request", "host"] = "request"
+    """``request``: send :attr:`request` with your own HTTP client. ``host``: the channel's adapter
+    cannot send (web chat runs in the host's own widget), so the host shows the reply itself, to
+    the conversation's chat session; the outbound interaction is recorded all the same."""
     interaction_id: Id
     conversation_id: Id
     channel: Name
