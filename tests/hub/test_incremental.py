@@ -21,7 +21,7 @@ from omnicx.conversations import ConversationAction, thread_conversations
 from omnicx.errors import ConfigurationError, NotFound
 from omnicx.hub import Hub
 from omnicx.identity import IdentityEngine
-from omnicx.models import InboundRequest
+from omnicx.models import Identifier, InboundRequest
 from omnicx.store import AuditAction
 from tests.hub import _payloads as p
 
@@ -168,36 +168,42 @@ def test_the_same_on_sqlite_for_a_long_plan(tmp_path: Path, seed: int) -> None:
         assert_stored_state_is_the_full_recomputation(hub)
 
 
+def spy_ledger_reads(hub: Hub) -> list[str]:
+    """From now on, every ledger component the hub reads is listed in the returned list."""
+    calls: list[str] = []
+    original = hub.store.transaction
+
+    def spying(tenant: str = "default"):  # type: ignore[no-untyped-def]
+        context = original(tenant)
+
+        class Spy:
+            def __enter__(self):  # type: ignore[no-untyped-def]
+                tx = context.__enter__()
+                real = tx.ledger_component
+
+                def ledger_component(identifiers):  # type: ignore[no-untyped-def]
+                    calls.append("ledger_component")
+                    return real(identifiers)
+
+                tx.ledger_component = ledger_component
+                return tx
+
+            def __exit__(self, *exc):  # type: ignore[no-untyped-def]
+                return context.__exit__(*exc)
+
+        return Spy()
+
+    hub.store.transaction = spying  # type: ignore[method-assign]
+    return calls
+
+
 @pytest.mark.parametrize("kind", ["whatsapp", "junk"])
 def test_a_settled_observation_reads_state_instead_of_history(tmp_path: Path, kind: str) -> None:
     """The second message of a known sender, or of a junk one, takes the fast path: no ledger is read."""
     with Hub.open(f"sqlite:///{tmp_path / 'hub.db'}", channels=p.adapters()) as hub:
         hub.ingest(*request(0, 1, kind, 0))
-        calls: list[str] = []
-        store = hub.store
-        original = store.transaction
-
-        def spying(tenant: str = "default"):  # type: ignore[no-untyped-def]
-            context = original(tenant)
-
-            class Spy:
-                def __enter__(self):  # type: ignore[no-untyped-def]
-                    tx = context.__enter__()
-                    real = tx.ledger_component
-
-                    def ledger_component(identifiers):  # type: ignore[no-untyped-def]
-                        calls.append("ledger_component")
-                        return real(identifiers)
-
-                    tx.ledger_component = ledger_component
-                    return tx
-
-                def __exit__(self, *exc):  # type: ignore[no-untyped-def]
-                    return context.__exit__(*exc)
-
-            return Spy()
-
-        store.transaction = spying  # type: ignore[method-assign]
+        original = hub.store.transaction
+        calls = spy_ledger_reads(hub)
         result = hub.ingest(*request(1, 1, kind, 5))
         assert result.status == "accepted"
         assert calls == []
@@ -205,9 +211,9 @@ def test_a_settled_observation_reads_state_instead_of_history(tmp_path: Path, ki
             assert result.accepted[0].customer_id is None  # junk joins no customer
         else:
             assert result.accepted[0].conversation_id is not None
-        store.transaction = original  # type: ignore[method-assign]
+        hub.store.transaction = original  # type: ignore[method-assign]
         (event,) = hub.adapter(result.channel).parse(request(1, 1, kind, 5)[1])
-        with store.snapshot() as view:
+        with hub.store.snapshot() as view:
             sightings = [e for e in view.ledger([event.interaction.endpoint]) if e.type == "sighting"]
             assert len(sightings) == 2  # the evidence of both payloads is on file
             assert view.get_interaction(event.interaction.id).interaction == event.interaction
@@ -256,4 +262,116 @@ def test_a_new_customer_with_imported_history_is_threaded_with_it() -> None:
         with hub.store.snapshot() as view:
             stored = view.get_interaction(imported.id)
         assert stored.conversation_id == accepted.conversation_id  # one conversation, 10 minutes apart
+        assert_stored_state_is_the_full_recomputation(hub)
+
+
+SWITCHBOARD = "+442079460958"
+"""The shop's own number, which customers type into the chat form instead of theirs."""
+
+
+def shared_request(n: int, who: int, kind: str, minutes: int) -> tuple[str, InboundRequest]:
+    """A chat from person ``who`` (of many) typing the switchboard, or a call from the switchboard."""
+    at = T0 + timedelta(minutes=minutes)
+    if kind == "chat":
+        return "webchat", p.webchat(
+            at,
+            f"w{who}-{n}",
+            f"vis{who}",
+            f"chat {n}",
+            email=f"p{who}@gmail.com",
+            phone=SWITCHBOARD,
+            event_id=f"w{n}",
+        )
+    return "twilio_voice", p.twilio_call(at, SWITCHBOARD, "CA" + f"{n + 10_000:032x}")
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    plan=st.lists(
+        st.tuples(
+            st.integers(0, 6), st.sampled_from(["chat", "chat", "call", "forget"]), st.integers(-600, 600)
+        ),
+        min_size=1,
+        max_size=30,
+    )
+)
+def test_a_switchboard_calling_alone_leaves_the_state_a_full_recomputation_gives(
+    plan: list[tuple[int, str, int]],
+) -> None:
+    # Seven people type the switchboard number: past three of them it is quarantined, and a
+    # call from it alone is placed from the stored verdict. Forgetting people can bring it back
+    # under the threshold, which the next rebuild of its component records.
+    with Hub.open("memory://", channels=p.adapters(), clock=lambda: T0 + timedelta(days=60)) as hub:
+        for n, (who, kind, minutes) in enumerate(plan):
+            if kind == "forget":
+                cid = hub.customer_of(Identifier(kind="email", value=f"p{who}@gmail.com"))
+                if cid is not None:
+                    hub.forget(cid, actor="dpo", reason="erasure request")
+                continue
+            hub.ingest(*shared_request(n, who, kind, 60 * 24 * 30 + minutes))
+        assert_stored_state_is_the_full_recomputation(hub)
+
+
+def test_a_quarantined_switchboard_calling_alone_reads_no_ledger(tmp_path: Path) -> None:
+    with Hub.open(f"sqlite:///{tmp_path / 'hub.db'}", channels=p.adapters()) as hub:
+        for who in range(5):  # past three emails the number is quarantined
+            hub.ingest(*shared_request(who, who, "chat", who))
+        phone = Identifier(kind="phone", value=SWITCHBOARD)
+        assert hub.customer_of(phone) is None
+        first = hub.ingest(*shared_request(10, 0, "call", 20))  # the first call rebuilds once
+        assert first.accepted[0].customer_id is None
+        calls = spy_ledger_reads(hub)
+        later = [hub.ingest(*shared_request(11 + n, 0, "call", 30 + n)) for n in range(3)]
+        assert calls == []
+        assert all(r.status == "accepted" and r.accepted[0].customer_id is None for r in later)
+        with hub.store.snapshot() as view:
+            assert len([e for e in view.ledger([phone]) if e.type == "sighting"]) == 9  # 5 chats, 4 calls
+        assert_stored_state_is_the_full_recomputation(hub)
+
+
+def test_a_switchboard_back_under_the_threshold_takes_its_calls_to_a_customer_again() -> None:
+    with Hub.open("memory://", channels=p.adapters(), clock=lambda: T0 + timedelta(days=60)) as hub:
+        for who in range(5):
+            hub.ingest(*shared_request(who, who, "chat", who))
+        phone = Identifier(kind="phone", value=SWITCHBOARD)
+        assert hub.customer_of(phone) is None  # five emails: quarantined
+        assert hub.ingest(*shared_request(10, 0, "call", 10)).accepted[0].customer_id is None
+        for who in (3, 4):  # two of them ask to be forgotten: three emails are left
+            cid = hub.customer_of(Identifier(kind="email", value=f"p{who}@gmail.com"))
+            assert cid is not None
+            hub.forget(cid, actor="dpo", reason="erasure request")
+        call = hub.ingest(*shared_request(11, 0, "call", 60 * 24 * 61))
+        assert call.accepted[0].customer_id is not None
+        assert call.accepted[0].customer_id == hub.customer_of(phone)
+        assert_stored_state_is_the_full_recomputation(hub)
+
+
+def test_a_replayed_payload_of_a_forgotten_customer_does_not_bring_them_back() -> None:
+    # The erasure names no identifier, only salted hashes: the ledger component of the
+    # replayed identifiers must still bring it along, as a rebuild of the whole ledger does.
+    with Hub.open("memory://", channels=p.adapters(), clock=lambda: T0 + timedelta(days=60)) as hub:
+        delivery = request(0, 0, "webchat", 60)
+        hub.ingest(*delivery)
+        email = Identifier(kind="email", value="ana.0@gmail.com")
+        cid = hub.customer_of(email)
+        assert cid is not None
+        hub.forget(cid, actor="dpo", reason="erasure request")
+        again = request(1, 0, "webchat", 60)  # the same moment, a new event id: not a duplicate
+        result = hub.ingest(*again)
+        assert result.status == "accepted"
+        assert result.accepted[0].customer_id is None
+        assert hub.customer_of(email) is None
+        assert customer_ids(hub) == []
+        assert_stored_state_is_the_full_recomputation(hub)
+
+
+def test_the_customers_a_quarantine_cuts_apart_keep_their_conversations() -> None:
+    # Three chats typed with the switchboard make one customer; the fourth quarantines the
+    # number, and each person becomes a customer of their own, with their own chat.
+    with Hub.open("memory://", channels=p.adapters(), clock=lambda: T0 + timedelta(days=60)) as hub:
+        for who in range(4):
+            hub.ingest(*shared_request(who, who, "chat", who))
+        ids = customer_ids(hub)
+        assert len(ids) == 4
+        assert all(len(hub.conversations(cid)) == 1 for cid in ids)
         assert_stored_state_is_the_full_recomputation(hub)

@@ -52,6 +52,7 @@ from omnicx.hub._context import build_context
 from omnicx.hub._identity_sync import (
     THREAD_PREFIX,
     component_engine,
+    is_quarantined,
     policy_fingerprint,
     read_facts,
     save_component,
@@ -126,6 +127,14 @@ def _paged(fetch: Callable[[str | None], Page[T]]) -> Iterator[T]:
         cursor = page.next_cursor
         if cursor is None:
             return
+
+
+def _owner(engine: IdentityEngine, identifier: Identifier) -> str | None:
+    """The customer of ``identifier``; None when it has none or was dropped as forgotten."""
+    try:
+        return engine.customer_of(identifier)
+    except UnknownIdentifier:  # a forgotten identifier in a payload from before its erasure
+        return None
 
 
 def _error_name(exc: BaseException) -> str:
@@ -341,12 +350,15 @@ class Hub:
                 observed, at=item.occurred_at, channel=item.channel, dedupe_key=item.dedupe_key
             )
             tx.append_ledger(change.entries)
-            save_component(tx, engine, seen, self._fingerprint)
-            endpoint_owner = engine.customer_of(item.endpoint)
+            regrouped = save_component(tx, engine, seen, self._fingerprint)
+            endpoint_owner = _owner(engine, item.endpoint)
             customer_id = endpoint_owner or change.customer_id
             member = endpoint_owner is not None
+            for other in regrouped:  # this request's customer is threaded with its interaction below
+                if other != customer_id:
+                    self._rethread(tx, other, published)
             if change.created:
-                created = [o.identifier for o in observed if engine.customer_of(o.identifier) == customer_id]
+                created = [o.identifier for o in observed if _owner(engine, o.identifier) == customer_id]
         step = self._continue(tx, customer_id, item, created) if customer_id is not None and member else None
         tx.append_interaction(item, raw_id=raw_id, conversation_id=step.conversation_id if step else None)
         now = self._clock()
@@ -415,9 +427,10 @@ class Hub:
         Two common cases change nothing (see :class:`~omnicx.identity.SettledFacts`).
         One is a returning customer on identifiers already linked to one another: the
         ledger gets the observation's entries and the identifiers their last sighting.
-        The other is a junk sender alone, an identifier the policy blocklists such as
-        ``noreply@…``: its entries are recorded and it stays in no customer. In both
-        the engine is not rebuilt from a ledger that grows with every such payload.
+        The other is a shared identifier alone: one the policy blocklists such as
+        ``noreply@…``, or one the last rebuild of its component found quarantined, such
+        as a switchboard calling; its entries are recorded and it stays in no customer.
+        In both the engine is not rebuilt from a ledger that grows with every such payload.
         ``None`` leaves everything to the full path.
         """
         keys = [o.identifier.key for o in observed]
@@ -432,11 +445,14 @@ class Hub:
             )
 
         tx.lock_identifiers([o.identifier for o in observed])
-        if set(keys) == {item.endpoint.key} and self._compiled.is_blocked(
-            item.endpoint.kind, item.endpoint.key.split(":", 1)[1], item.endpoint.key
+        if set(keys) == {item.endpoint.key} and (
+            self._compiled.is_blocked(
+                item.endpoint.kind, item.endpoint.key.split(":", 1)[1], item.endpoint.key
+            )
+            or is_quarantined(tx, item.endpoint, self._fingerprint)
         ):
             record()
-            tx.assign_customer([item.endpoint], None)  # as the full path leaves a junk identifier
+            tx.assign_customer([item.endpoint], None)  # as the full path leaves a shared identifier
             return Change()
         owners = {tx.customer_of(o.identifier) for o in observed}
         owner = owners.pop() if len(owners) == 1 else None
@@ -757,8 +773,11 @@ class Hub:
             engine, seen = component_engine(tx, [a, b], self.policy, self._salt)
             change = engine.link(a, b, actor=actor, reason=reason, at=at or self._clock())
             tx.append_ledger(change.entries)
-            save_component(tx, engine, seen, self._fingerprint)
+            regrouped = save_component(tx, engine, seen, self._fingerprint)
             survivor = engine.customer_of(a)
+            for other in regrouped:
+                if other != survivor:
+                    self._rethread(tx, other, published)
             if survivor is not None:
                 self._audit(tx, AuditAction.LINK, (survivor, *change.merged), actor, {"reason": reason})
                 self._rethread(tx, survivor, published)
@@ -797,10 +816,10 @@ class Hub:
             engine, seen = component_engine(tx, identifiers, self.policy, self._salt)
             change = engine.split(canonical, groups, actor=actor, reason=reason, at=at or self._clock())
             tx.append_ledger(change.entries)
-            save_component(tx, engine, seen, self._fingerprint)
+            regrouped = save_component(tx, engine, seen, self._fingerprint)
             parts = tuple(sorted({p for g in groups for i in g if (p := engine.customer_of(i)) is not None}))
             self._audit(tx, AuditAction.SPLIT, parts, actor, {"reason": reason})
-            for part in parts:
+            for part in sorted(set(parts) | set(regrouped)):
                 self._rethread(tx, part, published)
             published.append(
                 CustomerSplit(
@@ -840,7 +859,8 @@ class Hub:
             erasure = next(e for e in forgotten.entries if isinstance(e, Erasure))
             tx.forget_customer(canonical, erasure)
             remaining = seen - {i.key for i in identifiers}
-            save_component(tx, engine, remaining, self._fingerprint)
+            for other in save_component(tx, engine, remaining, self._fingerprint):
+                self._rethread(tx, other, [])
         self.events.publish(CustomerForgotten(at=self._clock(), tenant=self.tenant, customer_id=canonical))
 
     # --- reads -----------------------------------------------------------------------

@@ -9,6 +9,13 @@ Beside each customer the store keeps derived state (see
 * ``t``: the conversation snapshot and thread keys (see
   :class:`~omnicx.conversations.ThreadSnapshot`), valid while the customer's
   identifiers stay the same, so they are cleared whenever those change.
+
+Under the owner :data:`SHARED` (no customer id looks like it) it keeps one
+``q@<identifier key>`` entry per quarantined identifier, with the policy
+fingerprint: an observation of that identifier alone changes nothing, so it is
+recognised without rebuilding a ledger component that grows with every customer
+who ever wrote the switchboard's number. Every rebuild of a component rewrites
+the entries of its identifiers.
 """
 
 from __future__ import annotations
@@ -16,15 +23,18 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable
 
-from omnicx.errors import NotFound
+from omnicx.errors import NotFound, UnknownIdentifier
 from omnicx.identity import IdentityEngine, LedgerEntry, MergePolicy, SettledFacts
+from omnicx.identity._core import tombstone
 from omnicx.models import Identifier
 from omnicx.store import StoreSession
 from omnicx.store._sql import entry_refs
 
 __all__ = [
     "FACTS_KEY",
+    "SHARED",
     "THREAD_PREFIX",
+    "is_quarantined",
     "component_engine",
     "policy_fingerprint",
     "read_facts",
@@ -33,6 +43,15 @@ __all__ = [
 
 FACTS_KEY = "i@"
 THREAD_PREFIX = "t"
+SHARED = "~shared"
+QUARANTINE_PREFIX = "q@"
+
+
+def is_quarantined(tx: StoreSession, identifier: Identifier, fingerprint: str) -> bool:
+    """True when the last rebuild of ``identifier``'s component under the policy ``fingerprint``
+    found it quarantined."""
+    mark = QUARANTINE_PREFIX + identifier.key
+    return tx.customer_state(SHARED, [mark]).get(mark) == fingerprint
 
 
 def policy_fingerprint(policy: MergePolicy) -> str:
@@ -52,16 +71,29 @@ def read_facts(tx: StoreSession, customer_id: str, fingerprint: str) -> SettledF
 def component_engine(
     tx: StoreSession, identifiers: Iterable[Identifier], policy: MergePolicy, salt: bytes
 ) -> tuple[IdentityEngine, set[str]]:
-    """Lock ``identifiers``, rebuild an engine from their ledger component; return it and the keys it saw."""
+    """Lock ``identifiers``, rebuild an engine from their ledger component; return it and the keys it saw.
+
+    The erasures whose tombstones match an identifier of the component come along, so
+    that a replayed payload of a forgotten customer stays forgotten, as in an engine
+    rebuilt from the whole ledger.
+    """
     idents = list(identifiers)
     tx.lock_identifiers(idents)
     component: list[LedgerEntry] = tx.ledger_component(idents)
-    engine = IdentityEngine.rebuild(component, policy, salt=salt)
     seen = {k for e in component for k in entry_refs(e) if not k.startswith("#")} | {i.key for i in idents}
+    hashes = [tombstone(key, salt) for key in seen]
+    engine = IdentityEngine.rebuild([*component, *tx.erasures(hashes)], policy, salt=salt)
     return engine, seen
 
 
-def save_component(tx: StoreSession, engine: IdentityEngine, seen: set[str], fingerprint: str) -> None:
+def _quarantined(engine: IdentityEngine, identifier: Identifier) -> bool:
+    try:
+        return engine.is_quarantined(identifier)
+    except UnknownIdentifier:  # a forgotten identifier seen again: dropped, in no customer
+        return False
+
+
+def save_component(tx: StoreSession, engine: IdentityEngine, seen: set[str], fingerprint: str) -> list[str]:
     """Write the engine's customers; ids the store held that the engine no longer has become aliases.
 
     An id goes stale when entries arrive out of order or customers merge; it keeps
@@ -69,17 +101,33 @@ def save_component(tx: StoreSession, engine: IdentityEngine, seen: set[str], fin
     component (``seen``) that the engine places in no customer are unassigned.
     Each customer's settled facts are written beside it; its conversation state is
     dropped when its identifiers changed, and a stale id's derived state goes.
+
+    Returns the customers whose conversations must be threaded again: those whose
+    identifiers changed, or that took identifiers another customer held (the part a
+    quarantine or a split cut off, say).
     """
     partition = engine.partition()
     stale: dict[str, set[str]] = {cid: set() for cid in partition}
+    moved: set[str] = set()
     for cid, keys in partition.items():
         for key in keys:
             old = tx.customer_of(Identifier.parse(key))
-            if old is not None and old not in partition:
-                stale[cid].add(old)
+            if old is not None and old != cid:
+                moved.add(cid)
+                if old not in partition:
+                    stale[cid].add(old)
     placed = {key for keys in partition.values() for key in keys}
+    quarantined: dict[str, str] = {}
     for key in sorted(seen - placed):
-        tx.assign_customer([Identifier.parse(key)], None)
+        identifier = Identifier.parse(key)
+        tx.assign_customer([identifier], None)
+        if _quarantined(engine, identifier):
+            quarantined[QUARANTINE_PREFIX + key] = fingerprint
+    on_file = tx.customer_state(SHARED, [QUARANTINE_PREFIX + key for key in seen])
+    for mark in sorted(set(on_file) - set(quarantined)):
+        # by prefix: it may clear a longer key's entry too, which only costs that key a rebuild
+        tx.clear_customer_state(SHARED, mark)
+    tx.put_customer_state(SHARED, quarantined)
     for cid in sorted(partition):
         customer = engine.customer(cid)
         kept: set[str] = set()
@@ -96,4 +144,7 @@ def save_component(tx: StoreSession, engine: IdentityEngine, seen: set[str], fin
         before = read_facts(tx, cid, fingerprint)
         if before is None or before.members != facts.members:
             tx.clear_customer_state(cid, THREAD_PREFIX)
+            if before is not None:
+                moved.add(cid)
         tx.put_customer_state(cid, {FACTS_KEY: f"{fingerprint}\n{facts.to_json()}"})
+    return sorted(moved)

@@ -39,7 +39,7 @@ import attrs
 from omnicx.identity._ledger import entry_id
 from omnicx.identity._policy import CompiledPolicy
 
-__all__ = ["Core", "Ev", "LinkRec", "NeverRec", "Pair", "evidence_string"]
+__all__ = ["Core", "Ev", "LinkRec", "NeverRec", "Pair", "evidence_string", "tombstone"]
 
 Ev = tuple[str | None, str | None, str | None, str | None]
 """Evidence as (channel, dedupe_key, actor, reason)."""
@@ -112,6 +112,11 @@ class NeverRec:
     active: bool = True
 
 
+def tombstone(key: str, salt: bytes) -> str:
+    """The salted hash that stands for the identifier ``key`` after erasure."""
+    return hmac.new(salt, key.encode("utf-8", "surrogatepass"), hashlib.sha256).hexdigest()
+
+
 def _pk(x: int, y: int) -> tuple[int, int]:
     return (x, y) if x < y else (y, x)
 
@@ -177,7 +182,7 @@ class Core:
 
     def tombstone(self, key: str) -> str:
         """The salted hash that stands for ``key`` after erasure."""
-        return hmac.new(self.salt, key.encode("utf-8", "surrogatepass"), hashlib.sha256).hexdigest()
+        return tombstone(key, self.salt)
 
     def erased_until(self, key: str) -> datetime | None:
         """The erasure time of ``key`` when it was forgotten, else None."""

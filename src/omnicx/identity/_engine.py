@@ -806,6 +806,15 @@ class IdentityEngine:
         x = self._index_of(identifier)
         return None if c.flag[x] == core.MEMBER else c.flag_reason.get(x, "")
 
+    def is_quarantined(self, identifier: Identifier) -> bool:
+        """True when ``identifier`` is quarantined: seen with more distinct identifiers of a kind
+        than the policy's threshold, it is a shared attribute (a switchboard, an order mailbox),
+        not a person's endpoint. A blocklisted identifier is not quarantined but blocked.
+
+        Raises :class:`~omnicx.errors.UnknownIdentifier` when it was never observed.
+        """
+        return self._core.flag[self._index_of(identifier)] == core.HOT
+
     def resolve(self, customer_id: str) -> str:
         """The current id of a customer: a retired id (or the id born with any of its
         identifiers) resolves to the survivor. Raises :class:`~omnicx.errors.UnknownIdentifier`."""

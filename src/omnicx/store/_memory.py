@@ -381,6 +381,11 @@ class _MemorySession:
     def tombstoned(self, hashes: Iterable[str]) -> frozenset[str]:
         return frozenset(h for h in hashes if h in self._t.tombstones)
 
+    def erasures(self, hashes: Iterable[str]) -> list[Erasure]:
+        ids = {self._t.tombstones[h] for h in hashes if h in self._t.tombstones}
+        found = [e for e in (self._t.ledger.get(i) for i in ids) if isinstance(e, Erasure)]
+        return sorted(found, key=lambda e: (e.at, e.id))
+
     def lock_identifiers(self, identifiers: Iterable[Identifier]) -> None:
         """Transactions already run one at a time: nothing to lock."""
         return

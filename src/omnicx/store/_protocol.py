@@ -152,6 +152,15 @@ class StoreReader(Protocol):
         """Those of ``hashes`` that an erasure left as tombstones."""
         ...
 
+    def erasures(self, hashes: Iterable[str]) -> list[Erasure]:
+        """The erasure entries that left any of ``hashes`` as tombstones, in ledger order.
+
+        An erasure names no identifier (only their salted hashes), so a ledger component
+        does not bring it along: an engine rebuilt from a component adds these to know
+        which re-observed identifiers were forgotten.
+        """
+        ...
+
     # --- conversations and audit ------------------------------------------
 
     def get_conversation(self, conversation_id: str) -> Conversation:

@@ -667,6 +667,21 @@ class SqlSession:
             hits.update(r[0] for r in rows)
         return frozenset(hits)
 
+    def erasures(self, hashes: Iterable[str]) -> list[Erasure]:
+        found: dict[str, Erasure] = {}
+        for part in chunks(sorted(set(hashes))):
+            rows = self._db.rows(
+                "SELECT DISTINCT l.id, l.body FROM omnicx_tombstones t JOIN omnicx_ledger l "
+                "ON l.tenant = t.tenant AND l.id = t.erasure_id "
+                f"WHERE t.tenant = ? AND t.hash IN ({marks(len(part))})",
+                (self._tenant, *part),
+            )
+            for entry_id_, body in rows:
+                entry = ledger_entry_adapter.validate_json(body)
+                if isinstance(entry, Erasure):
+                    found[entry_id_] = entry
+        return sorted(found.values(), key=lambda e: (e.at, e.id))
+
     def lock_identifiers(self, identifiers: Iterable[Identifier]) -> None:
         """Writes are serialized by the backend's transaction; subclasses lock finer."""
         return

@@ -441,6 +441,9 @@ class StoreContract:
             assert view.ledger([bob]) == [entries[3]]
             assert view.ledger([_email("nobody")]) == []
             assert view.tombstoned(["a" * 64, "b" * 64]) == frozenset({"a" * 64})
+            # an erasure names no identifier: it is found by its tombstones
+            assert view.erasures(["a" * 64, "b" * 64]) == [e for e in canonical if e.type == "erasure"]
+            assert view.erasures(["b" * 64]) == []
 
     def test_revocation_of_a_never_link_comes_with_it(self, store: Store) -> None:
         tenant = _tenant()
