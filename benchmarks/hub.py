@@ -114,11 +114,35 @@ def run_bare(path: Path, batch: list[tuple[str, InboundRequest]]) -> list[float]
     return latencies
 
 
-def one_sender(count: int, *, junk: bool, seed: int = 11) -> list[tuple[str, InboundRequest]]:
-    """``count`` messages of one sender a minute apart: a customer on WhatsApp, or a junk
-    notification address (``noreply@…``, on the default blocklist) by email."""
+SWITCHBOARD = "+442079460958"
+
+
+def one_sender(count: int, *, junk: bool | str, seed: int = 11) -> list[tuple[str, InboundRequest]]:
+    """``count`` messages of one sender a minute apart: a customer on WhatsApp, a junk
+    notification address (``noreply@…``, on the default blocklist) by email, or
+    (``junk="switchboard"``) the shop's switchboard calling, after five people typed its
+    number into the chat form, which quarantines it."""
     rng = random.Random(seed)
     at = [T0 + timedelta(minutes=i) for i in range(count)]
+    if junk == "switchboard":
+        typed = [
+            (
+                "webchat",
+                p.webchat(
+                    T0 - timedelta(minutes=10 - i),
+                    f"s{i}",
+                    f"v{i}",
+                    "call me back",
+                    email=f"p{i}@gmail.com",
+                    phone=SWITCHBOARD,
+                    event_id=f"sw{i}",
+                ),
+            )
+            for i in range(5)
+        ]
+        return typed + [
+            ("twilio_voice", p.twilio_call(at[i], SWITCHBOARD, "CA" + f"{i:032x}")) for i in range(count)
+        ]
     if junk:
         return [
             (
@@ -141,19 +165,20 @@ def one_sender(count: int, *, junk: bool, seed: int = 11) -> list[tuple[str, Inb
 
 def history_rows(url_of: Callable[[str], str]) -> list[str]:
     rows = []
-    for junk in (False, True):
+    for junk in (False, True, "switchboard"):
         for history in (100, 1_000, 5_000):
             batch = one_sender(history + 100, junk=junk)
             with Hub.open(url_of(f"{junk}-{history}"), channels=p.adapters()) as hub:
-                for channel, request in batch[:history]:
+                cut = len(batch) - 100  # the latency of the last 100
+                for channel, request in batch[:cut]:
                     hub.ingest(channel, request)
                 latencies = []
-                for channel, request in batch[history:]:
+                for channel, request in batch[cut:]:
                     start = time.perf_counter()
                     hub.ingest(channel, request)
                     latencies.append(time.perf_counter() - start)
             q = statistics.quantiles(latencies, n=100)
-            who = "junk sender (email)" if junk else "customer (WhatsApp)"
+            who = {False: "customer (WhatsApp)", True: "junk sender (email)"}.get(junk, "switchboard (call)")
             rows.append(
                 f"| {who:<19} | {history:>15,} | {statistics.median(latencies) * 1e3:>8.2f} | {q[98] * 1e3:>8.2f} |"
             )
