@@ -8,7 +8,9 @@ channels, then each contender ingests the same requests in one process:
 * omnicx ``Hub.ingest`` on SQLite (and PostgreSQL when its binaries are installed):
   raw inbox, verify, parse, normalize, identity, store, conversations, events;
 * the peer: what a hand-written endpoint does at the least — store the raw body
-  and one row per request in SQLite with the stdlib, one transaction each.
+  and one row per request in SQLite with the stdlib, one transaction each; with
+  SQLite's default ``synchronous=FULL`` (an fsync per commit) and with the
+  ``NORMAL`` that omnicx's SQLite store uses in WAL mode.
 
 A second table shows what a request costs as one sender's history grows: a customer writing
 on WhatsApp again and again, and a junk notification address (``noreply@…``) emailing again
@@ -96,9 +98,10 @@ def run_hub(url: str, batch: list[tuple[str, InboundRequest]]) -> list[float]:
     return latencies
 
 
-def run_bare(path: Path, batch: list[tuple[str, InboundRequest]]) -> list[float]:
+def run_bare(path: Path, batch: list[tuple[str, InboundRequest]], synchronous: str = "FULL") -> list[float]:
     conn = sqlite3.connect(path, isolation_level=None)
     conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute(f"PRAGMA synchronous={synchronous}")
     conn.execute("CREATE TABLE raw (id INTEGER PRIMARY KEY, channel TEXT, received_at TEXT, body BLOB)")
     latencies = []
     for channel, request in batch:
@@ -204,6 +207,12 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         rows.append(row("omnicx Hub.ingest, SQLite (WAL)", run_hub(f"sqlite:///{tmp}/hub.db", batch)))
         rows.append(row("bare sqlite3: raw body insert only", run_bare(Path(tmp) / "bare.db", batch)))
+        rows.append(
+            row(
+                "bare sqlite3, synchronous=NORMAL (as omnicx)",
+                run_bare(Path(tmp) / "bare-normal.db", batch, "NORMAL"),
+            )
+        )
     try:
         from omnicx.testing._postgres_server import PostgresServer, find_postgres_bindir
 

@@ -44,7 +44,7 @@ from omnicx.normalize._email import _normalize as _email_lru
 from omnicx.normalize._phone import _cached as _phone_lru
 from omnicx.normalize._platform import _PATTERNS, _SCOPE
 
-__all__ = ["DEFAULT_SCOPE", "HANDLE_KINDS", "BatchResolver", "normalized_key", "sighting_digest"]
+__all__ = ["DEFAULT_SCOPE", "HANDLE_KINDS", "BatchResolver", "link_id", "normalized_key", "sighting_digest"]
 
 _orjson_loads: Callable[[str | bytes], Any] | None
 try:
@@ -425,9 +425,13 @@ class BatchResolver:
 
     def _link_key(self, pk: int, n: int, at: datetime) -> str:
         """The id of the link of pair ``pk`` made by record ``n``."""
-        ka, kb = self.keys[pk >> _SHIFT], self.keys[pk & _LOW]
-        lo, hi = (ka, kb) if ka < kb else (kb, ka)
-        return entry_id("lnk", lo, hi, "observed", str(at), self._evidence(n))
+        return link_id(
+            self.keys[pk >> _SHIFT],
+            self.keys[pk & _LOW],
+            str(at),
+            self.channels[self.record_channel[n]],
+            self.record_ids[n],
+        )
 
     # ------------------------------------------------------------------ evaluation
 
@@ -639,6 +643,12 @@ def normalized_key(kind: str, text: str, region: str | None) -> tuple[str, str] 
         return ident.key, ident.kind
     except (NormalizationError, ValidationError):
         return None
+
+
+def link_id(a: str, b: str, at: str, channel: str | None, record_id: str) -> str:
+    """The id of the link between the keys ``a`` and ``b`` observed in a record at ``at`` (``str`` of its time)."""
+    lo, hi = (a, b) if a < b else (b, a)
+    return entry_id("lnk", lo, hi, "observed", at, f"{channel or ''}|{record_id}||")
 
 
 def sighting_digest(key: str, at: str, channel: str | None, record_id: str) -> str:

@@ -2,43 +2,44 @@
 
 :class:`~omnicx.cli._batch.BatchResolver` reads the records one by one in Python;
 at a million records that loop, not the evaluation, is most of the time.
-:class:`DuckDBResolver` lets DuckDB do the relational work on both cores and
-keeps the decisions in Python, where the reference code is:
+:class:`DuckDBResolver` lets DuckDB do the relational work on every core and keeps
+the decisions in Python, where the reference code is:
 
 1. DuckDB reads the JSON Lines file and unnests the identifiers;
 2. raw values are grouped as the batch path's caches group them (emails by their
-   lower-cased ASCII text, phones without spaces, dashes and dots); Python
-   normalizes one value per group, the first in input order, with
-   ``BatchResolver.identifier`` itself, and checks the blocklist once per key;
+   lower-cased ASCII text, phones without spaces, dashes and dots; non-ASCII text,
+   whose folding SQL cannot reproduce, in finer groups that go through
+   ``BatchResolver.identifier`` itself, in input order); Python normalizes each
+   group's first value in input order (half of them in a forked helper process)
+   and checks the blocklist once per key;
 3. DuckDB finds each identifier's first sighting and every pair seen together;
+   ties of equal times are broken in Python with the same entry ids;
 4. ``BatchResolver._evaluate`` decides the customers from those (quarantine,
-   limits with the canonical-order replay, canonical identifiers); ties of equal
-   times are broken in Python with the same entry ids;
-5. DuckDB gives each record the customer of its first member identifier and
-   writes the CSV; Python computes one birth id per customer.
+   limits with the canonical-order replay, canonical identifiers);
+5. DuckDB gives each record the customer of its first member identifier, computes
+   the customer ids (the SHA-256 of the canonical identifier's first sighting) and
+   writes the CSV.
 
 Same CSV as the batch path, which is the same as the incremental engine's. The
-engine only takes input it reads exactly as the standard library's ``json``
-does: :meth:`DuckDBResolver.load` returns ``False`` (nothing read) for a file
-with a line the batch path would skip or read differently (bad JSON, a malformed
-record, a duplicate key, a trailing comma, a lone surrogate escape, a time
-written in another ISO 8601 style than ``2024-01-31T09:00:00Z`` /
-``…+02:00``), and ``omnicx resolve`` then runs the batch path, which reports
-those lines.
+engine only takes input it reads exactly as the standard library's ``json`` does:
+:meth:`DuckDBResolver.load` returns ``False`` for a file it cannot prove that of
+(see :func:`_scan`), or with a line the batch path would skip (bad JSON, a
+malformed record), or a time written in another ISO 8601 style than
+``2024-01-31T09:00:00Z`` / ``…+02:00``; ``omnicx resolve`` then runs the batch
+path, which reports those lines.
 """
 
 from __future__ import annotations
 
 import csv
 import re
-import sys
 import tempfile
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
 
-from omnicx.cli._batch import _LOW, _SHIFT, BatchResolver, normalized_key, sighting_digest
+from omnicx.cli._batch import _LOW, _SHIFT, BatchResolver, link_id, normalized_key, sighting_digest
 from omnicx.identity import MergePolicy
 
 __all__ = ["DuckDBResolver", "at_text", "available"]
@@ -413,9 +414,7 @@ class DuckDBResolver(BatchResolver):
         keys = self.keys
         best: dict[int, tuple[int, str]] = {}
         for pk, at_us, ts, channel, rid in rows:
-            ka, kb = keys[pk >> _SHIFT], keys[pk & _LOW]
-            lo, hi = (ka, kb) if ka < kb else (kb, ka)
-            lid = _link_id(lo, hi, str(datetime.fromisoformat(ts)), channel, rid)
+            lid = link_id(keys[pk >> _SHIFT], keys[pk & _LOW], str(datetime.fromisoformat(ts)), channel, rid)
             old = best.get(pk)
             if old is None or lid < old[1]:
                 best[pk] = (at_us, lid)
@@ -534,14 +533,3 @@ def _normalize_many(texts: list[tuple[str, str]]) -> list[tuple[str, str, bool] 
             verdict = blocked[key] = policy.is_blocked(real, key.split(":", 1)[1], key)
         out.append((key, real, verdict))
     return out
-
-
-def _link_id(lo: str, hi: str, at: str, channel: str | None, rid: str) -> str:
-    from omnicx.identity._ledger import entry_id
-
-    return entry_id("lnk", lo, hi, "observed", at, f"{channel or ''}|{rid}||")
-
-
-if __name__ == "__main__":  # pragma: no cover - a manual check: python -m omnicx.cli._duckdb FILE
-    resolver = DuckDBResolver(MergePolicy())
-    print(resolver.load(sys.argv[1]), file=sys.stderr)
