@@ -627,12 +627,19 @@ class SqlSession:
         return added
 
     def _entries_by_refs(self, refs: Sequence[str]) -> dict[str, LedgerEntry]:
+        return self._entries_indexed("omnicx_ledger_refs", "entry_id", "ref", refs)
+
+    def _entries_indexed(
+        self, index: str, entry_column: str, column: str, values: Iterable[str]
+    ) -> dict[str, LedgerEntry]:
+        """``{id: entry}`` of the ledger entries that the table ``index`` lists (by ``entry_column``)
+        with ``column`` among ``values``."""
         found: dict[str, LedgerEntry] = {}
-        for part in chunks(sorted(set(refs))):
+        for part in chunks(sorted(set(values))):
             rows = self._db.rows(
-                "SELECT l.id, l.body FROM omnicx_ledger_refs r JOIN omnicx_ledger l "
-                "ON l.tenant = r.tenant AND l.id = r.entry_id "
-                f"WHERE r.tenant = ? AND r.ref IN ({marks(len(part))})",
+                f"SELECT l.id, l.body FROM {index} x JOIN omnicx_ledger l "
+                f"ON l.tenant = x.tenant AND l.id = x.{entry_column} "
+                f"WHERE x.tenant = ? AND x.{column} IN ({marks(len(part))})",
                 (self._tenant, *part),
             )
             for entry_id_, body in rows:
@@ -668,19 +675,8 @@ class SqlSession:
         return frozenset(hits)
 
     def erasures(self, hashes: Iterable[str]) -> list[Erasure]:
-        found: dict[str, Erasure] = {}
-        for part in chunks(sorted(set(hashes))):
-            rows = self._db.rows(
-                "SELECT DISTINCT l.id, l.body FROM omnicx_tombstones t JOIN omnicx_ledger l "
-                "ON l.tenant = t.tenant AND l.id = t.erasure_id "
-                f"WHERE t.tenant = ? AND t.hash IN ({marks(len(part))})",
-                (self._tenant, *part),
-            )
-            for entry_id_, body in rows:
-                entry = ledger_entry_adapter.validate_json(body)
-                if isinstance(entry, Erasure):
-                    found[entry_id_] = entry
-        return sorted(found.values(), key=lambda e: (e.at, e.id))
+        found = self._entries_indexed("omnicx_tombstones", "erasure_id", "hash", hashes).values()
+        return sorted((e for e in found if isinstance(e, Erasure)), key=lambda e: (e.at, e.id))
 
     def lock_identifiers(self, identifiers: Iterable[Identifier]) -> None:
         """Writes are serialized by the backend's transaction; subclasses lock finer."""
