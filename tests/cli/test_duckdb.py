@@ -16,7 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from omnicx.cli._duckdb import _TS, DuckDBResolver, _scan, at_text
+from omnicx.cli._duckdb import _TS, DuckDBResolver, _scan, _single_threaded, at_text
 from omnicx.cli._resolve import Outcome, resolve_file
 from omnicx.identity import MergePolicy
 
@@ -267,3 +267,21 @@ def test_the_sql_time_text_is_what_python_prints(moment: datetime, digits: int, 
     got = duckdb.execute(f"SELECT {at_text('$1')}", [text]).fetchone()
     assert got is not None
     assert got[0] == str(datetime.fromisoformat(text))
+
+
+def test_the_helper_process_is_forked_only_from_a_single_threaded_process(tmp_path: Path) -> None:
+    import threading
+
+    release = threading.Event()
+    other = threading.Thread(target=release.wait)
+    other.start()
+    try:
+        assert not _single_threaded()
+        with DuckDBResolver(MergePolicy(), worker=True) as engine:  # reads without the helper
+            path = tmp_path / "in.jsonl"
+            path.write_text(GOOD + "\n", encoding="utf-8")
+            assert engine.load(path)
+            assert engine.customer_count() == 1
+    finally:
+        release.set()
+        other.join()

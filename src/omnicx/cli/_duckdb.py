@@ -32,6 +32,7 @@ path, which reports those lines.
 from __future__ import annotations
 
 import csv
+import os
 import re
 import tempfile
 from collections.abc import Iterable, Iterator
@@ -136,13 +137,15 @@ class DuckDBResolver(BatchResolver):
     ) -> None:
         """``threads``: DuckDB's threads (default: one per core). ``worker``: fork one helper
         process, before DuckDB starts any thread, that checks the file and normalizes half of
-        the raw values while this process does the rest (for a command-line run).
+        the raw values while this process does the rest (for a command-line run). It is only
+        forked from a process with one thread (on Linux, where that can be seen): forking a
+        process whose other threads may hold a lock can hang the child.
         ``memory_mib``: DuckDB's memory limit; past it DuckDB spills to temporary files."""
         super().__init__(policy, region)
         import duckdb
 
         self._pool: Any = None
-        if worker:
+        if worker and _single_threaded():
             import multiprocessing
 
             context = multiprocessing.get_context("fork")
@@ -501,6 +504,14 @@ def at_text(column: str) -> str:
         f"|| CASE WHEN right({column}, 1) = 'Z' OR right({column}, 6) = '-00:00' THEN '+00:00' "
         f"ELSE right({column}, 6) END)"
     )
+
+
+def _single_threaded() -> bool:
+    """True when this process runs one thread (threads of native libraries such as DuckDB count)."""
+    try:
+        return len(os.listdir("/proc/self/task")) == 1
+    except OSError:  # no /proc: nothing to tell it by
+        return False
 
 
 def _text(kind: str, raw: str, wa: bool) -> tuple[str, str]:
