@@ -346,22 +346,34 @@ def test_a_switchboard_back_under_the_threshold_takes_its_calls_to_a_customer_ag
         assert_stored_state_is_the_full_recomputation(hub)
 
 
-def test_a_replayed_payload_of_a_forgotten_customer_does_not_bring_them_back() -> None:
+def test_a_replayed_payload_of_a_forgotten_customer_does_not_bring_them_back(tmp_path: Path) -> None:
     # The erasure names no identifier, only salted hashes: the ledger component of the
     # replayed identifiers must still bring it along, as a rebuild of the whole ledger does.
-    with Hub.open("memory://", channels=p.adapters(), clock=lambda: T0 + timedelta(days=60)) as hub:
-        delivery = request(0, 0, "webchat", 60)
-        hub.ingest(*delivery)
+    # The replayed event is acknowledged and nothing of it is kept, raw payload included.
+    path = tmp_path / "hub.db"
+    with Hub.open(f"sqlite:///{path}", channels=p.adapters(), clock=lambda: T0 + timedelta(days=60)) as hub:
+        hub.ingest(*request(0, 0, "webchat", 60))
         email = Identifier(kind="email", value="ana.0@gmail.com")
         cid = hub.customer_of(email)
         assert cid is not None
         hub.forget(cid, actor="dpo", reason="erasure request")
         again = request(1, 0, "webchat", 60)  # the same moment, a new event id: not a duplicate
         result = hub.ingest(*again)
-        assert result.status == "accepted"
-        assert result.accepted[0].customer_id is None
+        assert (result.status, result.http_status, result.accepted) == ("erased", 200, ())
+        assert result.erased == ("shop-site:e1",)  # the web chat dedupe key: site and event id
         assert hub.customer_of(email) is None
         assert customer_ids(hub) == []
+        with hub.store.snapshot() as view:
+            assert view.raw_payloads().items == ()
+            assert view.timeline([email]).items == ()
+        assert_stored_state_is_the_full_recomputation(hub)
+    stored = b"".join(f.read_bytes() for f in (path, Path(f"{path}-wal")) if f.exists())
+    assert b"ana.0@gmail.com" not in stored
+    # written after the erasure, the same person is a new customer
+    with Hub.open(f"sqlite:///{path}", channels=p.adapters(), clock=lambda: T0 + timedelta(days=60)) as hub:
+        later = hub.ingest(*request(2, 0, "webchat", 60 * 24 * 61))
+        assert later.status == "accepted"
+        assert later.accepted[0].created_customer
         assert_stored_state_is_the_full_recomputation(hub)
 
 

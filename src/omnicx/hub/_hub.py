@@ -6,7 +6,7 @@ import re
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 import attrs
 
@@ -282,6 +282,7 @@ class Hub:
             published: list[_Event] = []
             accepted: list[Accepted] = []
             duplicates: list[str] = []
+            erased: list[str] = []
             try:
                 with self.store.transaction(self.tenant) as tx:
                     rid = raw_id if raw_id is not None else tx.record_raw(name, request)
@@ -292,11 +293,16 @@ class Hub:
                             outcome = self._store_event(tx, event, rid, published)
                             if outcome is None:
                                 duplicates.append(event.interaction.dedupe_key)
+                            elif outcome == "erased":
+                                erased.append(event.interaction.dedupe_key)
                             else:
                                 accepted.append(outcome)
-                        tx.mark_raw(
-                            rid, RawStatus.PARSED, dedupe_keys=[e.interaction.dedupe_key for e in events]
-                        )
+                        if erased and len(erased) == len(events):
+                            tx.delete_raw(rid)  # all of it came from forgotten senders: keep none of it
+                        else:
+                            tx.mark_raw(
+                                rid, RawStatus.PARSED, dedupe_keys=[e.interaction.dedupe_key for e in events]
+                            )
                 break
             except StorageUnavailable as exc:
                 if attempt == 19:
@@ -310,9 +316,16 @@ class Hub:
             return IngestResult(channel=name, raw_id=rid, status=status, rejections=(refused[2],))
         for item in published:
             self.events.publish(item)
-        status = "accepted" if accepted or not duplicates else "duplicate"
+        status = (
+            "accepted" if accepted or not (duplicates or erased) else "duplicate" if duplicates else "erased"
+        )
         return IngestResult(
-            channel=name, raw_id=rid, status=status, accepted=tuple(accepted), duplicates=tuple(duplicates)
+            channel=name,
+            raw_id=rid,
+            status=status,
+            accepted=tuple(accepted),
+            duplicates=tuple(duplicates),
+            erased=tuple(erased),
         )
 
     def _keep_failed(
@@ -332,7 +345,9 @@ class Hub:
 
     def _store_event(
         self, tx: StoreSession, event: InboundEvent, raw_id: str | None, published: list[_Event]
-    ) -> Accepted | None:
+    ) -> Accepted | Literal["erased"] | None:
+        """Store one event; None for a duplicate, ``"erased"`` (nothing stored) for an event whose
+        sender was forgotten after it was sent."""
         item = event.interaction
         if tx.find_interaction(item.adapter, item.dedupe_key) is not None:
             return None
@@ -349,6 +364,8 @@ class Hub:
             change = engine.observe(
                 observed, at=item.occurred_at, channel=item.channel, dedupe_key=item.dedupe_key
             )
+            if any(c.reason == "erased" and item.endpoint in c.identifiers for c in change.conflicts):
+                return "erased"  # sent before its sender's erasure: nothing of it is kept
             tx.append_ledger(change.entries)
             regrouped = save_component(tx, engine, seen, self._fingerprint)
             endpoint_owner = _owner(engine, item.endpoint)

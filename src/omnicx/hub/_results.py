@@ -59,17 +59,22 @@ class IngestResult(OmnicxModel):
     """The outcome of one :meth:`Hub.ingest` call.
 
     ``status`` is what the host answers the channel: ``accepted`` (and
-    ``duplicate``, ``unsupported``) → 200, ``rejected`` → :attr:`http_status`
+    ``duplicate``, ``unsupported``, ``erased``) → 200, ``rejected`` → :attr:`http_status`
     (401 for a bad signature, 400 for a malformed payload), ``handshake`` → 200
     with :attr:`handshake_body`.
     """
 
     channel: Name
     raw_id: Id | None = None
-    status: Literal["accepted", "duplicate", "unsupported", "rejected", "handshake"]
+    """The kept raw payload; it is gone again when ``status`` is ``erased``."""
+    status: Literal["accepted", "duplicate", "unsupported", "rejected", "handshake", "erased"]
     accepted: tuple[Accepted, ...] = ()
     duplicates: tuple[Text, ...] = ()
     """Dedupe keys already stored: a redelivery, acknowledged and changing nothing."""
+    erased: tuple[Text, ...] = ()
+    """Dedupe keys of events whose sender a customer's erasure forgot, sent before it (a replayed
+    webhook, an old export): acknowledged and not stored. When every event of the request is one,
+    ``status`` is ``erased`` and the raw payload is deleted too."""
     rejections: tuple[Rejection, ...] = ()
     handshake_body: bytes | None = None
 

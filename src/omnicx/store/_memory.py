@@ -123,6 +123,10 @@ class _MemorySession:
         }
         self._put(self._t.raw, raw_id, raw.model_copy(update=update))
 
+    def delete_raw(self, raw_id: str) -> None:
+        self.get_raw(raw_id)
+        self._pop(self._t.raw, raw_id)
+
     def get_raw(self, raw_id: str) -> RawPayload:
         try:
             return self._t.raw[raw_id]

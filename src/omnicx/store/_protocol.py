@@ -220,6 +220,14 @@ class StoreSession(StoreReader, Protocol):
         """
         ...
 
+    def delete_raw(self, raw_id: str) -> None:
+        """Remove a raw payload and its dedupe keys, leaving no copy of its bytes (as an erasure does).
+
+        For a payload that must not be kept, such as a replayed one of a forgotten customer.
+        Raises :class:`~omnicx.errors.NotFound` when there is no such payload.
+        """
+        ...
+
     def append_interaction(
         self,
         interaction: Interaction,

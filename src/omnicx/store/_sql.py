@@ -235,6 +235,16 @@ class SqlSession:
             [(self._tenant, raw_id, key) for key in dict.fromkeys(dedupe_keys)],
         )
 
+    def delete_raw(self, raw_id: str) -> None:
+        if not self._db.run(
+            "DELETE FROM omnicx_raw_inbox WHERE tenant = ? AND id = ?", (self._tenant, raw_id)
+        ):
+            raise NotFound(f"no raw payload {raw_id!r} in tenant {self._tenant!r}", raw_id=raw_id)
+        self._db.run(
+            "DELETE FROM omnicx_raw_inbox_keys WHERE tenant = ? AND raw_id = ?", (self._tenant, raw_id)
+        )
+        self.erased = True  # SQLite then checkpoints its WAL: no copy of the bytes stays there
+
     def _raw_from_row(self, row: Row) -> RawPayload:
         raw_id, channel, received_us, method, url, headers, body, status, error = row
         keys = self._db.rows(

@@ -283,6 +283,16 @@ class StoreContract:
         with store.snapshot(tenant) as view:
             raw = view.get_raw(raw_id)
         assert (raw.status, raw.error, raw.dedupe_keys) == (RawStatus.FAILED, "PayloadError: no entry", ())
+        with store.transaction(tenant) as tx:
+            kept = tx.record_raw("whatsapp", _request(b'{"entry": [1]}'))
+            tx.mark_raw(kept, RawStatus.PARSED, dedupe_keys=["wamid.3"])
+            tx.delete_raw(raw_id)
+            with pytest.raises(NotFound):
+                tx.delete_raw(raw_id)
+        with store.snapshot(tenant) as view:
+            with pytest.raises(NotFound):
+                view.get_raw(raw_id)
+            assert [r.id for r in view.raw_payloads().items] == [kept]
 
     def test_customer_round_trips(self, store: Store) -> None:
         tenant = _tenant()
