@@ -202,19 +202,47 @@ def test_the_command_with_its_helper_process_writes_the_batch_paths_csv(tmp_path
     ]
     source = _write(tmp_path, records, json.dumps)
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2] / "src")}
+    # the helper is forked for big files only: this run lowers the size, and reports whether it was
+    helped = (
+        "import sys\n"
+        "from omnicx.cli import _duckdb, main\n"
+        "_duckdb.HELPER_BYTES = 0\n"
+        "init, used = _duckdb.DuckDBResolver.__init__, []\n"
+        "def spy(self, *a, **k):\n"
+        "    init(self, *a, **k)\n"
+        "    used.append(self._pool is not None)\n"
+        "_duckdb.DuckDBResolver.__init__ = spy\n"
+        "code = main(sys.argv[1:])\n"
+        "print('helper', used)\n"
+        "sys.exit(code)\n"
+    )
     outputs = {}
-    for engine in ("auto", "python"):
+    for engine, command in (
+        ("helper", [sys.executable, "-c", helped]),
+        ("auto", [sys.executable, "-m", "omnicx.cli"]),
+        ("python", [sys.executable, "-m", "omnicx.cli"]),
+    ):
         out = tmp_path / f"{engine}.csv"
         proc = subprocess.run(
-            [sys.executable, "-m", "omnicx.cli", "resolve", str(source), "-o", str(out), "--engine", engine],
+            [
+                *command,
+                "resolve",
+                str(source),
+                "-o",
+                str(out),
+                "--engine",
+                "python" if engine == "python" else "auto",
+            ],
             capture_output=True,
             text=True,
             env=env,
             check=True,
         )
-        assert ("duckdb)" in proc.stderr) == (engine == "auto")
+        assert ("duckdb)" in proc.stderr) == (engine != "python")
         outputs[engine] = out.read_text()
-    assert outputs["auto"] == outputs["python"]
+        if engine == "helper":
+            assert "helper [True]" in proc.stdout
+    assert outputs["helper"] == outputs["auto"] == outputs["python"]
     assert len(outputs["auto"].splitlines()) == 401
 
 

@@ -43,7 +43,7 @@ from typing import IO, Any
 from omnicx.cli._batch import _LOW, _SHIFT, BatchResolver, link_id, normalized_key, sighting_digest
 from omnicx.identity import MergePolicy
 
-__all__ = ["DuckDBResolver", "at_text", "available"]
+__all__ = ["HELPER_BYTES", "DuckDBResolver", "at_text", "available"]
 
 _TS = (
     r"[12][0-9]{3}-[0-9]{2}-[0-9]{2}T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]{1,6})?"
@@ -62,6 +62,9 @@ _LABELS = (
 )
 """Each record's customer id (NULL when it has none), in input order."""
 _CSV_SPECIAL = re.compile(r'[,"\r\n]')
+HELPER_BYTES = 64 << 20
+"""From this input size on, ``omnicx resolve`` forks the helper process (about 400k records):
+below it the helper's start and its memory (about 120 MiB) cost more than it saves."""
 
 
 def available() -> bool:

@@ -349,8 +349,9 @@ def resolve_file(
     ``engine="auto"`` reads a file with DuckDB when it is installed (``omnicx[fast]``)
     and the file is one DuckDB reads exactly as ``json.loads`` does (see
     :mod:`omnicx.cli._duckdb`); otherwise, and with ``engine="python"``, the batch path
-    reads it line by line. Both write the same CSV. ``worker``: DuckDB's reading forks one
-    helper process (see :class:`~omnicx.cli._duckdb.DuckDBResolver`).
+    reads it line by line. Both write the same CSV. ``worker``: for a file of at least
+    ``omnicx.cli._duckdb.HELPER_BYTES``, DuckDB's reading forks one helper process (see
+    :class:`~omnicx.cli._duckdb.DuckDBResolver`).
     """
     start = time.perf_counter()
     if engine not in ("auto", "python"):
@@ -360,7 +361,8 @@ def resolve_file(
         collecting = gc.isenabled()
         gc.disable()  # millions of small objects and no reference cycles, as in resolve_stream
         try:
-            with _duckdb.DuckDBResolver(policy, region, worker=worker) as fast:
+            helper = worker and Path(source).stat().st_size >= _duckdb.HELPER_BYTES
+            with _duckdb.DuckDBResolver(policy, region, worker=helper) as fast:
                 if fast.load(source):
                     if progress is not None:
                         progress(fast.records, time.perf_counter() - start)
