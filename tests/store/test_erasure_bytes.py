@@ -84,6 +84,24 @@ def _file_bytes(path: Path) -> bytes:
     return b"".join(p.read_bytes() for p in (path, Path(f"{path}-wal")) if p.exists())
 
 
+def _where(path: Path, needle: bytes) -> list[str]:
+    """Where ``needle`` stands in the database file and its WAL: file, byte offset, 4 KiB page.
+
+    The erasure test has failed once in about 40 fresh processes; this says where the bytes
+    were left, for the next time it does.
+    """
+    found = []
+    for file in (path, Path(f"{path}-wal")):
+        if not file.exists():
+            continue
+        data = file.read_bytes()
+        at = data.find(needle)
+        while at >= 0:
+            found.append(f"{file.name} offset {at} page {at // 4096} of {len(data) // 4096}")
+            at = data.find(needle, at + 1)
+    return found
+
+
 def _forget(store: SQLiteStore, engine: IdentityEngine, customer_id: str) -> None:
     forgotten = engine.forget(customer_id, actor="dpo@shop.fr", reason="GDPR art. 17 request")
     (erasure,) = forgotten.entries
@@ -101,16 +119,15 @@ def test_forgotten_customer_leaves_no_bytes_in_db_or_wal(tmp_path: Path) -> None
     assert ANA_PHONE[1:].encode() in before
     _forget(store, engine, ana)
     after = _file_bytes(path)
-    assert ANA_EMAIL.encode() not in after
-    assert ANA_PHONE[1:].encode() not in after  # with or without the +
+    assert _where(path, ANA_EMAIL.encode()) == []
+    assert _where(path, ANA_PHONE[1:].encode()) == []  # with or without the +
     assert BOB_EMAIL.encode() in after  # the grep can see what is still there
     with store.snapshot() as view:
         assert view.raw_payloads(RawStatus.FAILED).items == ()
         assert len(view.customer_ids()) == 1
     store.close()
-    after_close = _file_bytes(path)
-    assert ANA_EMAIL.encode() not in after_close
-    assert ANA_PHONE[1:].encode() not in after_close
+    assert _where(path, ANA_EMAIL.encode()) == []
+    assert _where(path, ANA_PHONE[1:].encode()) == []
 
 
 def test_without_secure_delete_the_bytes_would_linger(tmp_path: Path) -> None:
