@@ -244,6 +244,16 @@ def test_the_command_with_its_helper_process_writes_the_batch_paths_csv(tmp_path
             assert "helper [True]" in proc.stdout
     assert outputs["helper"] == outputs["auto"] == outputs["python"]
     assert len(outputs["auto"].splitlines()) == 401
+    # the CSV on standard output, from a file DuckDB reads
+    proc = subprocess.run(
+        [sys.executable, "-m", "omnicx.cli", "resolve", str(source), "-o", "-"],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
+    )
+    assert "duckdb)" in proc.stderr
+    assert proc.stdout == outputs["python"]
 
 
 @pytest.mark.parametrize("variant", range(6))

@@ -357,7 +357,8 @@ def resolve_file(
     if engine not in ("auto", "python"):
         raise ConfigurationError(f"--engine must be auto or python, got {engine!r}")
     if engine == "auto" and source != "-" and _duckdb.available() and Path(source).is_file():
-        _open_out(output).close()  # a path that cannot be written fails here, as on the batch path
+        if output != "-":
+            _open_out(output).close()  # a path that cannot be written fails here, as on the batch path
         collecting = gc.isenabled()
         gc.disable()  # millions of small objects and no reference cycles, as in resolve_stream
         try:
