@@ -323,3 +323,16 @@ def test_the_helper_process_is_forked_only_from_a_single_threaded_process(tmp_pa
     finally:
         release.set()
         other.join()
+
+
+@pytest.mark.parametrize(("prefix", "newline"), [(b"", b"\r\n"), (b"\xef\xbb\xbf", b"\n")])
+def test_windows_line_ends_and_a_byte_order_mark_read_alike(
+    tmp_path: Path, prefix: bytes, newline: bytes
+) -> None:
+    path = tmp_path / "in.jsonl"
+    lines = [GOOD, GOOD.replace("r1", "r2").replace("a@shop.io", "A@Shop.io ")]
+    path.write_bytes(prefix + newline.join(line.encode() for line in lines) + newline)
+    (fast, fast_csv), (slow, slow_csv) = _both(path, MergePolicy())
+    assert fast.engine == "duckdb"
+    assert _counts(fast) == _counts(slow)
+    assert fast_csv == slow_csv
