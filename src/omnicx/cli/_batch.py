@@ -27,6 +27,7 @@ record sets); only the time and memory differ.
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import json
 import sys
@@ -34,7 +35,7 @@ import time
 from array import array
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
-from typing import Any
+from typing import IO, Any
 
 from omnicx.errors import NormalizationError, ValidationError
 from omnicx.identity import MergePolicy
@@ -44,7 +45,15 @@ from omnicx.normalize._email import _normalize as _email_lru
 from omnicx.normalize._phone import _cached as _phone_lru
 from omnicx.normalize._platform import _PATTERNS, _SCOPE
 
-__all__ = ["DEFAULT_SCOPE", "HANDLE_KINDS", "BatchResolver", "link_id", "normalized_key", "sighting_digest"]
+__all__ = [
+    "DEFAULT_SCOPE",
+    "HANDLE_KINDS",
+    "BatchResolver",
+    "link_id",
+    "normalized_key",
+    "sighting_digest",
+    "write_csv_rows",
+]
 
 _orjson_loads: Callable[[str | bytes], Any] | None
 try:
@@ -416,12 +425,12 @@ class BatchResolver:
         else:
             self._tie_sid[x] = (m, sid)
 
-    def _evidence(self, n: int) -> str:
-        return f"{self.channels[self.record_channel[n]] or ''}|{self.record_ids[n]}||"
-
     def _sighting(self, x: int, n: int, at: datetime | None) -> str:
-        """The id of the sighting of ``x`` in record ``n`` (as the incremental core computes it)."""
-        return entry_id("sig", self.keys[x], str(at), self._evidence(n))
+        """The digest of the sighting id of ``x`` in record ``n`` (as the incremental core computes it;
+        the ids share their prefix, so digests order as the ids do)."""
+        return sighting_digest(
+            self.keys[x], str(at), self.channels[self.record_channel[n]], self.record_ids[n]
+        )
 
     def _link_key(self, pk: int, n: int, at: datetime) -> str:
         """The id of the link of pair ``pk`` made by record ``n``."""
@@ -649,6 +658,13 @@ def link_id(a: str, b: str, at: str, channel: str | None, record_id: str) -> str
     """The id of the link between the keys ``a`` and ``b`` observed in a record at ``at`` (``str`` of its time)."""
     lo, hi = (a, b) if a < b else (b, a)
     return entry_id("lnk", lo, hi, "observed", at, f"{channel or ''}|{record_id}||")
+
+
+def write_csv_rows(sink: IO[str], rows: Iterable[tuple[str, str]]) -> None:
+    """Write the ``record_id,customer_id`` header and ``rows`` as ``omnicx resolve``'s CSV."""
+    writer = csv.writer(sink, lineterminator="\n")
+    writer.writerow(("record_id", "customer_id"))
+    writer.writerows(rows)
 
 
 def sighting_digest(key: str, at: str, channel: str | None, record_id: str) -> str:

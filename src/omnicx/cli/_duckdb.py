@@ -31,7 +31,6 @@ path, which reports those lines.
 
 from __future__ import annotations
 
-import csv
 import os
 import re
 import tempfile
@@ -40,7 +39,15 @@ from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
 
-from omnicx.cli._batch import _LOW, _SHIFT, BatchResolver, link_id, normalized_key, sighting_digest
+from omnicx.cli._batch import (
+    _LOW,
+    _SHIFT,
+    BatchResolver,
+    link_id,
+    normalized_key,
+    sighting_digest,
+    write_csv_rows,
+)
 from omnicx.identity import MergePolicy
 
 __all__ = ["HELPER_BYTES", "DuckDBResolver", "at_text", "available"]
@@ -486,15 +493,10 @@ class DuckDBResolver(BatchResolver):
             db.execute(f"COPY ({_LABELS}) TO {_sql_text(out)} (FORMAT csv, HEADER true, QUOTE '\"')")
             return
         if not isinstance(out, str):
-            self._write_rows(out)
+            write_csv_rows(out, self.labels())
             return
         with open(out, "w", encoding="utf-8", newline="") as sink:
-            self._write_rows(sink)
-
-    def _write_rows(self, sink: IO[str]) -> None:
-        writer = csv.writer(sink, lineterminator="\n")
-        writer.writerow(("record_id", "customer_id"))
-        writer.writerows(self.labels())
+            write_csv_rows(sink, self.labels())
 
 
 def at_text(column: str) -> str:

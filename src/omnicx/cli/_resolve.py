@@ -11,7 +11,6 @@ identifiers can name a customer (all junk, quarantined or unreadable).
 from __future__ import annotations
 
 import argparse
-import csv
 import gc
 import json
 import sys
@@ -25,7 +24,7 @@ from typing import IO, Any, Protocol
 import attrs
 
 from omnicx.cli import _duckdb
-from omnicx.cli._batch import BatchResolver, _handle, _orjson_loads
+from omnicx.cli._batch import BatchResolver, _handle, _orjson_loads, write_csv_rows
 from omnicx.errors import ConfigurationError, NormalizationError, ValidationError
 from omnicx.identity import Blocklist, MergePolicy
 from omnicx.identity._core import MEMBER, Core
@@ -393,9 +392,7 @@ def resolve_file(
     customers.discard("")
     sink = _open_out(output)
     try:
-        writer = csv.writer(sink, lineterminator="\n")
-        writer.writerow(("record_id", "customer_id"))
-        writer.writerows(zip(resolver.record_ids, labels, strict=True))
+        write_csv_rows(sink, zip(resolver.record_ids, labels, strict=True))
     finally:
         if sink is not sys.stdout:
             sink.close()
