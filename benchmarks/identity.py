@@ -24,6 +24,8 @@ RSS is its own) on the same records:
 * ``omnicx-batch-python``: the same with ``--engine python`` (line by line);
 * ``omnicx-incremental``: ``IdentityEngine.observe()`` one record at a time
   (identifiers pre-normalized before the clock starts);
+* ``omnicx-incremental-bulk``: the same records through ``IdentityEngine.observe_many()``
+  in one call (the same engine state; one result for the whole batch);
 * ``omnicx-core``: the same records straight into the resolution core (no
   pydantic objects), the engine's own speed;
 * ``uf``: plain-Python union-find on pre-normalized identifiers (digits-only
@@ -59,6 +61,7 @@ CONTENDERS = [
     "omnicx-batch",
     "omnicx-batch-python",
     "omnicx-incremental",
+    "omnicx-incremental-bulk",
     "omnicx-core",
     "uf",
     "uf-noblock",
@@ -576,6 +579,15 @@ def run_omnicx_incremental(folder: Path, prepared: list) -> list[int]:  # type: 
     return _labels_by_identifier(engine, prepared)
 
 
+def run_omnicx_incremental_bulk(folder: Path, prepared: list) -> list[int]:  # type: ignore[type-arg]
+    from omnicx.identity import IdentityEngine
+
+    engine = IdentityEngine()
+    got = engine.observe_many(prepared)
+    names: dict[str, int] = {}
+    return [names.setdefault(cid, len(names)) if cid else -1 - n for n, cid in enumerate(got.customer_ids)]
+
+
 def _labels_by_identifier(engine: object, prepared: list) -> list[int]:  # type: ignore[type-arg]
     from omnicx.identity._core import MEMBER
 
@@ -623,7 +635,7 @@ def contender(name: str, folder: Path) -> dict[str, object]:
     import omnicx.identity  # noqa: F401
 
     prepared = None
-    if name in ("omnicx-incremental", "omnicx-core"):
+    if name in ("omnicx-incremental", "omnicx-incremental-bulk", "omnicx-core"):
         from datetime import datetime
 
         from omnicx.models import Identifier
@@ -632,6 +644,13 @@ def contender(name: str, folder: Path) -> dict[str, object]:
         if name == "omnicx-incremental":
             prepared = [
                 (datetime.fromisoformat(ts), ch, rid, [Identifier.parse(k) for k, _ in ids])
+                for ts, ch, rid, ids in raw
+            ]
+        elif name == "omnicx-incremental-bulk":
+            from omnicx.identity import Observation
+
+            prepared = [
+                Observation([Identifier.parse(k) for k, _ in ids], datetime.fromisoformat(ts), ch, rid)
                 for ts, ch, rid, ids in raw
             ]
         else:  # the core's own arguments: key, kind and rank lists, evidence tuple
@@ -662,6 +681,8 @@ def contender(name: str, folder: Path) -> dict[str, object]:
         written = run_omnicx_batch(folder, "python")
     elif name == "omnicx-incremental":
         labels = run_omnicx_incremental(folder, prepared)  # type: ignore[arg-type]
+    elif name == "omnicx-incremental-bulk":
+        labels = run_omnicx_incremental_bulk(folder, prepared)  # type: ignore[arg-type]
     elif name == "omnicx-core":
         labels = run_omnicx_core(folder, prepared)  # type: ignore[arg-type]
     elif name == "uf":
@@ -731,6 +752,7 @@ NAMES = {
     "omnicx-batch": "omnicx batch (`omnicx resolve`, DuckDB engine: raw JSONL to CSV, normalization + default policy, no blocklist)",
     "omnicx-batch-python": "omnicx batch (`omnicx resolve --engine python`: raw JSONL to CSV, line by line)",
     "omnicx-incremental": "omnicx incremental (`IdentityEngine.observe` per record, pre-normalized, no blocklist)",
+    "omnicx-incremental-bulk": "omnicx incremental in one call (`IdentityEngine.observe_many`, pre-normalized, no blocklist)",
     "omnicx-core": "omnicx resolution core alone (pre-normalized keys, cyclic GC paused, no blocklist)",
     "uf": "plain-Python union-find (digits-only phones, junk list handed over)",
     "uf-noblock": "plain-Python union-find (digits-only phones, no junk list)",

@@ -4,11 +4,12 @@
 :class:`MergePolicy`, from an append-only evidence ledger (:class:`Sighting`,
 :class:`Link`, :class:`Revocation`, :class:`NeverLink`, :class:`Erasure`).
 Every operation returns a :class:`Change` whose ``entries`` are the ledger
-entries to persist; :meth:`IdentityEngine.rebuild` rebuilds from them.
+entries to persist (:meth:`IdentityEngine.observe_many` one :class:`ObservedBatch`
+for many observations); :meth:`IdentityEngine.rebuild` rebuilds from them.
 See docs/guides/identity.md.
 """
 
-from omnicx.identity._engine import DEFAULT_SALT, IdentityEngine, observation_entries
+from omnicx.identity._engine import DEFAULT_SALT, IdentityEngine, Observation, observation_entries
 from omnicx.identity._ledger import (
     Erasure,
     Evidence,
@@ -36,6 +37,7 @@ from omnicx.identity._results import (
     Explanation,
     Forgotten,
     HistoryEvent,
+    ObservedBatch,
 )
 from omnicx.identity._settled import SettledFacts
 
@@ -60,6 +62,8 @@ __all__ = [
     "LinkKind",
     "MergePolicy",
     "NeverLink",
+    "Observation",
+    "ObservedBatch",
     "Revocation",
     "SettledFacts",
     "Sighting",

@@ -20,6 +20,7 @@ from __future__ import annotations
 import gc
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
+from typing import NamedTuple
 
 from omnicx.errors import IdentityError, UnknownIdentifier, ValidationError
 from omnicx.identity import _core as core
@@ -44,12 +45,13 @@ from omnicx.identity._results import (
     Explanation,
     Forgotten,
     HistoryEvent,
+    ObservedBatch,
     attach_entries,
 )
 from omnicx.identity._settled import SettledFacts
 from omnicx.models import Assurance, Customer, CustomerIdentifier, Identifier, ObservedIdentifier
 
-__all__ = ["DEFAULT_SALT", "IdentityEngine", "observation_entries"]
+__all__ = ["DEFAULT_SALT", "IdentityEngine", "Observation", "observation_entries"]
 
 DEFAULT_SALT = b"omnicx-tombstones-v1"
 """The tombstone salt used when none is given. Set your own secret salt in production."""
@@ -57,6 +59,23 @@ DEFAULT_SALT = b"omnicx-tombstones-v1"
 _RANKS = {Assurance.INFERRED: 0, Assurance.ASSERTED: 1, Assurance.VERIFIED: 2}
 _BY_RANK = {0: Assurance.INFERRED, 1: Assurance.ASSERTED, 2: Assurance.VERIFIED}
 _NO_EV: Ev = (None, None, None, None)
+
+
+class Observation(NamedTuple):
+    """One payload's identifiers seen together, for :meth:`IdentityEngine.observe_many`.
+
+    The fields are :meth:`IdentityEngine.observe`'s arguments: ``at`` is the payload's
+    time (aware), ``channel`` and ``dedupe_key`` its evidence.
+    """
+
+    identifiers: Sequence[Identifier | ObservedIdentifier]
+    at: datetime
+    channel: str | None = None
+    dedupe_key: str | None = None
+
+
+_Prepared = tuple[list[str], list[str], list[int], datetime, Ev, list[Identifier]]
+"""An observation checked for :meth:`IdentityEngine.observe_many`: keys, kinds, ranks, time, evidence, identifiers."""
 
 
 def _ev(evidence: Evidence) -> Ev:
@@ -147,6 +166,24 @@ def observation_entries(
                 )
             )
     return tuple(out)
+
+
+def _retired(c: Core, before: dict[int, str] | dict[int, str | None]) -> tuple[str, ...]:
+    """The ids in ``before`` (canonical identifier → its customer id then) retired since.
+
+    A customer id retires when its identifier stops being canonical (a merge into an
+    older customer) or gets a new birth id (an earlier-sorting sighting of the same
+    instant arrived); an identifier quarantined since retires nothing here.
+    """
+    return tuple(
+        sorted(
+            cid
+            for x, cid in before.items()
+            if cid is not None
+            and c.flag[x] == core.MEMBER
+            and (c.canon_of(c.find(x)) != x or c.birth_id(x) != cid)
+        )
+    )
 
 
 def _born(key: str, entry: str) -> str:
@@ -473,14 +510,15 @@ class IdentityEngine:
         c = self._core
         keys = [i.key for i in idents]
         known = len(c.keys)  # identifiers numbered from here on are new in this operation
-        before = {c.canon_of(c.find(x)) for k in keys if (x := c.index.get(k)) is not None}
+        # the ids as they are now: a same-instant sighting can still change a birth id
+        roots = {c.canon_of(c.find(x)) for k in keys if (x := c.index.get(k)) is not None}
+        before = {r: c.birth_id(r) for r in roots}
         ids, links, touched, hot = c.observe(keys, [i.kind for i in idents], ranks, at, ev, link_kind)
         replayed = c.settle(touched, hot)
         members = [x for x in ids if c.flag[x] == core.MEMBER]
         customer = c.birth_id(c.canon_of(c.find(members[0]))) if members else None
         created = bool(members) and not any(m < known for m in c.members_of(c.find(members[0])))
-        after = {c.canon_of(c.find(x)) for x in ids if c.flag[x] == core.MEMBER}
-        merged = tuple(sorted(c.birth_id(x) for x in before - after if c.flag[x] == core.MEMBER))
+        merged = _retired(c, before)
         conflicts = [self._conflict_of(p, links) for p in self._pairs_of_links(links)] if links else []
         if hot:
             conflicts.extend(
@@ -514,6 +552,213 @@ class IdentityEngine:
         )
         attach_entries(change, build)
         return change
+
+    def observe_many(
+        self,
+        observations: Iterable[Observation | tuple[object, ...]],
+        *,
+        assurance: Assurance = Assurance.ASSERTED,
+    ) -> ObservedBatch:
+        """Observe many payloads in one call, as :meth:`observe` once per observation in turn.
+
+        For imports and backfills: the engine ends in exactly the state the same
+        :meth:`observe` calls leave, and the returned entries are theirs, concatenated;
+        what it saves is a result object per observation. Each item is an
+        :class:`Observation` (or a tuple of its fields). Every observation is checked
+        before the first is applied, so a bad one (raising
+        :class:`~omnicx.errors.ValidationError`, its position in the message) leaves the
+        engine untouched. The result describes the state after the whole batch: see
+        :class:`~omnicx.identity.ObservedBatch`.
+        """
+        collecting = gc.isenabled()
+        gc.disable()  # many small objects, no reference cycles: the collector would only slow this
+        try:
+            return self._observe_many(observations, assurance.rank)
+        finally:
+            if collecting:
+                gc.enable()
+
+    def _observe_many(
+        self, observations: Iterable[Observation | tuple[object, ...]], rank: int
+    ) -> ObservedBatch:
+        prepared, erased = self._prepare_many(observations, rank)
+        c = self._core
+        known = len(c.keys)
+        index, flag, find, canon_of = c.index, c.flag, c.find, c.canon_of
+        observe, settle = c.observe, c.settle
+        # each identifier known before the batch, at its first touch: the customer id it
+        # is canonical of (None: not canonical, so any id it gets later is new)
+        before: dict[int, str | None] = {}
+        firsts: list[list[int]] = []
+        link_counts: list[int] = []
+        new_links: list[LinkRec] = []
+        replayed: set[int] = set()
+        hot_seen: list[int] = []
+        c.watch, c.watch_below = before, known  # a replay records the ids it is about to change
+        try:
+            for keys, kinds, ranks, at, ev, _ in prepared:
+                if known:
+                    for k in keys:
+                        x = index.get(k)
+                        if x is not None and x < known and x not in before:
+                            r = canon_of(find(x)) if flag[x] == core.MEMBER else x
+                            if r < known and r not in before:  # a customer born in the batch has no old id
+                                before[r] = c.birth_id(r) if flag[r] == core.MEMBER else None
+                            before.setdefault(x, None)  # not canonical now: its id (if ever) is new
+                ids, links, touched, hot = observe(keys, kinds, ranks, at, ev)
+                if touched or hot:
+                    replayed |= settle(touched, hot)
+                    hot_seen.extend(hot)
+                firsts.append(ids)
+                link_counts.append(len(links))
+                if links:
+                    new_links.extend(links)
+        finally:
+            c.watch = None
+        customer_ids: list[str | None] = []
+        roots: dict[int, str] = {}
+        birth_id = c.birth_id
+        for ids in firsts:
+            cid = None
+            for x in ids:
+                if flag[x] == core.MEMBER:
+                    r = find(x)
+                    cid = roots.get(r)
+                    if cid is None:
+                        cid = roots[r] = birth_id(canon_of(r))
+                    break
+            customer_ids.append(cid)
+        created = sorted(cid for r, cid in roots.items() if all(m >= known for m in c.members_of(r)))
+        merged = _retired(c, before)
+        split = self._ids_of(replayed - {x for ids in firsts for x in ids}) if replayed else ()
+        conflicts = self._batch_conflicts(new_links, hot_seen, erased)
+        out = ObservedBatch.model_construct(
+            customer_ids=tuple(customer_ids),
+            created=tuple(created),
+            merged=merged,
+            split=split,
+            conflicts=conflicts,
+        )
+
+        def build() -> tuple[LedgerEntry, ...]:
+            entries: list[LedgerEntry] = []
+            start = 0
+            for (_, _, ranks, at, ev, idents), n in zip(prepared, link_counts, strict=True):
+                entries.extend(_sightings(idents, ranks, at, ev))
+                entries.extend(self._link_entry(rec) for rec in new_links[start : start + n])
+                start += n
+            return tuple(entries)
+
+        return attach_entries(out, build)
+
+    def _prepare_many(
+        self, observations: Iterable[Observation | tuple[object, ...]], default_rank: int
+    ) -> tuple[list[_Prepared], list[Identifier]]:
+        """Check and convert every observation before any is applied."""
+        tombstones = bool(self._core.tombstones)
+        prepared: list[_Prepared] = []
+        erased: list[Identifier] = []
+        for n, item in enumerate(observations):
+            try:
+                obs = item if type(item) is Observation else Observation(*item)  # type: ignore[arg-type]
+            except TypeError as exc:
+                raise ValidationError(
+                    f"observation {n}: an Observation(identifiers, at, channel, dedupe_key) is needed, "
+                    f"got {type(item).__name__}",
+                    value=repr(item)[:200],
+                    index=n,
+                ) from exc
+            at, channel, dedupe_key = obs.at, obs.channel, obs.dedupe_key
+            try:
+                moment = at if type(at) is datetime and at.tzinfo is UTC else _when(at)
+                if not (
+                    channel is None or (type(channel) is str and len(channel) <= 1024 and channel.isascii())
+                ):
+                    channel = _text("channel", channel)
+                if not (
+                    dedupe_key is None
+                    or (type(dedupe_key) is str and len(dedupe_key) <= 1024 and dedupe_key.isascii())
+                ):
+                    dedupe_key = _text("dedupe_key", dedupe_key)
+                if isinstance(obs.identifiers, str | bytes) or not hasattr(obs.identifiers, "__iter__"):
+                    raise ValidationError(
+                        f"identifiers must be a list of Identifier objects, got {type(obs.identifiers).__name__}",
+                        value=repr(obs.identifiers)[:200],
+                    )
+                idents: list[Identifier] = []
+                keys: list[str] = []
+                kinds: list[str] = []
+                ranks: list[int] = []
+                for one in obs.identifiers:
+                    if type(one) is Identifier:
+                        ident, rank = one, default_rank
+                    elif isinstance(one, ObservedIdentifier):
+                        ident, rank = one.identifier, one.assurance.rank
+                    elif isinstance(one, Identifier):
+                        ident, rank = one, default_rank
+                    else:
+                        raise ValidationError(
+                            f"observe_many() takes Identifier or ObservedIdentifier objects, got "
+                            f"{type(one).__name__}; build them with omnicx.normalize_identifier()",
+                            value=repr(one)[:200],
+                        )
+                    key = ident.key
+                    if tombstones and self._void(key, moment):
+                        erased.append(ident)
+                        continue
+                    idents.append(ident)
+                    keys.append(key)
+                    kinds.append(ident.kind)
+                    ranks.append(rank)
+            except ValidationError as exc:
+                raise ValidationError(f"observation {n}: {exc.message}", index=n, **exc.context) from exc
+            prepared.append((keys, kinds, ranks, moment, (channel, dedupe_key, None, None), idents))
+        return prepared, erased
+
+    def _batch_conflicts(
+        self, links: Sequence[LinkRec], hot: Sequence[int], erased: Sequence[Identifier]
+    ) -> tuple[Conflict, ...]:
+        """The conflicts of :meth:`observe_many`, as they stand after the batch (one per pair)."""
+        c = self._core
+        by_pair: dict[tuple[int, int], list[str]] = {}
+        for rec in links:
+            pk = (rec.a, rec.b) if rec.a < rec.b else (rec.b, rec.a)
+            got = by_pair.get(pk)
+            if got is None:
+                by_pair[pk] = [rec.id]
+            else:
+                got.append(rec.id)
+        out: list[Conflict] = []
+        for pk, link_ids in by_pair.items():
+            pair = c.pairs[pk]
+            if pair.status not in core.REFUSED and pair.status != core.SUGGESTION:
+                continue
+            status, detail = c.verdict(pair)
+            reason: ConflictReason = status  # type: ignore[assignment]
+            out.append(
+                Conflict(
+                    reason=reason,
+                    detail=detail,
+                    identifiers=(self._ident(pair.a), self._ident(pair.b)),
+                    link_ids=tuple(link_ids),
+                )
+            )
+        for x in dict.fromkeys(hot):
+            if c.flag[x] == core.HOT:
+                out.append(
+                    Conflict(
+                        reason="quarantined", detail=c.flag_reason.get(x, ""), identifiers=(self._ident(x),)
+                    )
+                )
+        out.extend(
+            Conflict(
+                reason="erased",
+                detail="this identifier was forgotten (erasure) at or after this observation's time; dropped",
+                identifiers=(i,),
+            )
+            for i in erased
+        )
+        return tuple(out)
 
     def _pairs_of_links(self, links: Sequence[LinkRec]) -> list[Pair]:
         c = self._core

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated, Literal
+from typing import Annotated, Literal, TypeVar
 
 from pydantic import BaseModel, PrivateAttr, StringConstraints
 
@@ -19,10 +19,13 @@ __all__ = [
     "Explanation",
     "Forgotten",
     "HistoryEvent",
+    "ObservedBatch",
     "attach_entries",
 ]
 
 Id = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+
+_R = TypeVar("_R", bound="_WithEntries")
 
 ConflictReason = Literal["blocked", "quarantined", "limit", "unique", "never_link", "suggestion", "erased"]
 """Why a link did not merge (``suggestion``: too weak; ``erased``: a forgotten identifier came back)."""
@@ -37,7 +40,23 @@ class Conflict(OmnicxModel):
     link_ids: tuple[Id, ...] = ()
 
 
-class Change(OmnicxModel):
+class _WithEntries(OmnicxModel):
+    """A result that carries the ledger entries its operation appended (built on first access)."""
+
+    _entries: Callable[[], tuple[LedgerEntry, ...]] | tuple[LedgerEntry, ...] = PrivateAttr(default=())
+
+    @property
+    def entries(self) -> tuple[LedgerEntry, ...]:
+        """The ledger entries this operation appended, to persist in this order."""
+        held = self._entries
+        if isinstance(held, tuple):
+            return held
+        built = held()
+        BaseModel.__setattr__(self, "_entries", built)  # a private cache; the fields stay frozen
+        return built
+
+
+class Change(_WithEntries):
     """The outcome of one engine operation.
 
     ``customer_id`` is the customer the operation's identifiers ended in (the first
@@ -55,20 +74,34 @@ class Change(OmnicxModel):
     merged: tuple[Id, ...] = ()
     split: tuple[Id, ...] = ()
     conflicts: tuple[Conflict, ...] = ()
-    _entries: Callable[[], tuple[LedgerEntry, ...]] | tuple[LedgerEntry, ...] = PrivateAttr(default=())
-
-    @property
-    def entries(self) -> tuple[LedgerEntry, ...]:
-        """The ledger entries this operation appended, to persist in this order."""
-        held = self._entries
-        if isinstance(held, tuple):
-            return held
-        built = held()
-        BaseModel.__setattr__(self, "_entries", built)  # a private cache; the fields stay frozen
-        return built
 
 
-def attach_entries(change: Change, build: Callable[[], tuple[LedgerEntry, ...]]) -> Change:
+class ObservedBatch(_WithEntries):
+    """The outcome of :meth:`IdentityEngine.observe_many`, as it stands after the whole batch.
+
+    ``customer_ids`` holds one item per observation, in input order: the customer the
+    observation's first identifier that belongs to a customer is in *after the batch*
+    (``None`` when every one is a shared attribute or was forgotten). ``created``: the
+    customers among them none of whose identifiers was known before the batch;
+    ``merged``: customer ids that existed before the batch and were retired by it (they
+    resolve to a survivor); ``split``: the customers a quarantine rearranged outside the
+    batch's own identifiers; ``conflicts``: the batch's links whose pair the policy
+    refuses or demotes after the batch (one per pair, with every link id of the batch),
+    the identifiers the batch made hot that are still quarantined, and the forgotten
+    identifiers it dropped.
+
+    ``entries`` equals the concatenation of the entries :meth:`IdentityEngine.observe`
+    would have returned for each observation in turn (built on first access).
+    """
+
+    customer_ids: tuple[Id | None, ...] = ()
+    created: tuple[Id, ...] = ()
+    merged: tuple[Id, ...] = ()
+    split: tuple[Id, ...] = ()
+    conflicts: tuple[Conflict, ...] = ()
+
+
+def attach_entries(change: _R, build: Callable[[], tuple[LedgerEntry, ...]]) -> _R:
     """Give ``change`` the (lazily built) ledger entries of its operation; returns it."""
     BaseModel.__setattr__(change, "_entries", build)
     return change
