@@ -7,6 +7,7 @@ channels, then each contender ingests the same requests in one process:
 
 * omnicx ``Hub.ingest`` on SQLite (and PostgreSQL when its binaries are installed):
   raw inbox, verify, parse, normalize, identity, store, conversations, events;
+* the floor: the adapters' signature check and parse alone, nothing stored;
 * the peer: what a hand-written endpoint does at the least — store the raw body
   and one row per request in SQLite with the stdlib, one transaction each; with
   SQLite's default ``synchronous=FULL`` (an fsync per commit) and with the
@@ -117,6 +118,22 @@ def run_bare(path: Path, batch: list[tuple[str, InboundRequest]], synchronous: s
     return latencies
 
 
+def run_adapters(batch: list[tuple[str, InboundRequest]]) -> list[float]:
+    """The adapters' own work alone, nothing stored: verify the signature and parse.
+
+    The floor of any ingestion that checks what it takes in: the time left for the rest of
+    the pipeline within the target is what this leaves."""
+    adapters = {a.name: a for a in p.adapters()}  # type: ignore[attr-defined]
+    latencies = []
+    for channel, request in batch:
+        start = time.perf_counter()
+        adapter = adapters[channel]
+        adapter.verify(request)
+        adapter.parse(request)
+        latencies.append(time.perf_counter() - start)
+    return latencies
+
+
 SWITCHBOARD = "+442079460958"
 
 
@@ -206,6 +223,7 @@ def main() -> None:
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         rows.append(row("omnicx Hub.ingest, SQLite (WAL)", run_hub(f"sqlite:///{tmp}/hub.db", batch)))
+        rows.append(row("adapters alone: verify + parse, no storage", run_adapters(batch)))
         rows.append(row("bare sqlite3: raw body insert only", run_bare(Path(tmp) / "bare.db", batch)))
         rows.append(
             row(

@@ -102,6 +102,12 @@ def email(
 
 
 def whatsapp(at: datetime, wa_id: str, name: str, text: str, *, wamid: str) -> InboundRequest:
+    return whatsapp_batch(at, [(wa_id, name, text, wamid)])
+
+
+def whatsapp_batch(at: datetime, messages: list[tuple[str, str, str, str]]) -> InboundRequest:
+    """One Cloud API delivery holding several messages, each ``(wa_id, name, text, wamid)``
+    (Meta batches messages of several senders into one webhook call)."""
     body = json.dumps(
         {
             "object": "whatsapp_business_account",
@@ -116,7 +122,10 @@ def whatsapp(at: datetime, wa_id: str, name: str, text: str, *, wamid: str) -> I
                                     "display_phone_number": "15550783881",
                                     "phone_number_id": "106540352242922",
                                 },
-                                "contacts": [{"profile": {"name": name}, "wa_id": wa_id}],
+                                "contacts": [
+                                    {"profile": {"name": name}, "wa_id": wa_id}
+                                    for wa_id, name, _, _ in messages
+                                ],
                                 "messages": [
                                     {
                                         "from": wa_id,
@@ -125,6 +134,7 @@ def whatsapp(at: datetime, wa_id: str, name: str, text: str, *, wamid: str) -> I
                                         "type": "text",
                                         "text": {"body": text},
                                     }
+                                    for wa_id, _, text, wamid in messages
                                 ],
                             },
                             "field": "messages",

@@ -377,6 +377,43 @@ def test_a_replayed_payload_of_a_forgotten_customer_does_not_bring_them_back(tmp
         assert_stored_state_is_the_full_recomputation(hub)
 
 
+def test_a_replayed_batch_keeps_the_others_messages_and_nothing_of_the_forgotten(tmp_path: Path) -> None:
+    # Meta batches messages of several senders into one webhook call. Replayed after one
+    # sender's erasure, the others' messages are stored; the raw payload, which holds the
+    # forgotten sender's words, is not kept (as forget() deletes every raw payload of theirs).
+    path = tmp_path / "hub.db"
+    at = T0 + timedelta(days=1)
+    with Hub.open(f"sqlite:///{path}", channels=p.adapters(), clock=lambda: T0 + timedelta(days=60)) as hub:
+        hub.ingest("whatsapp", p.whatsapp(at, "447911000001", "Ana", "first words", wamid="wamid.A0"))
+        ana = Identifier(kind="phone", value="+447911000001")
+        cid = hub.customer_of(ana)
+        assert cid is not None
+        hub.forget(cid, actor="dpo", reason="erasure request")
+        batch = p.whatsapp_batch(
+            at,
+            [
+                ("447911000001", "Ana", "private words of ana", "wamid.A1"),
+                ("447911000002", "Bo", "hello from bo", "wamid.B1"),
+            ],
+        )
+        result = hub.ingest("whatsapp", batch)
+        assert result.status == "accepted"
+        assert result.erased == ("wamid.A1",)
+        assert [a.dedupe_key for a in result.accepted] == ["wamid.B1"]
+        bo = Identifier(kind="phone", value="+447911000002")
+        assert hub.customer_of(ana) is None
+        assert hub.customer_of(bo) is not None
+        with hub.store.snapshot() as view:
+            assert view.raw_payloads().items == ()
+            assert [s.interaction.dedupe_key for s in view.timeline([bo]).items] == ["wamid.B1"]
+            assert view.timeline([ana]).items == ()
+        assert_stored_state_is_the_full_recomputation(hub)
+        hub.store.scrub()
+    stored = b"".join(f.read_bytes() for f in (path, Path(f"{path}-wal")) if f.exists())
+    assert b"private words of ana" not in stored
+    assert b"447911000001" not in stored
+
+
 def test_the_customers_a_quarantine_cuts_apart_keep_their_conversations() -> None:
     # Three chats typed with the switchboard make one customer; the fourth quarantines the
     # number, and each person becomes a customer of their own, with their own chat.

@@ -297,8 +297,10 @@ class Hub:
                                 erased.append(event.interaction.dedupe_key)
                             else:
                                 accepted.append(outcome)
-                        if erased and len(erased) == len(events):
-                            tx.delete_raw(rid)  # all of it came from forgotten senders: keep none of it
+                        if erased:
+                            # it holds a forgotten sender's words: keep none of it, as forget()
+                            # deletes every raw payload of theirs (the others' events are stored)
+                            tx.delete_raw(rid)
                         else:
                             tx.mark_raw(
                                 rid, RawStatus.PARSED, dedupe_keys=[e.interaction.dedupe_key for e in events]
