@@ -73,3 +73,24 @@ def test_unrelated_customers_do_not_wait(store: Store) -> None:
         tx.assign_customer([A], "cus_1")
         tx.assign_customer([C], "cus_3")
     assert _contend(store, [A], [C]) < 0.2
+
+
+def test_derived_state_read_after_taking_locks_is_what_others_committed(store: Store) -> None:
+    """A session answers repeated derived-state reads itself, but not across lock_identifiers:
+    what another process committed before the locks were granted must be seen after them."""
+    with store.transaction() as tx:
+        tx.assign_customer([A], "cus_1")
+        tx.put_customer_state("cus_1", {"i@": "old facts"})
+    with store.transaction() as tx:
+        assert tx.customer_state("cus_1", ["i@", "t@"]) == {"i@": "old facts"}
+        other = threading.Thread(target=lambda: _write_state(store, {"i@": "new facts", "t@": "header"}))
+        other.start()
+        other.join()
+        assert tx.customer_state("cus_1", ["i@"]) == {"i@": "old facts"}  # no new query: the same answer
+        tx.lock_identifiers([A])
+        assert tx.customer_state("cus_1", ["i@", "t@"]) == {"i@": "new facts", "t@": "header"}
+
+
+def _write_state(store: Store, values: dict[str, str]) -> None:
+    with store.transaction() as tx:
+        tx.put_customer_state("cus_1", values)

@@ -61,7 +61,8 @@ def policy_fingerprint(policy: MergePolicy) -> str:
 
 def read_facts(tx: StoreSession, customer_id: str, fingerprint: str) -> SettledFacts | None:
     """The customer's settled facts when they were decided under the policy ``fingerprint``."""
-    stored = tx.customer_state(customer_id, [FACTS_KEY]).get(FACTS_KEY)
+    # with the conversation header the same request reads next: one query (the session keeps it)
+    stored = tx.customer_state(customer_id, [FACTS_KEY, THREAD_PREFIX + "@"]).get(FACTS_KEY)
     if stored is None:
         return None
     decided_under, _, facts = stored.partition("\n")

@@ -120,9 +120,13 @@ class PostgresSession(SqlSession):
         self._held: set[int] = set()
 
     def _lock(self, keys: Iterable[int]) -> None:
-        for key in sorted(set(keys) - self._held):
-            self._db.rows("SELECT pg_advisory_xact_lock(?)", (key,))
-            self._held.add(key)
+        wanted = sorted(set(keys) - self._held)
+        if not wanted:
+            return
+        # one round trip; unnest yields the keys in the array's (sorted) order, and should a
+        # server ever take them otherwise, a cycle is a deadlock PostgreSQL breaks (retried)
+        self._db.rows("SELECT count(pg_advisory_xact_lock(k)) FROM unnest(?::bigint[]) AS k", (wanted,))
+        self._held.update(wanted)
 
     def lock_identifiers(self, identifiers: Iterable[Identifier]) -> None:
         """Lock the identifiers, then the customers they belong to, until the transaction ends.
@@ -135,6 +139,7 @@ class PostgresSession(SqlSession):
         keys = sorted(identifier_map(identifiers))
         if not keys:
             return
+        self.forget_state_cache()  # others may have written it before these locks were ours
         self._lock(_lock_key("identifier", self.tenant, k) for k in keys)
         locked: set[str] = set()
         while True:

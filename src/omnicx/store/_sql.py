@@ -187,6 +187,13 @@ class SqlSession:
         self._tenant = tenant
         self.erased = False
         """Set when :meth:`forget_customer` ran: a backend may then scrub its files after commit."""
+        self._fresh_raw: set[str] = set()
+        """Raw payloads recorded in this transaction: they have no dedupe keys to delete yet."""
+        self._state: dict[str, dict[str, str | None]] = {}
+        """Derived state read or written in this transaction (customer → key → value, None:
+        absent), so that a hub reading the same keys again does not ask the database.
+        :meth:`forget_state_cache` empties it (a backend whose transactions are not
+        serialized does so when it takes locks, after which others' writes must be seen)."""
 
     @property
     def tenant(self) -> str:
@@ -210,6 +217,7 @@ class SqlSession:
                 RawStatus.RECEIVED.value,
             ),
         )
+        self._fresh_raw.add(raw_id)
         return raw_id
 
     def mark_raw(
@@ -227,9 +235,12 @@ class SqlSession:
         )
         if not changed:
             raise NotFound(f"no raw payload {raw_id!r} in tenant {self._tenant!r}", raw_id=raw_id)
-        self._db.run(
-            "DELETE FROM omnicx_raw_inbox_keys WHERE tenant = ? AND raw_id = ?", (self._tenant, raw_id)
-        )
+        if raw_id in self._fresh_raw:  # its first marking: no keys stored yet
+            self._fresh_raw.discard(raw_id)
+        else:
+            self._db.run(
+                "DELETE FROM omnicx_raw_inbox_keys WHERE tenant = ? AND raw_id = ?", (self._tenant, raw_id)
+            )
         self._db.many(
             "INSERT INTO omnicx_raw_inbox_keys (tenant, raw_id, dedupe_key) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
             [(self._tenant, raw_id, key) for key in dict.fromkeys(dedupe_keys)],
@@ -739,17 +750,25 @@ class SqlSession:
 
     # --- derived per-customer state ----------------------------------------
 
+    def forget_state_cache(self) -> None:
+        """Read derived state from the database again from now on (see ``_state``)."""
+        self._state.clear()
+
     def customer_state(self, customer_id: str, keys: Iterable[str]) -> dict[str, str]:
-        found: dict[str, str] = {}
-        for part in chunks(sorted(set(keys))):
-            found.update(
+        known = self._state.setdefault(customer_id, {})
+        wanted = set(keys)
+        missing = sorted(k for k in wanted if k not in known)
+        for part in chunks(missing):
+            found: dict[str, str] = dict(
                 self._db.rows(
                     "SELECT key, value FROM omnicx_customer_state WHERE tenant = ? AND customer_id = ? "
                     f"AND key IN ({marks(len(part))})",
                     (self._tenant, customer_id, *part),
                 )
             )
-        return found
+            for k in part:
+                known[k] = found.get(k)
+        return {k: v for k in wanted if (v := known[k]) is not None}
 
     def put_customer_state(
         self, customer_id: str, values: Mapping[str, str], *, overwrite: bool = True
@@ -762,6 +781,12 @@ class SqlSession:
             f"ON CONFLICT (tenant, customer_id, key) {conflict}",
             [(self._tenant, customer_id, k, v) for k, v in values.items()],
         )
+        known = self._state.setdefault(customer_id, {})
+        for k, v in values.items():
+            if overwrite or (k in known and known[k] is None):
+                known[k] = v
+            elif k not in known:
+                continue  # kept whatever the database holds, which this session has not read
 
     def clear_customer_state(self, customer_id: str, prefix: str = "") -> None:
         if not prefix:
@@ -769,12 +794,17 @@ class SqlSession:
                 "DELETE FROM omnicx_customer_state WHERE tenant = ? AND customer_id = ?",
                 (self._tenant, customer_id),
             )
-            return
-        self._db.run(
-            "DELETE FROM omnicx_customer_state WHERE tenant = ? AND customer_id = ? "
-            "AND substr(key, 1, ?) = ?",
-            (self._tenant, customer_id, len(prefix), prefix),
-        )
+        else:
+            self._db.run(
+                "DELETE FROM omnicx_customer_state WHERE tenant = ? AND customer_id = ? "
+                "AND substr(key, 1, ?) = ?",
+                (self._tenant, customer_id, len(prefix), prefix),
+            )
+        known = self._state.get(customer_id)
+        if known:
+            for k in known:
+                if k.startswith(prefix):
+                    known[k] = None
 
     def append_audit(self, record: AuditRecord) -> AuditRecord:
         rows = self._db.rows(
@@ -903,6 +933,8 @@ class SqlSession:
         delete("omnicx_customers", "id", ids)
         delete("omnicx_customer_aliases", "alias", aliases)
         delete("omnicx_customer_state", "customer_id", ids)
+        for gone in ids:
+            self._state.pop(gone, None)
         audit_ids = [
             a
             for part in chunks(ids)

@@ -423,6 +423,57 @@ class StoreContract:
         with store.snapshot(_tenant()) as view:  # tenants never mix
             assert view.customer_state("cus_b", ["t@"]) == {}
 
+    @settings(
+        max_examples=40,
+        deadline=None,
+        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.differing_executors],
+    )
+    @given(
+        before=st.dictionaries(
+            st.sampled_from(["i@", "t@", "t:a", "t:b", "x"]), st.sampled_from("uvw"), max_size=5
+        ),
+        ops=st.lists(
+            st.tuples(
+                st.sampled_from(["read", "put", "keep", "clear", "clear-all"]),
+                st.sampled_from(["cus_a", "cus_b"]),
+                st.lists(st.sampled_from(["i@", "t@", "t:a", "t:b", "x"]), min_size=1, max_size=3),
+                st.sampled_from(["", "t", "t:", "i"]),
+                st.sampled_from("pqr"),
+            ),
+            max_size=25,
+        ),
+    )
+    def test_customer_state_read_inside_a_transaction_sees_its_writes(
+        self, store: Store, before: dict[str, str], ops: list[tuple[str, str, list[str], str, str]]
+    ) -> None:
+        """Whatever a store keeps to answer reads inside a transaction, they match what is stored."""
+        tenant = _tenant()
+        model = {"cus_a": dict(before), "cus_b": {k: v + "b" for k, v in before.items()}}
+        with store.transaction(tenant) as tx:
+            for owner, values in model.items():
+                tx.put_customer_state(owner, values)
+        with store.transaction(tenant) as tx:
+            for verb, owner, keys, prefix, value in ops:
+                state = model[owner]
+                if verb == "read":
+                    assert tx.customer_state(owner, keys) == {k: state[k] for k in keys if k in state}
+                elif verb in ("put", "keep"):
+                    values = {k: f"{value}{n}" for n, k in enumerate(keys)}
+                    tx.put_customer_state(owner, values, overwrite=verb == "put")
+                    for k, v in values.items():
+                        if verb == "put" or k not in state:
+                            state[k] = v
+                else:
+                    cut = "" if verb == "clear-all" else prefix
+                    tx.clear_customer_state(owner, cut)
+                    model[owner] = {k: v for k, v in state.items() if not k.startswith(cut)}
+            everything = ["i@", "t@", "t:a", "t:b", "x"]
+            for owner, state in model.items():
+                assert tx.customer_state(owner, everything) == state
+        with store.snapshot(tenant) as view:
+            for owner, state in model.items():
+                assert view.customer_state(owner, everything) == state
+
     def test_ledger_round_trips_in_canonical_order(self, store: Store) -> None:
         tenant = _tenant()
         ana, phone, bob = _email("ana"), _phone("+33612345678"), _email("bob")
