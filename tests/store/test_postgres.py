@@ -8,6 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from omnicx.errors import Conflict
 from omnicx.models import Identifier
 from omnicx.store import PostgresStore, Store, open_store
 
@@ -94,3 +95,24 @@ def test_derived_state_read_after_taking_locks_is_what_others_committed(store: S
 def _write_state(store: Store, values: dict[str, str]) -> None:
     with store.transaction() as tx:
         tx.put_customer_state("cus_1", values)
+
+
+@pytest.mark.parametrize("then_read", [True, False])
+def test_a_pipelined_write_that_fails_is_raised_and_rolls_the_transaction_back(
+    store: Store, then_read: bool
+) -> None:
+    """Writes whose answer nobody needs are sent with the next statement that needs one (or the
+    commit): their error still comes out of the transaction, as omnicx's error, and undoes it."""
+    duplicate = "INSERT INTO omnicx_schema_version (version, description, applied_us) VALUES (1, 'again', 0)"
+
+    def work() -> None:
+        with store.transaction() as tx:
+            tx.put_customer_state("cus_1", {"k": "v"})
+            tx._db.put(duplicate, ())  # type: ignore[attr-defined]  # no ON CONFLICT: a unique violation
+            if then_read:
+                tx.customer_state("cus_2", ["x"])
+
+    with pytest.raises(Conflict, match="duplicate key"):
+        work()
+    with store.snapshot() as view:
+        assert view.customer_state("cus_1", ["k"]) == {}

@@ -61,17 +61,29 @@ def _no_nul(params: Sequence[Any]) -> Sequence[Any]:
 
 
 class _PgDb:
+    """A connection; in a write transaction, in pipeline mode: :meth:`put` and :meth:`many`
+    are sent with the next statement whose answer is needed, instead of a round trip each."""
+
     dialect = "postgresql"
 
-    def __init__(self, conn: psycopg.Connection[Any]) -> None:
+    def __init__(self, conn: psycopg.Connection[Any], pipeline: psycopg.Pipeline | None = None) -> None:
         self._conn = conn
+        self._pipeline = pipeline
 
     def rows(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         cur = self._conn.execute(_translate(sql), _no_nul(params))
+        if self._pipeline is not None:
+            self._pipeline.sync()  # the answer is needed now (and any error of what was sent before)
         return cur.fetchall() if cur.description is not None else []
 
     def run(self, sql: str, params: Sequence[Any] = ()) -> int:
-        return self._conn.execute(_translate(sql), _no_nul(params)).rowcount
+        cur = self._conn.execute(_translate(sql), _no_nul(params))
+        if self._pipeline is not None:
+            self._pipeline.sync()
+        return cur.rowcount
+
+    def put(self, sql: str, params: Sequence[Any] = ()) -> None:
+        self._conn.execute(_translate(sql), _no_nul(params))
 
     def many(self, sql: str, params: Iterable[Sequence[Any]]) -> None:
         batch = [_no_nul(p) for p in params]
@@ -247,17 +259,23 @@ class PostgresStore:
         return self._url
 
     @contextmanager
-    def _connection(self, read_only: bool) -> Iterator[psycopg.Connection[Any]]:
+    def _connection(self, read_only: bool) -> Iterator[_PgDb]:
+        """A transaction on a pooled connection: read-only at REPEATABLE READ, or a write
+        transaction in pipeline mode (see :class:`_PgDb`)."""
         if self._closed:
             raise StorageError(f"the store {self._url} is closed; open a new one with open_store()")
         import psycopg
         from psycopg_pool import PoolTimeout
 
         try:
-            with self._pool.connection() as conn, conn.transaction():
+            with self._pool.connection() as conn:
                 if read_only:
-                    conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
-                yield conn
+                    with conn.transaction():
+                        conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+                        yield _PgDb(conn)
+                else:
+                    with conn.pipeline() as pipeline, conn.transaction():
+                        yield _PgDb(conn, pipeline)
         except PoolTimeout as exc:
             raise StorageUnavailable(f"no free connection to PostgreSQL at {self._url}: {exc}") from exc
         except psycopg.Error as exc:
@@ -266,14 +284,14 @@ class PostgresStore:
     @contextmanager
     def transaction(self, tenant: str = "default") -> Iterator[StoreSession]:
         check_tenant(tenant)
-        with self._connection(read_only=False) as conn:
-            yield PostgresSession(_PgDb(conn), tenant)
+        with self._connection(read_only=False) as db:
+            yield PostgresSession(db, tenant)
 
     @contextmanager
     def snapshot(self, tenant: str = "default") -> Iterator[StoreReader]:
         check_tenant(tenant)
-        with self._connection(read_only=True) as conn:
-            yield SqlSession(_PgDb(conn), tenant)
+        with self._connection(read_only=True) as db:
+            yield SqlSession(db, tenant)
 
     def migrate(self, target: int | None = None) -> int:
         """Apply the missing schema migrations (up to ``target``); return the version reached.
@@ -282,20 +300,19 @@ class PostgresStore:
         """
 
         def in_transaction(step: Callable[[Callable[..., list[tuple[object, ...]]]], None]) -> None:
-            with self._connection(read_only=False) as conn:
-                db = _PgDb(conn)
+            with self._connection(read_only=False) as db:
                 db.rows("SELECT pg_advisory_xact_lock(?)", (_lock_key("schema", "", "omnicx"),))
                 step(db.rows)
 
         return run_migrations("postgresql", in_transaction, lambda: to_us(datetime.now(UTC)), target=target)
 
     def schema_version(self) -> int:
-        with self._connection(read_only=True) as conn:
-            found = conn.execute("SELECT to_regclass('omnicx_schema_version')").fetchone()
-            if found is None or found[0] is None:
+        with self._connection(read_only=True) as db:
+            found = db.rows("SELECT to_regclass('omnicx_schema_version')")
+            if not found or found[0][0] is None:
                 return 0
-            row = conn.execute("SELECT MAX(version) FROM omnicx_schema_version").fetchone()
-        return int(row[0] or 0) if row else 0
+            row = db.rows("SELECT MAX(version) FROM omnicx_schema_version")
+        return int(row[0][0] or 0) if row else 0
 
     def close(self) -> None:
         if not self._closed:

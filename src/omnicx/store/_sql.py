@@ -78,6 +78,11 @@ class Db(Protocol):
         """Run ``sql``; return the number of rows it changed."""
         ...
 
+    def put(self, sql: str, params: Sequence[Any] = ()) -> None:
+        """Run ``sql`` for its effect alone. A backend may send it with what comes next
+        (PostgreSQL's pipeline): an error it causes is raised by a later call or at commit."""
+        ...
+
     def many(self, sql: str, params: Iterable[Sequence[Any]]) -> None:
         """Run ``sql`` once per parameter tuple."""
         ...
@@ -203,7 +208,7 @@ class SqlSession:
 
     def record_raw(self, channel: str, request: InboundRequest) -> str:
         raw_id = f"raw_{uuid.uuid4().hex}"
-        self._db.run(
+        self._db.put(
             f"INSERT INTO omnicx_raw_inbox (tenant, {_RAW_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)",
             (
                 self._tenant,
@@ -238,7 +243,7 @@ class SqlSession:
         if raw_id in self._fresh_raw:  # its first marking: no keys stored yet
             self._fresh_raw.discard(raw_id)
         else:
-            self._db.run(
+            self._db.put(
                 "DELETE FROM omnicx_raw_inbox_keys WHERE tenant = ? AND raw_id = ?", (self._tenant, raw_id)
             )
         self._db.many(
@@ -251,7 +256,7 @@ class SqlSession:
             "DELETE FROM omnicx_raw_inbox WHERE tenant = ? AND id = ?", (self._tenant, raw_id)
         ):
             raise NotFound(f"no raw payload {raw_id!r} in tenant {self._tenant!r}", raw_id=raw_id)
-        self._db.run(
+        self._db.put(
             "DELETE FROM omnicx_raw_inbox_keys WHERE tenant = ? AND raw_id = ?", (self._tenant, raw_id)
         )
         self.erased = True  # SQLite then checkpoints its WAL: no copy of the bytes stays there
@@ -488,20 +493,20 @@ class SqlSession:
         )
         keys = sorted(idents)
         for part in chunks(keys):
-            self._db.run(
+            self._db.put(
                 f"UPDATE omnicx_identifiers SET customer_id = ? WHERE tenant = ? AND key IN ({marks(len(part))})",
                 (customer_id, self._tenant, *part),
             )
         if customer_id is None:
             return
-        self._db.run(
+        self._db.put(
             "DELETE FROM omnicx_customer_aliases WHERE tenant = ? AND alias = ?", (self._tenant, customer_id)
         )
         first = self._db.rows(
             "SELECT MIN(first_us) FROM omnicx_identifiers WHERE tenant = ? AND customer_id = ?",
             (self._tenant, customer_id),
         )[0][0]
-        self._db.run(
+        self._db.put(
             "INSERT INTO omnicx_customers (tenant, id, created_us, display_name, traits) VALUES (?, ?, ?, NULL, '{}') "
             "ON CONFLICT (tenant, id) DO NOTHING",
             (self._tenant, customer_id, first if first is not None else now),
@@ -513,33 +518,33 @@ class SqlSession:
                 f"customer id {alias!r} cannot be an alias of itself", alias=alias, customer_id=customer_id
             )
         t = self._tenant
-        self._db.run("DELETE FROM omnicx_customer_aliases WHERE tenant = ? AND alias = ?", (t, customer_id))
-        self._db.run(
+        self._db.put("DELETE FROM omnicx_customer_aliases WHERE tenant = ? AND alias = ?", (t, customer_id))
+        self._db.put(
             "UPDATE omnicx_customer_aliases SET customer_id = ? WHERE tenant = ? AND customer_id = ?",
             (customer_id, t, alias),
         )
-        self._db.run(
+        self._db.put(
             "INSERT INTO omnicx_customer_aliases (tenant, alias, customer_id) VALUES (?, ?, ?) "
             "ON CONFLICT (tenant, alias) DO UPDATE SET customer_id = excluded.customer_id",
             (t, alias, customer_id),
         )
-        self._db.run(
+        self._db.put(
             "UPDATE omnicx_identifiers SET customer_id = ? WHERE tenant = ? AND customer_id = ?",
             (customer_id, t, alias),
         )
-        self._db.run("DELETE FROM omnicx_customers WHERE tenant = ? AND id = ?", (t, alias))
+        self._db.put("DELETE FROM omnicx_customers WHERE tenant = ? AND id = ?", (t, alias))
 
     def save_customer(self, customer: Customer) -> None:
         customer = check_customer(customer)
         t, cid = self._tenant, customer.id
-        self._db.run("DELETE FROM omnicx_customer_aliases WHERE tenant = ? AND alias = ?", (t, cid))
-        self._db.run(
+        self._db.put("DELETE FROM omnicx_customer_aliases WHERE tenant = ? AND alias = ?", (t, cid))
+        self._db.put(
             "INSERT INTO omnicx_customers (tenant, id, created_us, display_name, traits) VALUES (?, ?, ?, ?, ?) "
             "ON CONFLICT (tenant, id) DO UPDATE SET created_us = excluded.created_us, "
             "display_name = excluded.display_name, traits = excluded.traits",
             (t, cid, to_us(customer.created_at), customer.display_name, json.dumps(customer.traits)),
         )
-        self._db.run(
+        self._db.put(
             "UPDATE omnicx_identifiers SET customer_id = NULL WHERE tenant = ? AND customer_id = ?", (t, cid)
         )
         self._db.many(
@@ -549,7 +554,7 @@ class SqlSession:
             "customer_id = excluded.customer_id",
             [(*self._identifier_params(item), cid) for item in customer.identifiers],
         )
-        self._db.run("DELETE FROM omnicx_customer_aliases WHERE tenant = ? AND customer_id = ?", (t, cid))
+        self._db.put("DELETE FROM omnicx_customer_aliases WHERE tenant = ? AND customer_id = ?", (t, cid))
         for alias in customer.aliases:
             self.add_alias(alias, cid)
 
@@ -706,7 +711,7 @@ class SqlSession:
     # --- conversations and audit -----------------------------------------
 
     def save_conversation(self, conversation: Conversation) -> None:
-        self._db.run(
+        self._db.put(
             "INSERT INTO omnicx_conversations (tenant, id, customer_id, status, last_activity_us, body) "
             "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (tenant, id) DO UPDATE SET customer_id = excluded.customer_id, "
             "status = excluded.status, last_activity_us = excluded.last_activity_us, body = excluded.body",
@@ -721,7 +726,7 @@ class SqlSession:
         )
 
     def delete_conversation(self, conversation_id: str) -> None:
-        self._db.run(
+        self._db.put(
             "DELETE FROM omnicx_conversations WHERE tenant = ? AND id = ?", (self._tenant, conversation_id)
         )
 
@@ -790,12 +795,12 @@ class SqlSession:
 
     def clear_customer_state(self, customer_id: str, prefix: str = "") -> None:
         if not prefix:
-            self._db.run(
+            self._db.put(
                 "DELETE FROM omnicx_customer_state WHERE tenant = ? AND customer_id = ?",
                 (self._tenant, customer_id),
             )
         else:
-            self._db.run(
+            self._db.put(
                 "DELETE FROM omnicx_customer_state WHERE tenant = ? AND customer_id = ? "
                 "AND substr(key, 1, ?) = ?",
                 (self._tenant, customer_id, len(prefix), prefix),

@@ -48,6 +48,9 @@ class _SqliteDb:
     def run(self, sql: str, params: Sequence[Any] = ()) -> int:
         return self._conn.execute(_translate(sql), params).rowcount
 
+    def put(self, sql: str, params: Sequence[Any] = ()) -> None:
+        self._conn.execute(_translate(sql), params)
+
     def many(self, sql: str, params: Iterable[Sequence[Any]]) -> None:
         self._conn.executemany(_translate(sql), params)
 
