@@ -74,8 +74,10 @@ class Observation(NamedTuple):
     dedupe_key: str | None = None
 
 
-_Prepared = tuple[list[str], list[str], list[int], datetime, Ev, list[Identifier]]
-"""An observation checked for :meth:`IdentityEngine.observe_many`: keys, kinds, ranks, time, evidence, identifiers."""
+_Prepared = tuple[list[Identifier], list[int], datetime, Ev]
+"""An observation checked for :meth:`IdentityEngine.observe_many`: identifiers, ranks, time, evidence
+(their keys are computed again when applied: held for a million observations, they would double
+the memory)."""
 
 
 def _ev(evidence: Evidence) -> Ev:
@@ -596,7 +598,8 @@ class IdentityEngine:
         hot_seen: list[int] = []
         c.watch, c.watch_below = before, known  # a replay records the ids it is about to change
         try:
-            for keys, kinds, ranks, at, ev, _ in prepared:
+            for idents, ranks, at, ev in prepared:
+                keys = [i.key for i in idents]
                 if known:
                     for k in keys:
                         x = index.get(k)
@@ -605,7 +608,7 @@ class IdentityEngine:
                             if r < known and r not in before:  # a customer born in the batch has no old id
                                 before[r] = c.birth_id(r) if flag[r] == core.MEMBER else None
                             before.setdefault(x, None)  # not canonical now: its id (if ever) is new
-                ids, links, touched, hot = observe(keys, kinds, ranks, at, ev)
+                ids, links, touched, hot = observe(keys, [i.kind for i in idents], ranks, at, ev)
                 if touched or hot:
                     replayed |= settle(touched, hot)
                     hot_seen.extend(hot)
@@ -643,7 +646,7 @@ class IdentityEngine:
         def build() -> tuple[LedgerEntry, ...]:
             entries: list[LedgerEntry] = []
             start = 0
-            for (_, _, ranks, at, ev, idents), n in zip(prepared, link_counts, strict=True):
+            for (idents, ranks, at, ev), n in zip(prepared, link_counts, strict=True):
                 entries.extend(_sightings(idents, ranks, at, ev))
                 entries.extend(self._link_entry(rec) for rec in new_links[start : start + n])
                 start += n
@@ -686,8 +689,6 @@ class IdentityEngine:
                         value=repr(obs.identifiers)[:200],
                     )
                 idents: list[Identifier] = []
-                keys: list[str] = []
-                kinds: list[str] = []
                 ranks: list[int] = []
                 for one in obs.identifiers:
                     if type(one) is Identifier:
@@ -702,17 +703,14 @@ class IdentityEngine:
                             f"{type(one).__name__}; build them with omnicx.normalize_identifier()",
                             value=repr(one)[:200],
                         )
-                    key = ident.key
-                    if tombstones and self._void(key, moment):
+                    if tombstones and self._void(ident.key, moment):
                         erased.append(ident)
                         continue
                     idents.append(ident)
-                    keys.append(key)
-                    kinds.append(ident.kind)
                     ranks.append(rank)
             except ValidationError as exc:
                 raise ValidationError(f"observation {n}: {exc.message}", index=n, **exc.context) from exc
-            prepared.append((keys, kinds, ranks, moment, (channel, dedupe_key, None, None), idents))
+            prepared.append((idents, ranks, moment, (channel, dedupe_key, None, None)))
         return prepared, erased
 
     def _batch_conflicts(
