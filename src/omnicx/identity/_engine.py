@@ -521,22 +521,7 @@ class IdentityEngine:
         customer = c.birth_id(c.canon_of(c.find(members[0]))) if members else None
         created = bool(members) and not any(m < known for m in c.members_of(c.find(members[0])))
         merged = _retired(c, before)
-        conflicts = [self._conflict_of(p, links) for p in self._pairs_of_links(links)] if links else []
-        if hot:
-            conflicts.extend(
-                Conflict(reason="quarantined", detail=c.flag_reason.get(x, ""), identifiers=(self._ident(x),))
-                for x in hot
-                if c.flag[x] == core.HOT
-            )
-        if erased:
-            conflicts.extend(
-                Conflict(
-                    reason="erased",
-                    detail="this identifier was forgotten (erasure) at or after this observation's time; dropped",
-                    identifiers=(i,),
-                )
-                for i in erased
-            )
+        conflicts = self._conflicts_of(links, hot, erased)
         split = self._ids_of(replayed - set(ids)) if replayed else ()
         frozen_idents, frozen_ranks, frozen_links = idents, ranks, links  # fresh lists, never reused
 
@@ -550,7 +535,7 @@ class IdentityEngine:
             created=created,
             merged=merged,
             split=split,
-            conflicts=tuple(x for x in conflicts if x is not None) if conflicts else (),
+            conflicts=conflicts,
         )
         attach_entries(change, build)
         return change
@@ -634,7 +619,7 @@ class IdentityEngine:
         created = sorted(cid for r, cid in roots.items() if all(m >= known for m in c.members_of(r)))
         merged = _retired(c, before)
         split = self._ids_of(replayed - {x for ids in firsts for x in ids}) if replayed else ()
-        conflicts = self._batch_conflicts(new_links, hot_seen, erased)
+        conflicts = self._conflicts_of(new_links, hot_seen, erased)
         out = ObservedBatch.model_construct(
             customer_ids=tuple(customer_ids),
             created=tuple(created),
@@ -713,10 +698,12 @@ class IdentityEngine:
             prepared.append((idents, ranks, moment, (channel, dedupe_key, None, None)))
         return prepared, erased
 
-    def _batch_conflicts(
+    def _conflicts_of(
         self, links: Sequence[LinkRec], hot: Sequence[int], erased: Sequence[Identifier]
     ) -> tuple[Conflict, ...]:
-        """The conflicts of :meth:`observe_many`, as they stand after the batch (one per pair)."""
+        """The conflicts of an observation (or a batch of them), as they stand now: one per pair
+        of ``links`` that is refused or a suggestion (with those of its links), the ``hot``
+        identifiers still quarantined, and the ``erased`` identifiers dropped."""
         c = self._core
         by_pair: dict[tuple[int, int], list[str]] = {}
         for rec in links:
@@ -726,28 +713,16 @@ class IdentityEngine:
                 by_pair[pk] = [rec.id]
             else:
                 got.append(rec.id)
-        out: list[Conflict] = []
-        for pk, link_ids in by_pair.items():
-            pair = c.pairs[pk]
-            if pair.status not in core.REFUSED and pair.status != core.SUGGESTION:
-                continue
-            status, detail = c.verdict(pair)
-            reason: ConflictReason = status  # type: ignore[assignment]
-            out.append(
-                Conflict(
-                    reason=reason,
-                    detail=detail,
-                    identifiers=(self._ident(pair.a), self._ident(pair.b)),
-                    link_ids=tuple(link_ids),
-                )
-            )
-        for x in dict.fromkeys(hot):
-            if c.flag[x] == core.HOT:
-                out.append(
-                    Conflict(
-                        reason="quarantined", detail=c.flag_reason.get(x, ""), identifiers=(self._ident(x),)
-                    )
-                )
+        out = [
+            conflict
+            for pk, link_ids in by_pair.items()
+            if (conflict := self._pair_conflict(c.pairs[pk], tuple(link_ids))) is not None
+        ]
+        out.extend(
+            Conflict(reason="quarantined", detail=c.flag_reason.get(x, ""), identifiers=(self._ident(x),))
+            for x in dict.fromkeys(hot)
+            if c.flag[x] == core.HOT
+        )
         out.extend(
             Conflict(
                 reason="erased",
@@ -758,22 +733,17 @@ class IdentityEngine:
         )
         return tuple(out)
 
-    def _pairs_of_links(self, links: Sequence[LinkRec]) -> list[Pair]:
-        c = self._core
-        out: dict[int, Pair] = {}
-        for rec in links:
-            pair = c.pairs[(min(rec.a, rec.b), max(rec.a, rec.b))]
-            out[id(pair)] = pair
-        return list(out.values())
-
-    def _conflict_of(self, pair: Pair, links: Sequence[LinkRec]) -> Conflict | None:
+    def _pair_conflict(self, pair: Pair, link_ids: tuple[str, ...]) -> Conflict | None:
+        """The conflict of a refused or suggested pair (None for any other verdict)."""
         if pair.status not in core.REFUSED and pair.status != core.SUGGESTION:
             return None
-        ids = tuple(r.id for r in links if {r.a, r.b} == {pair.a, pair.b})
         status, detail = self._core.verdict(pair)
         reason: ConflictReason = status  # type: ignore[assignment]
         return Conflict(
-            reason=reason, detail=detail, identifiers=(self._ident(pair.a), self._ident(pair.b)), link_ids=ids
+            reason=reason,
+            detail=detail,
+            identifiers=(self._ident(pair.a), self._ident(pair.b)),
+            link_ids=link_ids,
         )
 
     def _link_entry(self, rec: LinkRec) -> Link:
@@ -1168,14 +1138,7 @@ class IdentityEngine:
         for pair in c.pairs.values():
             if pair.status in core.REFUSED or pair.status == core.SUGGESTION:
                 ids = tuple(r.id for i in pair.links if (r := c.links[i]) is not None and r.active)
-                status, detail = c.verdict(pair)
-                reason: ConflictReason = status  # type: ignore[assignment]
-                out.append(
-                    Conflict(
-                        reason=reason,
-                        detail=detail,
-                        identifiers=(self._ident(pair.a), self._ident(pair.b)),
-                        link_ids=ids,
-                    )
-                )
+                conflict = self._pair_conflict(pair, ids)
+                assert conflict is not None
+                out.append(conflict)
         return tuple(out)
