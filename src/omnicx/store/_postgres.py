@@ -124,12 +124,60 @@ def _storage_error(exc: Exception, where: str) -> StorageError:
     return StorageError(f"PostgreSQL error at {where}: {text}")
 
 
+_OWNERSHIP_TABLES = ("omnicx_identifiers", "omnicx_customer_aliases", "omnicx_customers")
+"""Tables whose writes can change which customer an identifier belongs to."""
+
+
+class _Watched:
+    """A :class:`_PgDb` that tells its session when a write may change an identifier's customer."""
+
+    def __init__(self, db: _PgDb, changed: Callable[[], None]) -> None:
+        self._inner = db
+        self._changed = changed
+        self.dialect = db.dialect
+
+    def _check(self, sql: str) -> None:
+        if any(table in sql for table in _OWNERSHIP_TABLES) and not sql.lstrip().startswith("SELECT"):
+            self._changed()
+
+    def rows(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        self._check(sql)
+        return self._inner.rows(sql, params)
+
+    def run(self, sql: str, params: Sequence[Any] = ()) -> int:
+        self._check(sql)
+        return self._inner.run(sql, params)
+
+    def put(self, sql: str, params: Sequence[Any] = ()) -> None:
+        self._check(sql)
+        self._inner.put(sql, params)
+
+    def many(self, sql: str, params: Iterable[Sequence[Any]]) -> None:
+        self._check(sql)
+        self._inner.many(sql, params)
+
+    def insert_new_interactions(self, rows: list[Row]) -> set[str]:
+        return self._inner.insert_new_interactions(rows)
+
+
 class PostgresSession(SqlSession):
-    """A session whose :meth:`lock_identifiers` takes advisory locks."""
+    """A session whose :meth:`lock_identifiers` takes advisory locks.
+
+    Under those locks no other session can move the identifiers to another customer, so the
+    customers the lock loop read last answer :meth:`customer_of` until this session writes
+    anything that could change them.
+    """
 
     def __init__(self, db: _PgDb, tenant: str) -> None:
-        super().__init__(db, tenant)
+        self._owners: dict[str, str | None] = {}
+        super().__init__(_Watched(db, self._owners.clear), tenant)
         self._held: set[int] = set()
+
+    def customer_of(self, identifier: Identifier) -> str | None:
+        (key,) = identifier_map([identifier])
+        if key in self._owners:
+            return self._owners[key]
+        return super().customer_of(identifier)
 
     def _lock(self, keys: Iterable[int]) -> None:
         wanted = sorted(set(keys) - self._held)
@@ -155,20 +203,21 @@ class PostgresSession(SqlSession):
         self._lock(_lock_key("identifier", self.tenant, k) for k in keys)
         locked: set[str] = set()
         while True:
-            customers: set[str] = set()
+            owners: dict[str, str | None] = dict.fromkeys(keys)
             for start in range(0, len(keys), 500):
                 part = keys[start : start + 500]
-                customers.update(
-                    c
-                    for (c,) in self._db.rows(
-                        "SELECT COALESCE(a.customer_id, i.customer_id) FROM omnicx_identifiers i "
+                owners.update(
+                    self._db.rows(
+                        "SELECT i.key, COALESCE(a.customer_id, i.customer_id) FROM omnicx_identifiers i "
                         "LEFT JOIN omnicx_customer_aliases a ON a.tenant = i.tenant AND a.alias = i.customer_id "
                         f"WHERE i.tenant = ? AND i.key IN ({marks(len(part))}) AND i.customer_id IS NOT NULL",
                         (self.tenant, *part),
                     )
                 )
+            customers = {c for c in owners.values() if c is not None}
             fresh = customers - locked
             if not fresh:
+                self._owners.update(owners)  # read under every lock they need: they hold until we write
                 return
             self._lock(_lock_key("customer", self.tenant, c) for c in fresh)
             locked |= fresh

@@ -474,6 +474,43 @@ class StoreContract:
             for owner, state in model.items():
                 assert view.customer_state(owner, everything) == state
 
+    @settings(
+        max_examples=40,
+        deadline=None,
+        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.differing_executors],
+    )
+    @given(
+        ops=st.lists(
+            st.tuples(
+                st.sampled_from(["lock", "assign", "unassign", "alias", "ask"]),
+                st.lists(st.integers(0, 3), min_size=1, max_size=3),
+                st.integers(0, 2),
+                st.integers(0, 2),
+            ),
+            max_size=25,
+        ),
+    )
+    def test_customer_of_inside_a_transaction_follows_its_writes(
+        self, store: Store, ops: list[tuple[str, list[int], int, int]]
+    ) -> None:
+        """Whatever a store remembers from taking locks, ``customer_of`` answers as the memory store does."""
+        from omnicx.store import MemoryStore
+
+        tenant = _tenant()
+        pool = [_email(f"p{n}") for n in range(4)]
+        reference = MemoryStore()
+        with store.transaction(tenant) as tx, reference.transaction(tenant) as ref:
+            for verb, picks, i, j in ops:
+                idents = [pool[n] for n in picks]
+                for session in (tx, ref):
+                    if verb == "lock":
+                        session.lock_identifiers(idents)
+                    elif verb in ("assign", "unassign"):
+                        session.assign_customer(idents, f"cus_{i}" if verb == "assign" else None)
+                    elif verb == "alias" and i != j:
+                        session.add_alias(f"cus_{i}", f"cus_{j}")
+                assert [tx.customer_of(x) for x in pool] == [ref.customer_of(x) for x in pool]
+
     def test_ledger_round_trips_in_canonical_order(self, store: Store) -> None:
         tenant = _tenant()
         ana, phone, bob = _email("ana"), _phone("+33612345678"), _email("bob")
