@@ -192,3 +192,17 @@ def test_each_link_carries_the_weaker_assurance_of_its_two_identifiers() -> None
     assert engine.customer_of(email("ana@shop.io")) == engine.customer_of(phone("+14155238886"))
     assert engine.customer_of(psid) != engine.customer_of(email("ana@shop.io"))
     assert sorted(c.reason for c in change.conflicts) == ["suggestion", "suggestion"]
+
+
+def test_compile_keeps_the_form_of_the_last_policies_and_never_a_stale_one() -> None:
+    from omnicx.identity import _policy
+
+    policy = MergePolicy(limits={"phone": 3})
+    assert policy.compile() is policy.compile()  # an engine per request does not recompile
+    changed = policy.model_copy(update={"limits": {"phone": 1}})
+    assert changed.compile() is not policy.compile()
+    assert changed.compile().limits["phone"] == 1
+    assert policy.compile().limits["phone"] == 3
+    for n in range(20):
+        MergePolicy(limits={"email": n + 1}).compile()
+    assert len(_policy._COMPILED) <= _policy._COMPILED_KEPT

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -225,8 +226,25 @@ class MergePolicy(OmnicxModel):
             raise ConfigurationError(f"the merge policy is invalid: {exc}") from exc
 
     def compile(self) -> CompiledPolicy:
-        """The engine's fast form of this policy. Raises ConfigurationError on bad entries."""
-        return CompiledPolicy.build(self)
+        """The engine's fast form of this policy. Raises ConfigurationError on bad entries.
+
+        The policy is frozen, so the form is kept for the few policies compiled last (an engine
+        rebuilt per request, as the hub does, would otherwise compile its regexes each time)."""
+        held = _COMPILED.get(id(self))
+        if held is not None and held[0] is self:
+            return held[1]
+        compiled = CompiledPolicy.build(self)
+        with _COMPILED_LOCK:
+            while len(_COMPILED) >= _COMPILED_KEPT:
+                del _COMPILED[next(iter(_COMPILED))]
+            _COMPILED[id(self)] = (self, compiled)  # the policy itself is held: its id is not reused
+        return compiled
+
+
+_COMPILED: dict[int, tuple[MergePolicy, CompiledPolicy]] = {}
+"""The last policies compiled, by identity (see :meth:`MergePolicy.compile`)."""
+_COMPILED_KEPT = 8
+_COMPILED_LOCK = threading.Lock()
 
 
 @attrs.define(slots=True)
