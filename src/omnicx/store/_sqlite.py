@@ -4,6 +4,13 @@ The file is in WAL mode (readers never block the writer), writers take the
 database lock at ``BEGIN IMMEDIATE`` and wait up to the busy timeout for it, and
 ``secure_delete`` overwrites deleted rows with zeros; after an erasure the WAL is
 checkpointed and truncated so no erased byte stays in ``-wal`` either.
+
+**Checkpoints in the background.** Copying the WAL back into the database file (a
+checkpoint, with its fsync) is what makes an occasional commit slow when the committing
+writer does it. By default a store runs passive checkpoints in a thread of its own, woken
+by commits, so requests do not wait for them; each connection still checkpoints itself
+past :data:`BACKSTOP_PAGES` (a process forked after the thread started has no thread).
+``checkpoint=inline`` leaves checkpoints to the writers, as SQLite does by default.
 """
 
 from __future__ import annotations
@@ -26,7 +33,14 @@ from omnicx.store._protocol import StoreReader, StoreSession
 from omnicx.store._schema import run_migrations
 from omnicx.store._sql import CHUNK, Row, SqlSession, chunks, marks
 
-__all__ = ["SQLiteStore"]
+__all__ = ["BACKSTOP_PAGES", "SQLiteStore"]
+
+_CHECKPOINT = {"background", "inline"}
+BACKSTOP_PAGES = 4000
+"""With background checkpoints, a writer still checkpoints when the WAL holds this many pages
+(16 MiB at 4 KiB pages): the bound when the background thread is behind or absent."""
+_COALESCE = 0.02
+"""Seconds the checkpointer waits after a commit wakes it, so that one checkpoint copies many."""
 
 _SYNCHRONOUS = {"off", "normal", "full", "extra"}
 
@@ -122,6 +136,7 @@ class SQLiteStore:
         *,
         timeout: float = 30.0,
         synchronous: str = "normal",
+        checkpoint: str = "background",
         migrate: bool = True,
     ) -> None:
         if synchronous not in _SYNCHRONOUS:
@@ -129,9 +144,21 @@ class SQLiteStore:
                 f"synchronous must be one of {sorted(_SYNCHRONOUS)}, got {synchronous!r}",
                 synchronous=synchronous,
             )
+        if checkpoint not in _CHECKPOINT:
+            raise ConfigurationError(
+                f"checkpoint must be one of {sorted(_CHECKPOINT)}, got {checkpoint!r}", checkpoint=checkpoint
+            )
         self.path = Path(path)
         self._timeout = timeout
         self._synchronous = synchronous
+        self._background = checkpoint == "background"
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._checkpointer: threading.Thread | None = None
+        self._checkpoint_lock = threading.Lock()
+        """Held by a background checkpoint and by :meth:`scrub`: they do not race each other."""
+        self.checkpoints = 0
+        """How many background checkpoints ran (for tests and monitoring)."""
         self._local = threading.local()
         self._all: list[sqlite3.Connection] = []
         self._guard = threading.Lock()
@@ -143,9 +170,10 @@ class SQLiteStore:
     def from_url(cls, url: str) -> SQLiteStore:
         """Open ``sqlite:///relative/path.db`` or ``sqlite:////absolute/path.db``.
 
-        Query parameters: ``timeout`` (seconds, default 30) and ``synchronous``
-        (``normal`` or ``full``). Raises :class:`~omnicx.errors.ConfigurationError`
-        for a URL without a file path.
+        Query parameters: ``timeout`` (seconds, default 30), ``synchronous``
+        (``normal`` or ``full``) and ``checkpoint`` (``background``, the default, or
+        ``inline``). Raises :class:`~omnicx.errors.ConfigurationError` for a URL without
+        a file path or an unknown option.
         """
         parts = urlsplit(url)
         if parts.scheme != "sqlite" or parts.netloc or not parts.path.startswith("/") or len(parts.path) < 2:
@@ -159,10 +187,11 @@ class SQLiteStore:
                 "an in-memory SQLite store is not supported: use memory:// instead", url=url
             )
         query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
-        unknown = set(query) - {"timeout", "synchronous"}
+        unknown = set(query) - {"timeout", "synchronous", "checkpoint"}
         if unknown:
             raise ConfigurationError(
-                f"unknown SQLite store option(s) {sorted(unknown)}: the options are timeout and synchronous",
+                f"unknown SQLite store option(s) {sorted(unknown)}: the options are timeout, synchronous "
+                "and checkpoint",
                 url=url,
             )
         try:
@@ -171,7 +200,12 @@ class SQLiteStore:
             raise ConfigurationError(
                 f"timeout must be a number of seconds, got {query['timeout']!r}"
             ) from exc
-        return cls(path, timeout=timeout, synchronous=query.get("synchronous", "normal").lower())
+        return cls(
+            path,
+            timeout=timeout,
+            synchronous=query.get("synchronous", "normal").lower(),
+            checkpoint=query.get("checkpoint", "background").lower(),
+        )
 
     @property
     def url(self) -> str:
@@ -195,6 +229,8 @@ class SQLiteStore:
                 conn.execute("PRAGMA journal_mode = WAL")
                 conn.execute(f"PRAGMA synchronous = {self._synchronous.upper()}")
                 conn.execute("PRAGMA secure_delete = ON")
+                if self._background:
+                    conn.execute(f"PRAGMA wal_autocheckpoint = {BACKSTOP_PAGES}")
                 break
             except sqlite3.Error as exc:
                 conn.close()
@@ -240,6 +276,46 @@ class SQLiteStore:
             yield session
         if session.erased:
             self.scrub()
+        elif self._background:
+            self._committed()
+
+    # --- background checkpoints ------------------------------------------------
+
+    def _committed(self) -> None:
+        """A write transaction committed: wake the checkpointer (started on the first one)."""
+        if self._checkpointer is None:
+            with self._guard:
+                if self._checkpointer is None and not self._closed:
+                    thread = threading.Thread(
+                        target=self._checkpoint_loop, name=f"omnicx-checkpoint:{self.path.name}", daemon=True
+                    )
+                    thread.start()
+                    self._checkpointer = thread
+        self._wake.set()
+
+    def _checkpoint_loop(self) -> None:
+        """Run passive checkpoints after commits until :meth:`close`; never raises."""
+        conn: sqlite3.Connection | None = None
+        try:
+            while True:
+                self._wake.wait()
+                self._wake.clear()  # before looking at the stop flag: close() sets both
+                if self._stop.wait(_COALESCE):
+                    return
+                try:
+                    if conn is None:
+                        conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+                        conn.execute(f"PRAGMA synchronous = {self._synchronous.upper()}")
+                    with self._checkpoint_lock:
+                        conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+                    self.checkpoints += 1
+                except sqlite3.Error:  # the file went away or is busy: the writers' backstop holds
+                    if conn is not None:
+                        conn.close()
+                        conn = None
+        finally:
+            if conn is not None:
+                conn.close()
 
     @contextmanager
     def snapshot(self, tenant: str = "default") -> Iterator[StoreReader]:
@@ -257,7 +333,8 @@ class SQLiteStore:
         deadline = time.monotonic() + self._timeout
         try:
             while True:
-                busy, _, _ = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+                with self._checkpoint_lock:
+                    busy, _, _ = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
                 if not busy or time.monotonic() > deadline:
                     return
                 time.sleep(0.02)  # a reader still needs old frames: let it finish
@@ -287,6 +364,11 @@ class SQLiteStore:
         with self._guard:
             conns, self._all = self._all, []
             self._closed = True
+            thread, self._checkpointer = self._checkpointer, None
+        if thread is not None:
+            self._stop.set()
+            self._wake.set()
+            thread.join()
         for conn in conns:
             conn.close()
         self._local = threading.local()
