@@ -230,6 +230,14 @@ def _sighting(ident: Identifier, at: datetime, key: str) -> Sighting:
     )
 
 
+_IN_TRANSACTION = settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.differing_executors],
+)
+"""Hypothesis settings of the tests that replay random operations inside one transaction."""
+
+
 class StoreContract:
     """Contract tests for a :class:`~omnicx.store.Store`. Subclass it and override ``store``."""
 
@@ -423,11 +431,7 @@ class StoreContract:
         with store.snapshot(_tenant()) as view:  # tenants never mix
             assert view.customer_state("cus_b", ["t@"]) == {}
 
-    @settings(
-        max_examples=40,
-        deadline=None,
-        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.differing_executors],
-    )
+    @_IN_TRANSACTION
     @given(
         before=st.dictionaries(
             st.sampled_from(["i@", "t@", "t:a", "t:b", "x"]), st.sampled_from("uvw"), max_size=5
@@ -474,11 +478,7 @@ class StoreContract:
             for owner, state in model.items():
                 assert view.customer_state(owner, everything) == state
 
-    @settings(
-        max_examples=40,
-        deadline=None,
-        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.differing_executors],
-    )
+    @_IN_TRANSACTION
     @given(
         ops=st.lists(
             st.tuples(
