@@ -33,7 +33,6 @@ import hashlib
 import hmac
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from hashlib import sha256
 
 import attrs
 
@@ -635,60 +634,28 @@ class Core:
         new_links: list[LinkRec] = []
         touched: list[Pair] = []
         hot: list[int] = []
-        n = len(ids)
-        if n > 1:
-            # add_link and entry_id inlined: this loop is most of the engine's time
-            keys_, pairs, link_ids, links, nbrs = self.keys, self.pairs, self.link_ids, self.links, self.nbrs
-            tail = f"\x1f{link_kind}\x1f{at}\x1f{evidence_string(ev)}"
-            qualifies = link_kind != "suggested"
-            min_rank = self.policy.min_assurance_rank
-            for i in range(n - 1):
-                x, rx = ids[i], id_ranks[i]
-                kx = keys_[x]
-                assert kx is not None
-                for j in range(i + 1, n):
-                    y = ids[j]
-                    ky = keys_[y]
+        if len(ids) > 1:
+            evs = evidence_string(ev)
+            stamp = str(at)
+            for i in range(len(ids)):
+                for j in range(i + 1, len(ids)):
+                    x, y = ids[i], ids[j]
+                    kx, ky = self.keys[x], self.keys[y]
+                    assert kx is not None
                     assert ky is not None
-                    text = f"{kx}\x1f{ky}{tail}" if kx < ky else f"{ky}\x1f{kx}{tail}"
-                    lid = "lnk_" + sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:26]
-                    if lid in link_ids:
-                        continue
-                    pr = rx if rx < id_ranks[j] else id_ranks[j]
+                    lo, hi = (kx, ky) if kx < ky else (ky, kx)
+                    lid = entry_id("lnk", lo, hi, link_kind, stamp, evs)
+                    pr = min(id_ranks[i], id_ranks[j])
                     rec = LinkRec(lid, x, y, at, link_kind, pr, ASSURANCE_NAMES[pr], ev)
-                    li = len(links)
-                    links.append(rec)
-                    link_ids[lid] = li
-                    new_links.append(rec)
-                    pk = (x, y) if x < y else (y, x)
-                    pair = pairs.get(pk)
-                    if pair is None:
-                        pair = Pair(pk[0], pk[1], [li])
-                        pairs[pk] = pair
-                        got = nbrs.get(x)
-                        if got is None:
-                            nbrs[x] = [y]
-                        else:
-                            got.append(y)
-                        got = nbrs.get(y)
-                        if got is None:
-                            nbrs[y] = [x]
-                        else:
-                            got.append(x)
-                    else:
-                        pair.links.append(li)
-                    if not (qualifies and pr >= min_rank):
-                        if pair.key is None:
-                            self.static_status(pair)
+                    got = self.add_link(rec)
+                    if got is None:
                         continue
-                    order = (at, lid)
-                    if pair.key is None:
-                        pair.key = order
+                    pair, change = got
+                    new_links.append(rec)
+                    if change:
                         touched.append(pair)
-                        hot.extend(self.new_cooccurrence(pair))
-                    elif order < pair.key:
-                        pair.key = order
-                        touched.append(pair)
+                        if change == 2:
+                            hot.extend(self.new_cooccurrence(pair))
         return ids, new_links, touched, hot
 
     def settle(self, touched: Iterable[Pair], hot: Iterable[int]) -> set[int]:
