@@ -89,6 +89,8 @@ def _evidence(ev: Ev) -> Evidence:
 
 
 def _when(at: datetime | None) -> datetime:
+    if type(at) is datetime and at.tzinfo is UTC:
+        return at
     if at is None:
         return datetime.now(UTC)
     if not isinstance(at, datetime) or at.tzinfo is None or at.utcoffset() is None:
@@ -101,8 +103,8 @@ def _when(at: datetime | None) -> datetime:
 
 def _text(name: str, value: object) -> str | None:
     """Check an evidence string (channel, dedupe key, actor, reason) before it reaches the ledger."""
-    if value is None:
-        return None
+    if value is None or (type(value) is str and len(value) <= 1024 and value.isascii()):
+        return value
     if not isinstance(value, str):
         raise ValidationError(f"{name} must be a string, got {type(value).__name__}", value=repr(value)[:200])
     try:
@@ -478,25 +480,8 @@ class IdentityEngine:
         Raises :class:`~omnicx.errors.ValidationError` for a naive ``at`` or a non-identifier.
         """
         moment = _when(at)
-        idents: list[Identifier] = []
-        ranks: list[int] = []
         erased: list[Identifier] = []
-        for item in identifiers:
-            if isinstance(item, ObservedIdentifier):
-                ident, rank = item.identifier, item.assurance.rank
-            elif isinstance(item, Identifier):
-                ident, rank = item, assurance.rank
-            else:
-                raise ValidationError(
-                    f"observe() takes Identifier or ObservedIdentifier objects, got {type(item).__name__}; "
-                    "build them with omnicx.normalize_identifier()",
-                    value=repr(item)[:200],
-                )
-            if self._core.tombstones and self._void(ident.key, moment):
-                erased.append(ident)
-                continue
-            idents.append(ident)
-            ranks.append(rank)
+        idents, ranks = self._checked(identifiers, assurance.rank, moment, erased, "observe()")
         ev: Ev = (_text("channel", channel), _text("dedupe_key", dedupe_key), None, None)
         return self._link_group(idents, ranks, moment, ev, "observed", erased)
 
@@ -643,7 +628,6 @@ class IdentityEngine:
         self, observations: Iterable[Observation | tuple[object, ...]], default_rank: int
     ) -> tuple[list[_Prepared], list[Identifier]]:
         """Check and convert every observation before any is applied."""
-        tombstones = bool(self._core.tombstones)
         prepared: list[_Prepared] = []
         erased: list[Identifier] = []
         for n, item in enumerate(observations):
@@ -658,45 +642,52 @@ class IdentityEngine:
                 ) from exc
             at, channel, dedupe_key = obs.at, obs.channel, obs.dedupe_key
             try:
-                moment = at if type(at) is datetime and at.tzinfo is UTC else _when(at)
-                if not (
-                    channel is None or (type(channel) is str and len(channel) <= 1024 and channel.isascii())
-                ):
-                    channel = _text("channel", channel)
-                if not (
-                    dedupe_key is None
-                    or (type(dedupe_key) is str and len(dedupe_key) <= 1024 and dedupe_key.isascii())
-                ):
-                    dedupe_key = _text("dedupe_key", dedupe_key)
+                moment = _when(at)
+                channel = _text("channel", channel)
+                dedupe_key = _text("dedupe_key", dedupe_key)
                 if isinstance(obs.identifiers, str | bytes) or not hasattr(obs.identifiers, "__iter__"):
                     raise ValidationError(
                         f"identifiers must be a list of Identifier objects, got {type(obs.identifiers).__name__}",
                         value=repr(obs.identifiers)[:200],
                     )
-                idents: list[Identifier] = []
-                ranks: list[int] = []
-                for one in obs.identifiers:
-                    if type(one) is Identifier:
-                        ident, rank = one, default_rank
-                    elif isinstance(one, ObservedIdentifier):
-                        ident, rank = one.identifier, one.assurance.rank
-                    elif isinstance(one, Identifier):
-                        ident, rank = one, default_rank
-                    else:
-                        raise ValidationError(
-                            f"observe_many() takes Identifier or ObservedIdentifier objects, got "
-                            f"{type(one).__name__}; build them with omnicx.normalize_identifier()",
-                            value=repr(one)[:200],
-                        )
-                    if tombstones and self._void(ident.key, moment):
-                        erased.append(ident)
-                        continue
-                    idents.append(ident)
-                    ranks.append(rank)
+                idents, ranks = self._checked(obs.identifiers, default_rank, moment, erased, "observe_many()")
             except ValidationError as exc:
                 raise ValidationError(f"observation {n}: {exc.message}", index=n, **exc.context) from exc
             prepared.append((idents, ranks, moment, (channel, dedupe_key, None, None)))
         return prepared, erased
+
+    def _checked(
+        self,
+        items: Iterable[Identifier | ObservedIdentifier],
+        default_rank: int,
+        moment: datetime,
+        erased: list[Identifier],
+        caller: str,
+    ) -> tuple[list[Identifier], list[int]]:
+        """The identifiers of one observation and their assurance ranks, checked; those
+        forgotten at or after ``moment`` go to ``erased`` instead."""
+        tombstones = bool(self._core.tombstones)
+        idents: list[Identifier] = []
+        ranks: list[int] = []
+        for item in items:
+            if type(item) is Identifier:
+                ident, rank = item, default_rank
+            elif isinstance(item, ObservedIdentifier):
+                ident, rank = item.identifier, item.assurance.rank
+            elif isinstance(item, Identifier):
+                ident, rank = item, default_rank
+            else:
+                raise ValidationError(
+                    f"{caller} takes Identifier or ObservedIdentifier objects, got {type(item).__name__}; "
+                    "build them with omnicx.normalize_identifier()",
+                    value=repr(item)[:200],
+                )
+            if tombstones and self._void(ident.key, moment):
+                erased.append(ident)
+                continue
+            idents.append(ident)
+            ranks.append(rank)
+        return idents, ranks
 
     def _conflicts_of(
         self, links: Sequence[LinkRec], hot: Sequence[int], erased: Sequence[Identifier]
