@@ -50,6 +50,7 @@ from omnicx.events import (
 )
 from omnicx.hub._context import build_context
 from omnicx.hub._identity_sync import (
+    THREAD_KEY,
     THREAD_PREFIX,
     component_engine,
     is_quarantined,
@@ -114,8 +115,6 @@ E = TypeVar("E", bound=_Event)
 T = TypeVar("T")
 PAGE = 1000
 _SNAKE = re.compile(r"(?<!^)(?=[A-Z])")
-THREAD_KEY = THREAD_PREFIX + "@"
-"""Where a customer's conversation snapshot header is kept (its thread keys start with ``t:``)."""
 
 
 def _paged(fetch: Callable[[str | None], Page[T]]) -> Iterator[T]:

@@ -33,6 +33,7 @@ from omnicx.store._sql import entry_refs
 __all__ = [
     "FACTS_KEY",
     "SHARED",
+    "THREAD_KEY",
     "THREAD_PREFIX",
     "component_engine",
     "is_quarantined",
@@ -43,6 +44,8 @@ __all__ = [
 
 FACTS_KEY = "i@"
 THREAD_PREFIX = "t"
+THREAD_KEY = THREAD_PREFIX + "@"
+"""Where a customer's conversation snapshot header is kept (its thread keys start with ``t:``)."""
 SHARED = "~shared"
 QUARANTINE_PREFIX = "q@"
 
@@ -62,7 +65,7 @@ def policy_fingerprint(policy: MergePolicy) -> str:
 def read_facts(tx: StoreSession, customer_id: str, fingerprint: str) -> SettledFacts | None:
     """The customer's settled facts when they were decided under the policy ``fingerprint``."""
     # with the conversation header the same request reads next: one query (the session keeps it)
-    stored = tx.customer_state(customer_id, [FACTS_KEY, THREAD_PREFIX + "@"]).get(FACTS_KEY)
+    stored = tx.customer_state(customer_id, [FACTS_KEY, THREAD_KEY]).get(FACTS_KEY)
     if stored is None:
         return None
     decided_under, _, facts = stored.partition("\n")
