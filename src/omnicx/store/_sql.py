@@ -788,10 +788,10 @@ class SqlSession:
         )
         known = self._state.setdefault(customer_id, {})
         for k, v in values.items():
+            # Without overwrite, a key this session has not read keeps whatever the database
+            # holds, so the cache learns nothing about it.
             if overwrite or (k in known and known[k] is None):
                 known[k] = v
-            elif k not in known:
-                continue  # kept whatever the database holds, which this session has not read
 
     def clear_customer_state(self, customer_id: str, prefix: str = "") -> None:
         if not prefix:
