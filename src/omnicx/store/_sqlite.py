@@ -2,8 +2,15 @@
 
 The file is in WAL mode (readers never block the writer), writers take the
 database lock at ``BEGIN IMMEDIATE`` and wait up to the busy timeout for it, and
-``secure_delete`` overwrites deleted rows with zeros; after an erasure the WAL is
-checkpointed and truncated so no erased byte stays in ``-wal`` either.
+``secure_delete`` overwrites deleted rows with zeros.
+
+**After an erasure** (a forgotten customer, a deleted raw payload) the store runs
+``VACUUM`` and truncates the WAL. ``secure_delete`` alone is not enough: when SQLite
+rebuilds a b-tree page it can leave stale copies of cells in the page's unused area,
+which no later delete zeroes, so a forgotten customer's bytes could outlive the
+erasure there. ``VACUUM`` writes every page afresh. It costs time in proportion to the
+file; ``erasure=checkpoint`` only truncates the WAL, for a host that runs ``VACUUM``
+on its own schedule.
 
 **Checkpoints in the background.** Copying the WAL back into the database file (a
 checkpoint, with its fsync) is what makes an occasional commit slow when the committing
@@ -36,6 +43,7 @@ from omnicx.store._sql import CHUNK, Row, SqlSession, chunks, marks
 __all__ = ["BACKSTOP_PAGES", "SQLiteStore"]
 
 _CHECKPOINT = {"background", "inline"}
+_ERASURE = {"vacuum", "checkpoint"}
 BACKSTOP_PAGES = 4000
 """With background checkpoints, a writer still checkpoints when the WAL holds this many pages
 (16 MiB at 4 KiB pages): the bound when the background thread is behind or absent."""
@@ -127,7 +135,8 @@ class SQLiteStore:
     transaction before raising :class:`~omnicx.errors.StorageUnavailable`;
     ``synchronous`` is SQLite's durability setting (``normal``: a power cut may
     lose the last transactions but never corrupts; ``full``: fsync every commit).
-    Each thread gets its own connection.
+    ``checkpoint`` is ``background`` or ``inline`` and ``erasure`` is ``vacuum`` or
+    ``checkpoint`` (see the module docstring). Each thread gets its own connection.
     """
 
     def __init__(
@@ -137,6 +146,7 @@ class SQLiteStore:
         timeout: float = 30.0,
         synchronous: str = "normal",
         checkpoint: str = "background",
+        erasure: str = "vacuum",
         migrate: bool = True,
     ) -> None:
         if synchronous not in _SYNCHRONOUS:
@@ -148,7 +158,12 @@ class SQLiteStore:
             raise ConfigurationError(
                 f"checkpoint must be one of {sorted(_CHECKPOINT)}, got {checkpoint!r}", checkpoint=checkpoint
             )
+        if erasure not in _ERASURE:
+            raise ConfigurationError(
+                f"erasure must be one of {sorted(_ERASURE)}, got {erasure!r}", erasure=erasure
+            )
         self.path = Path(path)
+        self._vacuum = erasure == "vacuum"
         self._timeout = timeout
         self._synchronous = synchronous
         self._background = checkpoint == "background"
@@ -171,8 +186,9 @@ class SQLiteStore:
         """Open ``sqlite:///relative/path.db`` or ``sqlite:////absolute/path.db``.
 
         Query parameters: ``timeout`` (seconds, default 30), ``synchronous``
-        (``normal`` or ``full``) and ``checkpoint`` (``background``, the default, or
-        ``inline``). Raises :class:`~omnicx.errors.ConfigurationError` for a URL without
+        (``normal`` or ``full``), ``checkpoint`` (``background``, the default, or
+        ``inline``) and ``erasure`` (``vacuum``, the default, or ``checkpoint``; see the
+        module docstring). Raises :class:`~omnicx.errors.ConfigurationError` for a URL without
         a file path or an unknown option.
         """
         parts = urlsplit(url)
@@ -187,11 +203,11 @@ class SQLiteStore:
                 "an in-memory SQLite store is not supported: use memory:// instead", url=url
             )
         query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
-        unknown = set(query) - {"timeout", "synchronous", "checkpoint"}
+        unknown = set(query) - {"timeout", "synchronous", "checkpoint", "erasure"}
         if unknown:
             raise ConfigurationError(
-                f"unknown SQLite store option(s) {sorted(unknown)}: the options are timeout, synchronous "
-                "and checkpoint",
+                f"unknown SQLite store option(s) {sorted(unknown)}: the options are timeout, synchronous, "
+                "checkpoint and erasure",
                 url=url,
             )
         try:
@@ -205,6 +221,7 @@ class SQLiteStore:
             timeout=timeout,
             synchronous=query.get("synchronous", "normal").lower(),
             checkpoint=query.get("checkpoint", "background").lower(),
+            erasure=query.get("erasure", "vacuum").lower(),
         )
 
     @property
@@ -324,22 +341,31 @@ class SQLiteStore:
             yield SqlSession(_SqliteDb(conn), tenant)
 
     def scrub(self) -> None:
-        """Move every WAL frame into the database file and truncate the WAL to zero bytes.
+        """Leave no deleted byte in the database file or its WAL.
 
-        Called after an erasure; with ``secure_delete`` this leaves no erased byte in
-        either file. Waits up to the busy timeout for readers to finish.
+        Called after every erasure. Rewrites the file with ``VACUUM`` (unless the store
+        was opened with ``erasure="checkpoint"``), then moves every WAL frame into the
+        file and truncates the WAL to zero bytes, waiting up to the busy timeout for
+        readers to finish. Raises :class:`~omnicx.errors.StorageError` when SQLite
+        fails; the erasure itself is committed by then, and calling ``scrub()`` again
+        completes it.
         """
         conn = self._connect()
-        deadline = time.monotonic() + self._timeout
         try:
-            while True:
-                with self._checkpoint_lock:
-                    busy, _, _ = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
-                if not busy or time.monotonic() > deadline:
-                    return
-                time.sleep(0.02)  # a reader still needs old frames: let it finish
+            with self._checkpoint_lock:
+                if self._vacuum:
+                    conn.execute("VACUUM")
+                self._truncate_wal(conn)
         except sqlite3.Error as exc:
             raise _storage_error(exc, str(self.path)) from exc
+
+    def _truncate_wal(self, conn: sqlite3.Connection) -> None:
+        deadline = time.monotonic() + self._timeout
+        while True:
+            busy, _, _ = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+            if not busy or time.monotonic() > deadline:
+                return
+            time.sleep(0.02)  # a reader still needs old frames: let it finish
 
     def migrate(self, target: int | None = None) -> int:
         """Apply the missing schema migrations (up to ``target``); return the version reached."""
