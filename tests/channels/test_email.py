@@ -319,8 +319,8 @@ def test_mbox_import_yields_each_message_in_order(tmp_path: Path) -> None:
     adapter = EmailAdapter()
     keys = [adapter.parse(r)[0].interaction.dedupe_key for r in requests]
     assert keys[:2] == [
-        "mid:CAKsfaBW4hj0Gek6TwbR3erng4P1y0CZzJ0d=pXtCNnYnbe7PLg@mail.gmail.com",
-        "mid:1333374330.68772.YahooMailNeo@web114411.mail.gq1.yahoo.com",
+        "mid:CAKsfaBW4hj0Gek6TwbR3erng4P1y0CZzJ0d=pXtCNnYnbe7PLg@mail.gmail.com xxx@gmail.com",
+        "mid:1333374330.68772.YahooMailNeo@web114411.mail.gq1.yahoo.com xxx@yahoo.com",
     ]
     assert keys[2].startswith("sha256:")
     assert all(r.received_at == stamp for r in requests)
@@ -399,3 +399,35 @@ def test_any_text_and_subject_round_trip_without_extra_headers(text: str, subjec
     assert message.subject == (cleaned if replied else f"Re: {cleaned}".strip())
     lf = text.replace("\r\n", "\n").replace("\r", "\n")
     assert message.text == (lf if lf.endswith("\n") else lf + "\n")  # MIME text ends with a line break
+
+
+# --- dedupe key ----------------------------------------------------------------------
+
+
+def test_the_dedupe_key_is_the_message_id_scoped_by_the_from_address() -> None:
+    raw = fixture("email_gmail.eml")
+    key = "mid:CAKsfaBW4hj0Gek6TwbR3erng4P1y0CZzJ0d=pXtCNnYnbe7PLg@mail.gmail.com xxx@gmail.com"
+    assert parse_one(raw).dedupe_key == key
+    # a redelivery: another transport header, the address in other case, another display name
+    again = b"Received: from relay2.example by mx.acme.example\n" + raw.replace(
+        b"From: Megan One <xxx@gmail.com>", b"From: Megan <XXX@Gmail.com>"
+    )
+    assert parse_one(again).dedupe_key == key
+    # someone else reusing the Message-ID
+    other = raw.replace(b"From: Megan One <xxx@gmail.com>", b"From: Mallory <mallory@evil.example>")
+    assert parse_one(other).dedupe_key == (
+        "mid:CAKsfaBW4hj0Gek6TwbR3erng4P1y0CZzJ0d=pXtCNnYnbe7PLg@mail.gmail.com mallory@evil.example"
+    )
+
+
+def test_a_long_message_id_and_sender_are_hashed_together() -> None:
+    long_id = "a" * 390 + "@mail.example"
+    base = fixture("email_thunderbird.eml")
+    raw = re.sub(rb"Message-ID: <[^>]+>", f"Message-ID: <{long_id}>".encode(), base, flags=re.IGNORECASE)
+    assert raw != base
+    first = parse_one(raw).dedupe_key
+    assert first.startswith("mid-sha256:")
+    assert len(first) == len("mid-sha256:") + 64
+    other = raw.replace(b"bob@xxx.mailgun.org", b"eve@xxx.mailgun.org")
+    assert parse_one(other).dedupe_key.startswith("mid-sha256:")
+    assert parse_one(other).dedupe_key != first

@@ -30,7 +30,7 @@ class TestEmailContract(ChannelAdapterContract):
             "gmail",
             {
                 "type": "message",
-                "dedupe_key": "mid:CAKsfaBW4hj0Gek6TwbR3erng4P1y0CZzJ0d=pXtCNnYnbe7PLg@mail.gmail.com",
+                "dedupe_key": "mid:CAKsfaBW4hj0Gek6TwbR3erng4P1y0CZzJ0d=pXtCNnYnbe7PLg@mail.gmail.com xxx@gmail.com",
                 "occurred_at": "2012-04-02T16:21:52+00:00",  # Mon, 2 Apr 2012 20:21:52 +0400
                 "direction": "inbound",
                 "author": "customer",
@@ -60,7 +60,7 @@ class TestEmailContract(ChannelAdapterContract):
         case(
             "thunderbird",
             {
-                "dedupe_key": "mid:4F79B73C.9030506@xxx.mailgun.org",
+                "dedupe_key": "mid:4F79B73C.9030506@xxx.mailgun.org bob@xxx.mailgun.org",
                 "occurred_at": "2012-04-02T14:27:08+00:00",
                 "endpoint": "email:bob@xxx.mailgun.org",
                 "author_name": "bob",
@@ -71,7 +71,7 @@ class TestEmailContract(ChannelAdapterContract):
         case(
             "yahoo",
             {
-                "dedupe_key": "mid:1333374330.68772.YahooMailNeo@web114411.mail.gq1.yahoo.com",
+                "dedupe_key": "mid:1333374330.68772.YahooMailNeo@web114411.mail.gq1.yahoo.com xxx@yahoo.com",
                 "occurred_at": "2012-04-02T13:45:30+00:00",
                 "endpoint": "email:xxx@yahoo.com",
                 "in_reply_to": "1333374262.7063.15.camel@mg5",
@@ -83,7 +83,7 @@ class TestEmailContract(ChannelAdapterContract):
         case(
             "hotmail",
             {
-                "dedupe_key": "mid:DUB102-W192C6E94759954C4885B92B14C0@phx.gbl",
+                "dedupe_key": "mid:DUB102-W192C6E94759954C4885B92B14C0@phx.gbl xxx@hotmail.com",
                 "occurred_at": "2012-04-02T13:47:37+00:00",
                 "endpoint": "email:xxx@hotmail.com",
                 "subject": "RE: Test",
@@ -93,7 +93,7 @@ class TestEmailContract(ChannelAdapterContract):
         case(
             "aol",
             {
-                "dedupe_key": "mid:8CEDEEFBEF4733B-1E5C-73DF@webmail-d070.sysops.aol.com",
+                "dedupe_key": "mid:8CEDEEFBEF4733B-1E5C-73DF@webmail-d070.sysops.aol.com xxx@aol.com",
                 "occurred_at": "2012-04-02T13:57:58+00:00",
                 "endpoint": "email:xxx@aol.com",
                 "author_name": "Megan Odin",
@@ -103,7 +103,7 @@ class TestEmailContract(ChannelAdapterContract):
         case(
             "apple_mail_reply_headers",
             {
-                "dedupe_key": "mid:68001B29-8EA4-444C-A894-0537D2CA5208@tictail.com",
+                "dedupe_key": "mid:68001B29-8EA4-444C-A894-0537D2CA5208@tictail.com adam@tictail.com",
                 "message_id": "68001B29-8EA4-444C-A894-0537D2CA5208@tictail.com",
                 "occurred_at": "2015-08-22T17:22:20+00:00",
                 "endpoint": "email:adam@tictail.com",
@@ -130,7 +130,7 @@ class TestEmailContract(ChannelAdapterContract):
         case(
             "cpython_msg_25_auto_submitted",
             {
-                "dedupe_key": "mid:200104061723.JAB03225@zinfandel.lacita.com",
+                "dedupe_key": "mid:200104061723.JAB03225@zinfandel.lacita.com mailer-daemon@zinfandel.lacita.com",
                 "occurred_at": "2001-04-06T17:23:06+00:00",  # Fri, 6 Apr 2001 09:23:06 -0800
                 "author": "system",
                 "automated": True,
@@ -146,7 +146,7 @@ class TestEmailContract(ChannelAdapterContract):
         case(
             "cpython_msg_22_attachments",
             {
-                "dedupe_key": "mid:a05001902b7f1c33773e9@[134.84.183.138]",
+                "dedupe_key": "mid:a05001902b7f1c33773e9@[134.84.183.138] b@example.com",
                 "occurred_at": "2001-10-16T10:59:25+00:00",
                 "endpoint": "email:b@example.com",
                 "text": "Text text text.",  # the line break before a boundary belongs to it

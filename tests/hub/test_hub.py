@@ -403,3 +403,38 @@ def test_a_reply_on_web_chat_is_recorded_for_the_host_to_show_in_its_widget() ->
         assert whatsapp.delivery == "request"
         assert whatsapp.request is not None
         assert whatsapp.request.url.startswith("https://graph.facebook.com/")
+
+
+def test_an_email_reusing_another_senders_message_id_is_not_taken_for_a_copy() -> None:
+    # A sender picks its own Message-IDs: one someone else already used (copied from a Cc, or a
+    # broken mailer's fixed id) must not make omnicx drop the second sender's message.
+    ana_mail = p.email(
+        at(10), "Ana Silva <ana.silva@gmail.com>", "Order", "Where is it?", message_id="x1@mail.example"
+    )
+    bo_mail = p.email(
+        at(11), "Bo Chen <bo.chen@outlook.com>", "Hello", "Customs fees?", message_id="x1@mail.example"
+    )
+    # the same message as Ana's, delivered again through another route: other headers, the
+    # address in other case
+    again = ana_mail.model_copy(
+        update={
+            "body": b"Received: from relay2.mail.example\r\n"
+            + ana_mail.body.replace(b"ana.silva@gmail.com", b"Ana.Silva@Gmail.com")
+        }
+    )
+    with open_hub("memory://") as hub:
+        results = [hub.ingest("email", r) for r in (ana_mail, bo_mail, again)]
+        assert [r.status for r in results] == ["accepted", "accepted", "duplicate"]
+        ana, bo = (
+            hub.customer_of(EMAIL_ANA),
+            hub.customer_of(Identifier(kind="email", value="bo.chen@outlook.com")),
+        )
+        assert ana is not None
+        assert bo is not None
+        assert ana != bo
+        for cid, words in ((ana, "Where is it?"), (bo, "Customs fees?")):
+            (entry,) = [
+                e for e in hub.timeline(cid, limit=100, identity_events=False).entries if e.interaction
+            ]
+            assert entry.interaction is not None
+            assert words in (entry.interaction.new_text or "")

@@ -30,8 +30,11 @@ pipe, an IMAP fetch, a provider's "raw MIME" webhook or an mbox file: see
   (``multipart/report; report-type=delivery-status``, whose failed recipient
   becomes the endpoint).
 
-The dedupe key is the Message-ID (a redelivery or an IMAP re-sync gives the same
-key even when transport headers differ); without one, the SHA-256 of the bytes.
+The dedupe key is the Message-ID with the From address (``mid:<Message-ID> <from>``):
+a redelivery or an IMAP re-sync gives the same key even when transport headers
+differ, and a message from someone else that reuses a Message-ID (a sender picks
+its own ids; a broken mailer repeats them) is not taken for a copy. Without a
+Message-ID, the key is the SHA-256 of the bytes.
 Email carries no webhook signature: ``verify`` accepts every request, so accept
 raw messages only from your own MTA or mailbox poller.
 
@@ -267,7 +270,7 @@ class EmailAdapter(ChannelAdapter[EmailConfig]):
         parts.extend(attachments)
         source = plain if plain is not None else (html_to_text(html) if html is not None else "")
         new_text = extract_new_text(source)[:MAX_TEXT]
-        key = self._dedupe_key(thread.message_id, raw)
+        key = self._dedupe_key(thread.message_id, senders[0][0] if senders else "", raw)
         occurred = self._date(msg) or request.received_at
         try:
             message = Message(
@@ -581,11 +584,14 @@ class EmailAdapter(ChannelAdapter[EmailConfig]):
         return moment
 
     @staticmethod
-    def _dedupe_key(message_id: str | None, raw: bytes) -> str:
-        if message_id and len(message_id) <= 400:
-            return f"mid:{message_id}"
+    def _dedupe_key(message_id: str | None, sender: str, raw: bytes) -> str:
+        """``mid:<Message-ID> <From address>`` (a Message-ID holds no white space), hashed
+        when longer than 400 characters; the SHA-256 of the bytes without a Message-ID."""
         if message_id:
-            return "mid-sha256:" + hashlib.sha256(message_id.encode("utf-8", "replace")).hexdigest()
+            scoped = f"{message_id} {sender}" if sender else message_id
+            if len(scoped) <= 400:
+                return f"mid:{scoped}"
+            return "mid-sha256:" + hashlib.sha256(scoped.encode("utf-8", "replace")).hexdigest()
         return "sha256:" + hashlib.sha256(raw).hexdigest()
 
     # --- outbound ---------------------------------------------------------------
