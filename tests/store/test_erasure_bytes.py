@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import warnings
 from contextlib import closing
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -22,7 +23,7 @@ from omnicx.models import (
     TextPart,
     interaction_id,
 )
-from omnicx.store import RawStatus, SQLiteStore, open_store
+from omnicx.store import RawStatus, ScrubPendingWarning, SQLiteStore, open_store
 
 T0 = datetime(2024, 5, 1, 9, 0, tzinfo=UTC)
 ANA_EMAIL, ANA_PHONE = "ana.lima.erasure@laposte.net", "+33671894213"
@@ -211,4 +212,33 @@ def test_erasure_option_is_checked_and_read_from_the_url(tmp_path: Path) -> None
     store = open_store(f"sqlite:///{tmp_path / 'z.db'}")
     assert isinstance(store, SQLiteStore)
     assert store._vacuum is True
+    store.close()
+
+
+def test_a_reader_holding_old_frames_delays_the_wal_truncation_to_the_next_commit(tmp_path: Path) -> None:
+    path = tmp_path / "omnicx.db"
+    store = SQLiteStore(path, timeout=0.3)
+    engine = IdentityEngine()
+    ana = _fill(store, engine)
+    reader = sqlite3.connect(path, isolation_level=None)  # another process's reader, say
+    reader.execute("BEGIN")
+    assert reader.execute("SELECT count(*) FROM omnicx_interactions").fetchone()[0] == 80
+    with pytest.warns(ScrubPendingWarning, match="the next commit truncates it"):
+        _forget(store, engine, ana)
+    wal = Path(f"{path}-wal")
+    assert wal.stat().st_size > 0  # the reader's snapshot still needs the old frames
+    with store.transaction() as tx:  # the reader is still there: the retry fails quietly
+        tx.put_customer_state("bob", {"tier": "gold"})
+    assert wal.stat().st_size > 0
+    reader.execute("COMMIT")
+    reader.close()
+    with store.transaction() as tx:
+        tx.put_customer_state("bob", {"tier": "silver"})
+    assert wal.stat().st_size == 0
+    assert _where(path, ANA_EMAIL.encode()) == []
+    assert _where(path, ANA_PHONE[1:].encode()) == []
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with store.transaction() as tx:  # nothing pending any more
+            tx.put_customer_state("bob", {"tier": "bronze"})
     store.close()

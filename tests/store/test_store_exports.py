@@ -27,6 +27,7 @@ def test_exact_store_export_list() -> None:
         "RawPayload",
         "RawStatus",
         "SQLiteStore",
+        "ScrubPendingWarning",
         "Store",
         "StoreFactory",
         "StoreReader",

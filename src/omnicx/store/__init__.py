@@ -28,7 +28,7 @@ from omnicx.store._plugins import (
 from omnicx.store._postgres import PostgresStore
 from omnicx.store._protocol import Store, StoreReader, StoreSession
 from omnicx.store._schema import LATEST_VERSION
-from omnicx.store._sqlite import SQLiteStore
+from omnicx.store._sqlite import ScrubPendingWarning, SQLiteStore
 
 __all__ = [
     "AppendReport",
@@ -45,6 +45,7 @@ __all__ = [
     "RawPayload",
     "RawStatus",
     "SQLiteStore",
+    "ScrubPendingWarning",
     "Store",
     "StoreFactory",
     "StoreReader",

@@ -25,6 +25,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
+import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -40,7 +41,7 @@ from omnicx.store._protocol import StoreReader, StoreSession
 from omnicx.store._schema import run_migrations
 from omnicx.store._sql import CHUNK, Row, SqlSession, chunks, marks
 
-__all__ = ["BACKSTOP_PAGES", "SQLiteStore"]
+__all__ = ["BACKSTOP_PAGES", "SQLiteStore", "ScrubPendingWarning"]
 
 _CHECKPOINT = {"background", "inline"}
 _ERASURE = {"vacuum", "checkpoint"}
@@ -48,6 +49,14 @@ BACKSTOP_PAGES = 4000
 """With background checkpoints, a writer still checkpoints when the WAL holds this many pages
 (16 MiB at 4 KiB pages): the bound when the background thread is behind or absent."""
 _COALESCE = 0.02
+
+
+class ScrubPendingWarning(UserWarning):
+    """An erasure committed, but a reader kept SQLite from truncating the WAL within the busy
+    timeout: the WAL still holds the erased bytes until the store's next commit (or
+    :meth:`SQLiteStore.scrub`) finds it free."""
+
+
 """Seconds the checkpointer waits after a commit wakes it, so that one checkpoint copies many."""
 
 _SYNCHRONOUS = {"off", "normal", "full", "extra"}
@@ -178,6 +187,8 @@ class SQLiteStore:
         self._all: list[sqlite3.Connection] = []
         self._guard = threading.Lock()
         self._closed = False
+        self._scrub_pending = False
+        """An erasure's WAL truncation is still to do (a reader held old frames past the timeout)."""
         if migrate:
             self.migrate()
 
@@ -293,6 +304,8 @@ class SQLiteStore:
             yield session
         if session.erased:
             self.scrub()
+        elif self._scrub_pending:
+            self._retry_scrub()
         elif self._background:
             self._committed()
 
@@ -346,25 +359,48 @@ class SQLiteStore:
         Called after every erasure. Rewrites the file with ``VACUUM`` (unless the store
         was opened with ``erasure="checkpoint"``), then moves every WAL frame into the
         file and truncates the WAL to zero bytes, waiting up to the busy timeout for
-        readers to finish. Raises :class:`~omnicx.errors.StorageError` when SQLite
-        fails; the erasure itself is committed by then, and calling ``scrub()`` again
-        completes it.
+        readers to finish. When one is still reading then, it warns with
+        :class:`ScrubPendingWarning` and the store's next commit tries again. Raises
+        :class:`~omnicx.errors.StorageError` when SQLite fails; the erasure itself is
+        committed by then, and calling ``scrub()`` again completes it.
         """
         conn = self._connect()
         try:
             with self._checkpoint_lock:
                 if self._vacuum:
                     conn.execute("VACUUM")
-                self._truncate_wal(conn)
+                done = self._truncate_wal(conn, self._timeout)
+        except sqlite3.Error as exc:
+            raise _storage_error(exc, str(self.path)) from exc
+        self._scrub_pending = not done
+        if not done:
+            warnings.warn(
+                ScrubPendingWarning(
+                    f"{self.path}: a reader kept the WAL busy for {self._timeout} s after an erasure; "
+                    "the WAL still holds the erased bytes, and the next commit truncates it"
+                ),
+                stacklevel=2,
+            )
+
+    def _retry_scrub(self) -> None:
+        """After a commit: one more try at the WAL truncation an erasure could not finish."""
+        try:
+            with self._checkpoint_lock:
+                self._scrub_pending = not self._truncate_wal(self._connect(), 0.0)
         except sqlite3.Error as exc:
             raise _storage_error(exc, str(self.path)) from exc
 
-    def _truncate_wal(self, conn: sqlite3.Connection) -> None:
-        deadline = time.monotonic() + self._timeout
+    @staticmethod
+    def _truncate_wal(conn: sqlite3.Connection, wait: float) -> bool:
+        """Checkpoint every frame and truncate the WAL, trying for ``wait`` seconds while a
+        reader still needs old frames; True when done."""
+        deadline = time.monotonic() + wait
         while True:
             busy, _, _ = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
-            if not busy or time.monotonic() > deadline:
-                return
+            if not busy:
+                return True
+            if time.monotonic() >= deadline:
+                return False
             time.sleep(0.02)  # a reader still needs old frames: let it finish
 
     def migrate(self, target: int | None = None) -> int:
