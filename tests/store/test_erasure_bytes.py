@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from omnicx.errors import ConfigurationError
+from omnicx.errors import ConfigurationError, StorageError
 from omnicx.identity import IdentityEngine
 from omnicx.models import (
     Author,
@@ -241,4 +241,33 @@ def test_a_reader_holding_old_frames_delays_the_wal_truncation_to_the_next_commi
         warnings.simplefilter("error")
         with store.transaction() as tx:  # nothing pending any more
             tx.put_customer_state("bob", {"tier": "bronze"})
+    store.close()
+
+
+def test_a_vacuum_that_fails_after_the_erasure_committed_warns_and_scrub_completes_it(tmp_path: Path) -> None:
+    path = tmp_path / "omnicx.db"
+    store = SQLiteStore(path)
+    engine = IdentityEngine()
+    ana = _fill(store, engine)
+    forgotten = engine.forget(ana, actor="dpo@shop.fr", reason="GDPR art. 17 request")
+    (erasure,) = forgotten.entries
+    conn = store._connect()  # this thread's connection: the one the scrub runs on
+
+    def forget_then_fail_the_vacuum() -> None:
+        with store.transaction() as tx:
+            tx.forget_customer(ana, erasure)  # type: ignore[arg-type]
+            # SQLite aborts any statement that runs more than 20 VM steps from here on: the
+            # VACUUM after the commit fails as one out of disk space would (the COMMIT is shorter)
+            conn.set_progress_handler(lambda: 1, 20)
+
+    with pytest.warns(ScrubPendingWarning, match="interrupted.*the erasure is committed"):
+        forget_then_fail_the_vacuum()
+    with pytest.raises(StorageError, match="SQLite error"):
+        store.scrub()  # asked for directly, the failure is an error
+    conn.set_progress_handler(None, 0)
+    with store.snapshot() as view:  # the erasure is committed all the same
+        assert len(view.customer_ids()) == 1
+    store.scrub()
+    assert _where(path, ANA_EMAIL.encode()) == []
+    assert _where(path, ANA_PHONE[1:].encode()) == []
     store.close()

@@ -303,7 +303,16 @@ class SQLiteStore:
             session = SqlSession(_SqliteDb(conn), tenant)
             yield session
         if session.erased:
-            self.scrub()
+            try:
+                self.scrub()
+            except StorageError as exc:  # the erasure is committed: say so, do not undo the call
+                warnings.warn(
+                    ScrubPendingWarning(
+                        f"{exc.message}; the erasure is committed, but the file may still hold its "
+                        "bytes: call store.scrub() again"
+                    ),
+                    stacklevel=3,
+                )
         elif self._scrub_pending:
             self._retry_scrub()
         elif self._background:
@@ -360,19 +369,28 @@ class SQLiteStore:
         was opened with ``erasure="checkpoint"``), then moves every WAL frame into the
         file and truncates the WAL to zero bytes, waiting up to the busy timeout for
         readers to finish. When one is still reading then, it warns with
-        :class:`ScrubPendingWarning` and the store's next commit tries again. Raises
-        :class:`~omnicx.errors.StorageError` when SQLite fails; the erasure itself is
-        committed by then, and calling ``scrub()`` again completes it.
+        :class:`ScrubPendingWarning` and the store's next commit tries again.
+
+        Raises :class:`~omnicx.errors.StorageError` when SQLite fails (``VACUUM`` needs
+        free disk space about the size of the file); the WAL is still truncated. After an
+        erasure's commit the store turns that error into a :class:`ScrubPendingWarning`
+        instead: the erasure stands, and calling ``scrub()`` again completes it.
         """
         conn = self._connect()
-        try:
-            with self._checkpoint_lock:
-                if self._vacuum:
+        failure: sqlite3.Error | None = None
+        with self._checkpoint_lock:
+            if self._vacuum:
+                try:
                     conn.execute("VACUUM")
+                except sqlite3.Error as exc:
+                    failure = exc
+            try:
                 done = self._truncate_wal(conn, self._timeout)
-        except sqlite3.Error as exc:
-            raise _storage_error(exc, str(self.path)) from exc
+            except sqlite3.Error as exc:
+                failure, done = failure or exc, False
         self._scrub_pending = not done
+        if failure is not None:
+            raise _storage_error(failure, str(self.path)) from failure
         if not done:
             warnings.warn(
                 ScrubPendingWarning(
@@ -383,12 +401,13 @@ class SQLiteStore:
             )
 
     def _retry_scrub(self) -> None:
-        """After a commit: one more try at the WAL truncation an erasure could not finish."""
-        try:
-            with self._checkpoint_lock:
+        """After a commit: one more try at the WAL truncation an erasure could not finish
+        (an error leaves it for the next commit: this commit succeeded)."""
+        with self._checkpoint_lock:
+            try:
                 self._scrub_pending = not self._truncate_wal(self._connect(), 0.0)
-        except sqlite3.Error as exc:
-            raise _storage_error(exc, str(self.path)) from exc
+            except sqlite3.Error:
+                self._scrub_pending = True
 
     @staticmethod
     def _truncate_wal(conn: sqlite3.Connection, wait: float) -> bool:
