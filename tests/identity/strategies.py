@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import strategies as st
 
 from omnicx.identity import Conflict, IdentityEngine, LedgerEntry, LinkKind, MergePolicy
-from omnicx.models import Assurance, Identifier
+from omnicx.models import Assurance, Customer, Identifier
 
 T0 = datetime(2024, 3, 1, tzinfo=UTC)
 
@@ -92,6 +92,15 @@ def state(engine: IdentityEngine) -> tuple[dict[str, frozenset[str]], set[tuple[
     return engine.partition(), conflict_set(engine.conflicts())
 
 
+def full_state(
+    engine: IdentityEngine,
+) -> tuple[dict[str, frozenset[str]], set[tuple[str, frozenset[str]]], list[Customer]]:
+    """:func:`state` and each customer as :meth:`IdentityEngine.customer` describes it
+    (its identifiers' assurance, first and last seen): what a rebuild must reproduce."""
+    partition, conflicts = state(engine)
+    return partition, conflicts, [engine.customer(cid) for cid in sorted(partition)]
+
+
 __all__ = [
     "POLICY",
     "POOL",
@@ -99,6 +108,7 @@ __all__ = [
     "Assurance",
     "Op",
     "conflict_set",
+    "full_state",
     "long_ops_lists",
     "ops_lists",
     "run",

@@ -237,3 +237,61 @@ def test_two_never_link_rules_on_one_pair_revoking_one_keeps_the_other() -> None
     entries += [*first.entries, *second.entries, *revoked.entries]
     assert engine.customer_of(ANA) != engine.customer_of(ANA_PHONE)  # the second rule still holds
     assert IdentityEngine.rebuild(entries).partition() == engine.partition()
+
+
+# --- first and last seen ---------------------------------------------------------------
+
+
+def _seen(engine: IdentityEngine, ident: Identifier) -> tuple[datetime, datetime]:
+    cid = engine.customer_of(ident)
+    assert cid is not None
+    (item,) = [ci for ci in engine.customer(cid).identifiers if ci.identifier == ident]
+    return item.first_seen, item.last_seen
+
+
+def test_a_never_link_rule_is_not_a_sighting_and_a_manual_link_is_the_agents() -> None:
+    engine = IdentityEngine()
+    engine.observe([ANA, ANA_PHONE], at=at(0), channel="sms", dedupe_key="d1")
+    engine.observe([BO], at=at(1), channel="email", dedupe_key="d2")
+    engine.never_link(ANA, ANA_PHONE, actor="agent-1", reason="two people", at=at(5))
+    assert _seen(engine, ANA) == (at(0), at(0))
+    assert _seen(engine, ANA_PHONE) == (at(0), at(0))
+    engine.link(ANA, BO, actor="agent-1", reason="same person", at=at(6))  # sightings by the agent
+    assert _seen(engine, ANA) == (at(0), at(6))
+    assert _seen(engine, BO) == (at(1), at(6))
+
+
+def test_an_identifier_known_only_from_links_is_seen_at_its_earliest_and_a_sighting_replaces_that() -> None:
+    # A ledger component can hold a link without the sighting of its far end: the link stands
+    # in for the sighting, at its earliest, until a real one arrives.
+    engine = IdentityEngine()
+    entries = list(engine.observe([ANA], at=at(0), channel="email", dedupe_key="d1").entries)
+    entries += engine.link(ANA, ANA_PSID, actor="agent-1", reason="told us on the phone", at=at(5)).entries
+    entries += engine.link(ANA_PSID, ANA, actor="agent-2", reason="again", at=at(3)).entries
+    links_only = [e for e in entries if not (isinstance(e, Sighting) and e.identifier == ANA_PSID)]
+    for order in (links_only, list(reversed(links_only))):
+        assert _seen(IdentityEngine.rebuild(order), ANA_PSID) == (at(3), at(3))
+    later = IdentityEngine().observe([ANA_PSID], at=at(8), channel="messenger", dedupe_key="m1").entries
+    for order in ([*links_only, *later], [*later, *links_only]):
+        assert _seen(IdentityEngine.rebuild(order), ANA_PSID) == (at(8), at(8))  # whatever its time
+
+
+def test_forgetting_a_customer_leaves_the_other_sides_first_and_last_seen_as_a_rebuild_has_them() -> None:
+    # Ana and Bo were seen together once; an agent split them with a never-link rule an hour
+    # later. Forgetting Bo removes that rule: Ana's last seen must not keep the rule's time.
+    engine = IdentityEngine()
+    entries = list(engine.observe([ANA, BO], at=at(0), channel="webform", dedupe_key="f1").entries)
+    entries += engine.never_link(ANA, BO, actor="agent-1", reason="two people", at=at(1)).entries
+    bo = engine.customer_of(BO)
+    assert bo is not None
+    assert bo != engine.customer_of(ANA)
+    forgotten = engine.forget(bo, at=at(2), actor="dpo", reason="GDPR art. 17")
+    removed = set(forgotten.removed_entry_ids)
+    kept = [
+        e for e in entries if e.id not in removed and not (isinstance(e, Sighting) and e.identifier == BO)
+    ]
+    rebuilt = IdentityEngine.rebuild([*kept, *forgotten.entries])
+    ana = engine.customer_of(ANA)
+    assert ana is not None
+    assert engine.customer(ana) == rebuilt.customer(ana)
+    assert _seen(engine, ANA) == (at(0), at(0))

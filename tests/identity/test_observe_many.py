@@ -13,7 +13,7 @@ from omnicx.errors import ValidationError
 from omnicx.identity import IdentityEngine, MergePolicy, Observation, ObservedBatch
 from omnicx.models import Assurance, Identifier, ObservedIdentifier
 
-from .strategies import POLICY, POOL, T0, ops_lists, run, state
+from .strategies import POLICY, POOL, T0, full_state, ops_lists, run
 
 Item = Identifier | ObservedIdentifier
 
@@ -67,7 +67,7 @@ def test_observe_many_equals_one_observe_per_observation(prefix, batch) -> None:
     got = bulk.observe_many(observations)
 
     assert isinstance(got, ObservedBatch)
-    assert state(bulk) == state(one_by_one)
+    assert full_state(bulk) == full_state(one_by_one)
     assert [e.model_dump() for e in got.entries] == [e.model_dump() for c in changes for e in c.entries]
 
     after = one_by_one.partition()
@@ -116,7 +116,7 @@ def test_observe_many_equals_one_observe_per_observation(prefix, batch) -> None:
 def test_a_bad_observation_leaves_the_engine_untouched_and_is_named() -> None:
     engine = IdentityEngine(POLICY)
     engine.observe([POOL[0]], at=T0, channel="sms", dedupe_key="first")
-    before = state(engine)
+    before = full_state(engine)
     good = Observation([POOL[1], POOL[5]], T0 + timedelta(minutes=1), "sms", "a")
     cases: list[tuple[object, str]] = [
         (Observation([POOL[2]], datetime(2024, 3, 1, 12, 0), "sms", "b"), "aware datetime"),  # naive
@@ -133,7 +133,7 @@ def test_a_bad_observation_leaves_the_engine_untouched_and_is_named() -> None:
             engine.observe_many([good, good, bad])  # type: ignore[list-item]
         assert message in str(caught.value)
         assert caught.value.context["index"] == 2
-        assert state(engine) == before
+        assert full_state(engine) == before
         assert POOL[1].key not in engine._core.index
 
 
@@ -151,11 +151,11 @@ def test_plain_tuples_and_any_time_zone_are_accepted() -> None:
         *twin.observe([POOL[0], POOL[5]], at=T0, channel="sms", dedupe_key="a").entries,
         *twin.observe([POOL[5], POOL[1]], at=T0 + timedelta(minutes=5)).entries,
     ]
-    assert state(engine) == state(twin)
+    assert full_state(engine) == full_state(twin)
     assert got.customer_ids[0] == got.customer_ids[1] == twin.customer_of(POOL[0])
     assert got.created == (got.customer_ids[0],)
     assert [e.id for e in got.entries] == [e.id for e in entries]
-    assert state(IdentityEngine.rebuild(got.entries, POLICY)) == state(twin)
+    assert full_state(IdentityEngine.rebuild(got.entries, POLICY)) == full_state(twin)
 
 
 def test_merges_of_customers_known_before_the_batch_are_reported() -> None:

@@ -13,7 +13,7 @@ from omnicx.errors import UnknownIdentifier
 from omnicx.identity import IdentityEngine, MergePolicy, Revocation, Sighting
 from omnicx.models import Identifier
 
-from .strategies import POLICY, T0, long_ops_lists, ops_lists, run, state
+from .strategies import POLICY, T0, full_state, long_ops_lists, ops_lists, run
 
 SETTINGS = settings(max_examples=150, deadline=None)
 
@@ -24,14 +24,16 @@ def test_any_arrival_order_gives_the_same_customers_and_ids(ops, seed) -> None:
     _, entries = run(ops)
     shuffled = list(entries)
     random.Random(seed).shuffle(shuffled)
-    assert state(IdentityEngine.rebuild(shuffled, POLICY)) == state(IdentityEngine.rebuild(entries, POLICY))
+    assert full_state(IdentityEngine.rebuild(shuffled, POLICY)) == full_state(
+        IdentityEngine.rebuild(entries, POLICY)
+    )
 
 
 @SETTINGS
 @given(ops=ops_lists)
 def test_the_incremental_engine_equals_a_batch_rebuild(ops) -> None:
     engine, entries = run(ops)
-    assert state(engine) == state(IdentityEngine.rebuild(entries, POLICY))
+    assert full_state(engine) == full_state(IdentityEngine.rebuild(entries, POLICY))
 
 
 @SETTINGS
@@ -43,21 +45,21 @@ def test_applying_entries_one_by_one_in_any_order_equals_a_batch_rebuild(ops, se
     engine = IdentityEngine(POLICY)
     for entry in shuffled:
         engine.apply([entry])
-    assert state(engine) == state(IdentityEngine.rebuild(entries, POLICY))
+    assert full_state(engine) == full_state(IdentityEngine.rebuild(entries, POLICY))
 
 
 @settings(max_examples=60, deadline=None)
 @given(ops=long_ops_lists, seed=st.integers(0, 2**32 - 1))
 def test_long_ledgers_agree_incrementally_in_order_and_shuffled(ops, seed) -> None:
     engine, entries = run(ops)
-    batch = state(IdentityEngine.rebuild(entries, POLICY))
-    assert state(engine) == batch
+    batch = full_state(IdentityEngine.rebuild(entries, POLICY))
+    assert full_state(engine) == batch
     shuffled = list(entries)
     random.Random(seed).shuffle(shuffled)
     replica = IdentityEngine(POLICY)
     for entry in shuffled:
         replica.apply([entry])
-    assert state(replica) == batch
+    assert full_state(replica) == batch
 
 
 PERMISSIVE = MergePolicy(use_default_blocklist=False, quarantine_enabled=False, limits={}, unique_kinds=())
@@ -145,7 +147,7 @@ def test_erasure_leaves_no_trace_of_the_forgotten_identifiers(ops, data) -> None
         for e in entries
         if e.id not in removed and not (isinstance(e, Sighting) and e.identifier.key in gone)
     ]
-    assert state(IdentityEngine.rebuild([*kept, *result.entries], POLICY)) == state(engine)
+    assert full_state(IdentityEngine.rebuild([*kept, *result.entries], POLICY)) == full_state(engine)
     # a replayed old payload cannot bring them back
     replay = engine.observe(forgotten, at=T0, channel="sms", dedupe_key="replayed")
     assert replay.customer_id is None

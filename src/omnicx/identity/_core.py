@@ -203,7 +203,11 @@ class Core:
 
         A ``sid`` starting with ``~`` is a stand-in for an identifier known only
         from a link or rule: it fixes the identifier's birth only until a real
-        sighting arrives, which then replaces it whatever its time.
+        sighting arrives, which then replaces it whatever its time. A stand-in says
+        nothing about when the identifier was seen: an identifier that has real
+        sightings takes first and last seen from them alone (so erasing a rule or
+        link of someone else's cannot change them), one that has none from its
+        earliest stand-in.
         """
         x = self.index.get(key)
         stand_in = sid is not None and sid.startswith("~")
@@ -226,17 +230,25 @@ class Core:
                 self.flag.append(BLOCKED)
                 self.flag_reason[x] = self.policy.blocked(kind, value, key) or ""
             return x
-        if at > self.last_at[x]:
-            self.last_at[x] = at
+        if stand_in:
+            if self.sighted[x]:
+                return x
+            first = self.first_at[x]
+            if at < first or (at == first and self._sid_of(key, at, ev, sid) < self.sighting_id(x)):
+                self.first_at[x], self.first_ev[x], self.first_sid[x] = at, ev, sid
+                self.last_at[x] = at
+                self._recanon(x)
+            return x
         if rank > self.rank[x]:
             self.rank[x] = rank
-        if stand_in and self.sighted[x]:
-            return x
-        if not stand_in and not self.sighted[x]:
+        if not self.sighted[x]:
             self.sighted[x] = 1
             self.first_at[x], self.first_ev[x], self.first_sid[x] = at, ev, sid
+            self.last_at[x] = at
             self._recanon(x)
             return x
+        if at > self.last_at[x]:
+            self.last_at[x] = at
         first = self.first_at[x]
         if at < first or (at == first and self._sid_of(key, at, ev, sid) < self.sighting_id(x)):
             self.first_at[x], self.first_ev[x], self.first_sid[x] = at, ev, sid

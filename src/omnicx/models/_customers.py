@@ -16,7 +16,13 @@ Id = Annotated[str, StringConstraints(min_length=1, max_length=64)]
 
 
 class CustomerIdentifier(OmnicxModel):
-    """An identifier of a customer, with the strongest assurance seen for it."""
+    """An identifier of a customer, with the strongest assurance seen for it.
+
+    ``first_seen`` and ``last_seen`` are the times of its first and last sighting (a
+    payload that carried it, or an agent's manual link). A never-link rule or a
+    revocation is no sighting; an identifier that the ledger names only in links or
+    rules is seen at the earliest of them.
+    """
 
     identifier: Identifier
     assurance: Assurance
