@@ -153,6 +153,57 @@ def whatsapp_batch(at: datetime, messages: list[tuple[str, str, str, str]]) -> I
     )
 
 
+def whatsapp_status(at: datetime, wa_id: str, wamid: str, status: str) -> InboundRequest:
+    """A Cloud API status callback for our outbound ``wamid`` (the shape of pywa's
+    ``tests/data/updates/message_status.json``, see tests/fixtures/SOURCES.md)."""
+    body = json.dumps(
+        {
+            "object": "whatsapp_business_account",
+            "entry": [
+                {
+                    "id": "102290129340398",
+                    "changes": [
+                        {
+                            "value": {
+                                "messaging_product": "whatsapp",
+                                "metadata": {
+                                    "display_phone_number": "15550783881",
+                                    "phone_number_id": "106540352242922",
+                                },
+                                "statuses": [
+                                    {
+                                        "id": wamid,
+                                        "status": status,
+                                        "timestamp": str(int(at.timestamp())),
+                                        "recipient_id": wa_id,
+                                        "conversation": {
+                                            "id": "7270432eae37498234f4444b35ffc5",
+                                            "origin": {"type": "service"},
+                                        },
+                                        "pricing": {
+                                            "billable": True,
+                                            "pricing_model": "CBP",
+                                            "category": "service",
+                                        },
+                                    }
+                                ],
+                            },
+                            "field": "messages",
+                        }
+                    ],
+                }
+            ],
+        }
+    ).encode()
+    signature = "sha256=" + hmac_hex(META_SECRET, body)
+    return InboundRequest(
+        url="https://shop.example/hooks/whatsapp",
+        headers={"Content-Type": "application/json", META_HEADER: signature},
+        body=body,
+        received_at=at,
+    )
+
+
 def twilio_call(
     at: datetime, caller: str, call_sid: str, *, status: str = "completed", duration: int = 180
 ) -> InboundRequest:

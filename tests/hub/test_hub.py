@@ -12,6 +12,7 @@ import pytest
 from omnicx import Identifier
 from omnicx.events import CustomerForgotten, CustomersMerged, CustomerSplit
 from omnicx.hub import Hub
+from omnicx.models import DeliveryStatus, StatusUpdate
 from omnicx.store import RawStatus
 from tests.hub import _payloads as p
 from tests.hub.test_seed_story import SEED
@@ -182,6 +183,29 @@ def test_split_undoes_a_wrong_merge_and_replies_go_to_the_right_endpoints(
         reply = hub.reply(conversation.id, "Hello!")
         assert reply.endpoint in {phone.key, EMAIL_ANA.key}
         assert reply.endpoint != PHONE_BO.key or customer_id == bo
+
+
+def test_history_shows_the_wrong_merge_and_its_undoing(wrongly_merged: tuple[Hub, str]) -> None:
+    hub, survivor = wrongly_merged
+    merged = [e for e in hub.history(survivor) if e.type == "merged" and e.evidence.actor == "agent-3"]
+    assert len(merged) == 1
+    assert merged[0].evidence.reason == "same surname, looked alike"
+    assert {i.key for i in merged[0].identifiers} == {PHONE_ANA.key, PHONE_BO.key}
+    retired = merged[0].retired_id
+    assert retired is not None
+    assert retired != survivor
+    assert hub.history(retired) == hub.history(survivor)  # a retired id names the survivor
+    bo_side = [ci.identifier for ci in hub.customer(survivor).identifiers if "bo.chen" in ci.identifier.key]
+    parts = hub.split(survivor, [[PHONE_BO, *bo_side]], actor="agent-3", reason="two different people")
+    assert len(parts) == 2
+    bo = hub.customer_of(PHONE_BO)
+    assert bo is not None
+    events = hub.history(bo)
+    revoked = [e for e in events if e.type == "revoked"]
+    assert revoked
+    assert all(e.evidence.reason == "two different people" for e in revoked)
+    assert not any(e.type == "merged" and e.evidence.actor == "agent-3" for e in events)
+    assert [e.at for e in events] == sorted(e.at for e in events)  # oldest first
 
 
 def test_signature_and_parse_failures_stay_in_the_inbox_and_replay_after_a_fix(tmp_path: Path) -> None:
@@ -438,3 +462,41 @@ def test_an_email_reusing_another_senders_message_id_is_not_taken_for_a_copy() -
             ]
             assert entry.interaction is not None
             assert words in (entry.interaction.new_text or "")
+
+
+def test_status_callbacks_move_a_replys_delivery_status_forward_only() -> None:
+    with open_hub("memory://") as hub:
+        hub.ingest(*OTHERS[0])  # Bo on WhatsApp
+        bo = hub.customer_of(PHONE_BO)
+        assert bo is not None
+        (conversation,) = hub.conversations(bo)
+        reply = hub.reply(conversation.id, "Yes, we ship to Canada.")
+        other = hub.reply(conversation.id, "Customs fees are on us.")
+        assert hub.delivery_status(reply.interaction_id) is None  # not sent yet: no platform id
+        hub.record_sent(reply.interaction_id, "wamid.OUT1", at=at(40))
+        hub.record_sent(reply.interaction_id, "wamid.OUT1", at=at(40))  # a retried call: one update
+        hub.record_sent(other.interaction_id, "wamid.OUT2", at=at(41))
+        assert hub.delivery_status(reply.interaction_id) == DeliveryStatus.SENT
+        callbacks = [
+            ("wamid.OUT1", "delivered", 42),
+            ("wamid.OUT1", "read", 44),
+            ("wamid.OUT2", "failed", 45),
+        ]
+        for wamid, status, minute in callbacks:
+            result = hub.ingest("whatsapp", p.whatsapp_status(at(minute), "16463972214", wamid, status))
+            assert result.status == "accepted", result
+        # Meta's own "sent" for OUT1 arriving last (it does not promise order), a redelivered "read"
+        late = hub.ingest("whatsapp", p.whatsapp_status(at(41), "16463972214", "wamid.OUT1", "sent"))
+        assert late.status == "accepted"
+        again = hub.ingest("whatsapp", p.whatsapp_status(at(44), "16463972214", "wamid.OUT1", "read"))
+        assert again.status == "duplicate"
+        assert hub.delivery_status(reply.interaction_id) == DeliveryStatus.READ
+        assert hub.delivery_status(other.interaction_id) == DeliveryStatus.FAILED  # each its own
+        statuses = [
+            e.interaction
+            for e in hub.timeline(bo, limit=100, identity_events=False).entries
+            if isinstance(e.interaction, StatusUpdate)
+        ]
+        sent = [u for u in statuses if u.dedupe_key == f"sent:{reply.interaction_id}"]
+        assert len(sent) == 1
+        assert {u.target_message_id for u in statuses} == {"wamid.OUT1", "wamid.OUT2"}

@@ -424,3 +424,54 @@ def test_the_customers_a_quarantine_cuts_apart_keep_their_conversations() -> Non
         assert len(ids) == 4
         assert all(len(hub.conversations(cid)) == 1 for cid in ids)
         assert_stored_state_is_the_full_recomputation(hub)
+
+
+def operate(hub: Hub, op: str, a: int, b: int, n: int, now: datetime) -> None:
+    """One agent operation on the ``a``-th customer: a manual link to the ``b``-th one, a split
+    of its ``b``-th identifier from the others, an erasure."""
+    cids = customer_ids(hub)
+    if not cids:
+        return
+    mine = cids[a % len(cids)]
+    identifiers = sorted((ci.identifier for ci in hub.customer(mine).identifiers), key=lambda i: i.key)
+    if op == "link":
+        theirs = sorted(
+            (ci.identifier for ci in hub.customer(cids[b % len(cids)]).identifiers), key=lambda i: i.key
+        )
+        if identifiers[0] != theirs[-1]:
+            hub.link(identifiers[0], theirs[-1], actor="agent-1", reason=f"step {n}", at=now)
+    elif op == "split" and len(identifiers) > 1:
+        alone = identifiers[b % len(identifiers)]
+        parts = hub.split(mine, [[alone]], actor="agent-1", reason=f"step {n}", at=now)
+        assert hub.customer_of(alone) in parts
+        assert {hub.customer_of(i) for i in identifiers} == set(parts)  # every part is named
+    elif op == "forget":
+        hub.forget(mine, actor="dpo", reason=f"step {n}")
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    plan=st.lists(
+        st.tuples(
+            st.sampled_from(["whatsapp", "webchat", "email", "voice", "link", "link", "split", "forget"]),
+            st.integers(0, len(PEOPLE) - 1),
+            st.integers(0, 5),
+            st.sampled_from([1, 30, 60 * 30]),
+            st.booleans(),  # a request: delivered a day late
+        ),
+        min_size=1,
+        max_size=20,
+    )
+)
+def test_links_splits_and_erasures_between_deliveries_leave_the_state_a_full_recomputation_gives(
+    plan: list[tuple[str, int, int, int, bool]],
+) -> None:
+    minutes = 60 * 24 * 30
+    with Hub.open("memory://", channels=p.adapters(), clock=lambda: T0 + timedelta(days=90)) as hub:
+        for n, (what, who, which, gap, late) in enumerate(plan):
+            minutes += gap
+            if what in ("link", "split", "forget"):
+                operate(hub, what, who, which, n, T0 + timedelta(minutes=minutes))
+            else:
+                hub.ingest(*request(n, who, what, minutes - 60 * 24 if late else minutes))
+        assert_stored_state_is_the_full_recomputation(hub)

@@ -835,7 +835,7 @@ class Hub:
             change = engine.split(canonical, groups, actor=actor, reason=reason, at=at or self._clock())
             tx.append_ledger(change.entries)
             regrouped = save_component(tx, engine, seen, self._fingerprint)
-            parts = tuple(sorted({p for g in groups for i in g if (p := engine.customer_of(i)) is not None}))
+            parts = change.split  # every part, the one of the identifiers in no group too
             self._audit(tx, AuditAction.SPLIT, parts, actor, {"reason": reason})
             for part in sorted(set(parts) | set(regrouped)):
                 self._rethread(tx, part, published)
