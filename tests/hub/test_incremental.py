@@ -10,6 +10,7 @@ pure definitions run over everything stored: the whole ledger through
 
 from __future__ import annotations
 
+import tempfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -449,29 +450,68 @@ def operate(hub: Hub, op: str, a: int, b: int, n: int, now: datetime) -> None:
         hub.forget(mine, actor="dpo", reason=f"step {n}")
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(
-    plan=st.lists(
-        st.tuples(
-            st.sampled_from(["whatsapp", "webchat", "email", "voice", "link", "link", "split", "forget"]),
-            st.integers(0, len(PEOPLE) - 1),
-            st.integers(0, 5),
-            st.sampled_from([1, 30, 60 * 30]),
-            st.booleans(),  # a request: delivered a day late
-        ),
-        min_size=1,
-        max_size=20,
-    )
+ops_plans = st.lists(
+    st.tuples(
+        st.sampled_from(["whatsapp", "webchat", "email", "voice", "link", "link", "split", "forget"]),
+        st.integers(0, len(PEOPLE) - 1),
+        st.integers(0, 5),
+        st.sampled_from([1, 30, 60 * 30]),
+        st.booleans(),  # a request: delivered a day late
+    ),
+    min_size=1,
+    max_size=20,
 )
+
+
+def drive_with_operations(hub: Hub, plan: list[tuple[str, int, int, int, bool]]) -> None:
+    minutes = 60 * 24 * 30
+    for n, (what, who, which, gap, late) in enumerate(plan):
+        minutes += gap
+        if what in ("link", "split", "forget"):
+            operate(hub, what, who, which, n, T0 + timedelta(minutes=minutes))
+        else:
+            hub.ingest(*request(n, who, what, minutes - 60 * 24 if late else minutes))
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(plan=ops_plans)
 def test_links_splits_and_erasures_between_deliveries_leave_the_state_a_full_recomputation_gives(
     plan: list[tuple[str, int, int, int, bool]],
 ) -> None:
-    minutes = 60 * 24 * 30
     with Hub.open("memory://", channels=p.adapters(), clock=lambda: T0 + timedelta(days=90)) as hub:
-        for n, (what, who, which, gap, late) in enumerate(plan):
-            minutes += gap
-            if what in ("link", "split", "forget"):
-                operate(hub, what, who, which, n, T0 + timedelta(minutes=minutes))
-            else:
-                hub.ingest(*request(n, who, what, minutes - 60 * 24 if late else minutes))
+        drive_with_operations(hub, plan)
+        assert_stored_state_is_the_full_recomputation(hub)
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(plan=ops_plans)
+def test_the_same_on_sqlite(plan: list[tuple[str, int, int, int, bool]]) -> None:
+    # the SQL session's caches (derived state, the lock loop's owners) see every operation too
+    with tempfile.TemporaryDirectory() as folder:
+        url = f"sqlite:///{folder}/hub.db"
+        with Hub.open(url, channels=p.adapters(), clock=lambda: T0 + timedelta(days=90)) as hub:
+            drive_with_operations(hub, plan)
+            assert_stored_state_is_the_full_recomputation(hub)
+
+
+_pg_examples = iter(range(10**6))
+
+
+@pytest.mark.postgres
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(plan=ops_plans)
+def test_the_same_on_postgres(pg_server: object, plan: list[tuple[str, int, int, int, bool]]) -> None:
+    # PostgreSQL's session answers customer_of from the lock loop's reads and pipelines writes
+    import psycopg
+
+    from omnicx.testing._postgres_server import PostgresServer
+
+    assert isinstance(pg_server, PostgresServer)
+    schema = f"ops_{next(_pg_examples)}"
+    with psycopg.connect(pg_server.url, autocommit=True) as conn:
+        conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+        conn.execute(f"CREATE SCHEMA {schema}")
+    url = f"{pg_server.url}?options=-csearch_path%3D{schema}"
+    with Hub.open(url, channels=p.adapters(), clock=lambda: T0 + timedelta(days=90)) as hub:
+        drive_with_operations(hub, plan)
         assert_stored_state_is_the_full_recomputation(hub)
