@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from omnicx.conversations import ConversationAction, thread_conversations
-from omnicx.errors import ConfigurationError, NotFound
+from omnicx.errors import ConfigurationError, NotFound, ValidationError
 from omnicx.hub import Hub
 from omnicx.identity import IdentityEngine
 from omnicx.models import Identifier, InboundRequest
@@ -448,18 +448,49 @@ def operate(hub: Hub, op: str, a: int, b: int, n: int, now: datetime) -> None:
         assert {hub.customer_of(i) for i in identifiers} == set(parts)  # every part is named
     elif op == "forget":
         hub.forget(mine, actor="dpo", reason=f"step {n}")
+    else:  # a conversation operation on the customer's ``b``-th conversation
+        conversations = sorted(hub.conversations(mine), key=lambda c: c.id)
+        if not conversations:
+            return
+        chosen = conversations[b % len(conversations)]
+        try:
+            if op == "reopen":
+                hub.reopen(chosen.id, actor="agent-1", at=now)
+            elif op == "pending":
+                hub.set_pending(chosen.id, actor="agent-1", at=now)
+            elif op == "assign":
+                hub.assign(chosen.id, f"agent-{b % 2}", actor="lead", at=now)
+            elif op == "merge_conversations" and len(conversations) > 1:
+                other = conversations[(b + 1) % len(conversations)]
+                hub.merge_conversations(chosen.id, other.id, actor="agent-1", at=now)
+            elif op == "split_conversation":
+                members = [
+                    e.interaction.id
+                    for e in hub.timeline(mine, limit=1000, identity_events=False).entries
+                    if e.interaction is not None and e.conversation_id == chosen.id
+                ]
+                if len(members) > 1:
+                    hub.split_conversation(
+                        chosen.id, sorted(members)[b % len(members)], actor="agent-1", at=now
+                    )
+        except ValidationError:  # an operation the conversation's state refuses (reopen an open one)
+            pass
 
 
 ops_plans = st.lists(
     st.tuples(
-        st.sampled_from(["whatsapp", "webchat", "email", "voice", "link", "link", "split", "forget"]),
+        st.sampled_from(
+            ["whatsapp", "webchat", "email", "voice"] * 3
+            + ["link", "link", "split", "split", "forget"]
+            + ["reopen", "pending", "assign", "merge_conversations", "split_conversation"]
+        ),
         st.integers(0, len(PEOPLE) - 1),
         st.integers(0, 5),
         st.sampled_from([1, 30, 60 * 30]),
         st.booleans(),  # a request: delivered a day late
     ),
     min_size=1,
-    max_size=20,
+    max_size=30,
 )
 
 
@@ -467,13 +498,13 @@ def drive_with_operations(hub: Hub, plan: list[tuple[str, int, int, int, bool]])
     minutes = 60 * 24 * 30
     for n, (what, who, which, gap, late) in enumerate(plan):
         minutes += gap
-        if what in ("link", "split", "forget"):
+        if what not in ("whatsapp", "webchat", "email", "voice"):
             operate(hub, what, who, which, n, T0 + timedelta(minutes=minutes))
         else:
             hub.ingest(*request(n, who, what, minutes - 60 * 24 if late else minutes))
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(plan=ops_plans)
 def test_links_splits_and_erasures_between_deliveries_leave_the_state_a_full_recomputation_gives(
     plan: list[tuple[str, int, int, int, bool]],
