@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -48,6 +49,7 @@ def _op() -> st.SearchStrategy[Op]:
         st.builds(Op, verb=st.sampled_from(["link", "suggest", "never"]), idents=two, minute=minute),
         st.builds(Op, verb=st.sampled_from(["link", "never"]), idents=two, minute=minute),
         st.builds(Op, verb=st.just("revoke"), idents=st.just(()), minute=minute, target=st.integers(0, 40)),
+        st.builds(Op, verb=st.sampled_from(["split", "forget"]), idents=group, minute=minute),
     )
 
 
@@ -74,6 +76,31 @@ def run(ops: list[Op], policy: MergePolicy = POLICY) -> tuple[IdentityEngine, li
             ):
                 continue
             change = engine.never_link(op.idents[0], op.idents[1], actor="agent", reason=f"n{n}", at=at)
+        elif op.verb in ("split", "forget"):
+            # the customer of the first identifier: split off the listed ones / forget it
+            if (
+                engine._core.index.get(op.idents[0].key) is None
+                or (cid := engine.customer_of(op.idents[0])) is None
+            ):
+                continue
+            mine = {i.key for i in engine.identifiers_of(cid)}
+            if op.verb == "split":
+                group = [i for i in op.idents if i.key in mine]
+                if len(group) == len(mine):
+                    continue
+                change = engine.split(cid, [group], actor="agent", reason=f"s{n}", at=at)
+            else:
+                forgotten = engine.forget(cid, at=at, actor="dpo", reason=f"f{n}")
+                # the storage seam: drop what forget() lists, then append its erasure
+                removed = set(forgotten.removed_entry_ids)
+                gone = {i.key for i in forgotten.identifiers}
+                entries[:] = [
+                    e
+                    for e in entries
+                    if e.id not in removed and not (e.type == "sighting" and e.identifier.key in gone)  # type: ignore[union-attr]
+                ]
+                link_ids[:] = [i for i in link_ids if i not in removed]
+                change = forgotten
         else:
             if not link_ids:
                 continue
@@ -81,6 +108,25 @@ def run(ops: list[Op], policy: MergePolicy = POLICY) -> tuple[IdentityEngine, li
         entries.extend(change.entries)
         link_ids.extend(e.id for e in change.entries if e.type in ("link", "never_link"))
     return engine, entries
+
+
+def shuffled_around_erasures(entries: list[LedgerEntry], rng: random.Random) -> list[LedgerEntry]:
+    """``entries`` in a random order in which each erasure keeps its place: every entry before
+    it stays before it, every entry after it after it. :meth:`IdentityEngine.apply` needs an
+    erasure after what it erases, and a replica reading the ledger in append order gets the
+    entries a later observation of a forgotten identifier wrote after the erasure too
+    (:meth:`IdentityEngine.rebuild` takes any order)."""
+    out: list[LedgerEntry] = []
+    segment: list[LedgerEntry] = []
+    for e in entries:
+        if e.type == "erasure":
+            rng.shuffle(segment)
+            out += [*segment, e]
+            segment = []
+        else:
+            segment.append(e)
+    rng.shuffle(segment)
+    return out + segment
 
 
 def conflict_set(conflicts: tuple[Conflict, ...]) -> set[tuple[str, frozenset[str]]]:
@@ -112,5 +158,6 @@ __all__ = [
     "long_ops_lists",
     "ops_lists",
     "run",
+    "shuffled_around_erasures",
     "state",
 ]

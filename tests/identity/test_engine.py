@@ -295,3 +295,30 @@ def test_forgetting_a_customer_leaves_the_other_sides_first_and_last_seen_as_a_r
     assert ana is not None
     assert engine.customer(ana) == rebuilt.customer(ana)
     assert _seen(engine, ANA) == (at(0), at(0))
+
+
+# --- operations dated at or before an erasure --------------------------------------------
+
+
+def test_link_and_never_link_of_a_forgotten_identifier_dated_before_the_erasure_make_nothing() -> None:
+    # A rebuild drops entries of a forgotten identifier dated at or before the erasure; the
+    # engine must not make them either, or it would disagree with every rebuild.
+    engine = IdentityEngine()
+    entries = list(engine.observe([ANA], at=at(0), channel="email", dedupe_key="d1").entries)
+    entries += engine.observe([BO], at=at(0), channel="email", dedupe_key="d2").entries
+    ana = engine.customer_of(ANA)
+    assert ana is not None
+    forgotten = engine.forget(ana, at=at(2), actor="dpo", reason="GDPR art. 17")
+    entries = [e for e in entries if not (isinstance(e, Sighting) and e.identifier == ANA)]
+    entries += forgotten.entries
+    linked = engine.link(ANA, BO, actor="agent-1", reason="backdated", at=at(1))
+    assert [c.reason for c in linked.conflicts] == ["erased"]
+    assert [e.type for e in linked.entries] == ["sighting"]  # Bo's, by the agent: no link
+    entries += linked.entries
+    engine.observe([ANA], at=at(3), channel="email", dedupe_key="d3")  # after the erasure: new
+    later = engine.never_link(ANA, BO, actor="agent-1", reason="backdated", at=at(1))
+    assert [c.reason for c in later.conflicts] == ["erased"]
+    assert later.entries == ()
+    assert engine._core.never_ids == {}
+    rebuilt = IdentityEngine.rebuild(entries)
+    assert rebuilt.customer_of(BO) == engine.customer_of(BO)

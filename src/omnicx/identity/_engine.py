@@ -774,7 +774,11 @@ class IdentityEngine:
             raise ValidationError(f"cannot link {a} to itself", value=a.key)
         moment = _when(at)
         ev: Ev = (None, None, _text("actor", actor), _text("reason", reason))
-        return self._link_group([a, b], [assurance.rank] * 2, moment, ev, str(kind))
+        # as in observe(): an identifier forgotten at or after ``at`` is dropped (a rebuild
+        # of the ledger would drop the link too) and reported as an ``erased`` conflict
+        erased: list[Identifier] = []
+        idents, ranks = self._checked([a, b], assurance.rank, moment, erased, "link()")
+        return self._link_group(idents, ranks, moment, ev, str(kind), erased)
 
     @staticmethod
     def _need(ident: object) -> None:
@@ -808,7 +812,9 @@ class IdentityEngine:
     ) -> Change:
         """Add a rule that ``a`` and ``b`` never end in one customer (splits them now if they are).
 
-        Returns the customer ids of the identifiers the rule touched (``split``).
+        Returns the customer ids of the identifiers the rule touched (``split``). A rule
+        dated at or before an erasure of either identifier would be dropped by any
+        rebuild: it is not made, and an ``erased`` conflict says so.
         Raises :class:`~omnicx.errors.UnknownIdentifier` when either was never observed.
         """
         self._index_of(a)
@@ -818,6 +824,9 @@ class IdentityEngine:
                 f"a never-link rule needs two different identifiers, got {a} twice", value=a.key
             )
         rule = NeverLink(id="", a=a, b=b, at=_when(at), evidence=Evidence(actor=actor, reason=reason))
+        erased = [i for i in (a, b) if self._void(i.key, rule.at)]
+        if erased:  # a rule dated at or before an erasure of either: any rebuild would drop it
+            return Change(conflicts=self._conflicts_of((), (), erased))
         self._apply_one(rule)
         c = self._core
         affected = {x for k in (a.key, b.key) if (x := c.index.get(k)) is not None}
@@ -884,9 +893,9 @@ class IdentityEngine:
             anchors = sorted(oldest.values(), key=c.age)
             for i, p in enumerate(anchors):
                 for q in anchors[i + 1 :]:
-                    entries.append(
-                        NeverLink(id="", a=self._ident(p), b=self._ident(q), at=moment, evidence=evidence)
-                    )
+                    a, b = self._ident(p), self._ident(q)
+                    if not (self._void(a.key, moment) or self._void(b.key, moment)):  # else void
+                        entries.append(NeverLink(id="", a=a, b=b, at=moment, evidence=evidence))
         for e in entries:
             if isinstance(e, Revocation):
                 self._revoke(e)
