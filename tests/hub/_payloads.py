@@ -105,9 +105,9 @@ def whatsapp(at: datetime, wa_id: str, name: str, text: str, *, wamid: str) -> I
     return whatsapp_batch(at, [(wa_id, name, text, wamid)])
 
 
-def whatsapp_batch(at: datetime, messages: list[tuple[str, str, str, str]]) -> InboundRequest:
-    """One Cloud API delivery holding several messages, each ``(wa_id, name, text, wamid)``
-    (Meta batches messages of several senders into one webhook call)."""
+def _cloud_api(at: datetime, value: dict[str, object]) -> InboundRequest:
+    """A signed WhatsApp Cloud API webhook call whose one change carries ``value`` beside the
+    business number's metadata."""
     body = json.dumps(
         {
             "object": "whatsapp_business_account",
@@ -122,20 +122,7 @@ def whatsapp_batch(at: datetime, messages: list[tuple[str, str, str, str]]) -> I
                                     "display_phone_number": "15550783881",
                                     "phone_number_id": "106540352242922",
                                 },
-                                "contacts": [
-                                    {"profile": {"name": name}, "wa_id": wa_id}
-                                    for wa_id, name, _, _ in messages
-                                ],
-                                "messages": [
-                                    {
-                                        "from": wa_id,
-                                        "id": wamid,
-                                        "timestamp": str(int(at.timestamp())),
-                                        "type": "text",
-                                        "text": {"body": text},
-                                    }
-                                    for wa_id, _, text, wamid in messages
-                                ],
+                                **value,
                             },
                             "field": "messages",
                         }
@@ -153,54 +140,44 @@ def whatsapp_batch(at: datetime, messages: list[tuple[str, str, str, str]]) -> I
     )
 
 
+def whatsapp_batch(at: datetime, messages: list[tuple[str, str, str, str]]) -> InboundRequest:
+    """One Cloud API delivery holding several messages, each ``(wa_id, name, text, wamid)``
+    (Meta batches messages of several senders into one webhook call)."""
+    return _cloud_api(
+        at,
+        {
+            "contacts": [{"profile": {"name": name}, "wa_id": wa_id} for wa_id, name, _, _ in messages],
+            "messages": [
+                {
+                    "from": wa_id,
+                    "id": wamid,
+                    "timestamp": str(int(at.timestamp())),
+                    "type": "text",
+                    "text": {"body": text},
+                }
+                for wa_id, _, text, wamid in messages
+            ],
+        },
+    )
+
+
 def whatsapp_status(at: datetime, wa_id: str, wamid: str, status: str) -> InboundRequest:
     """A Cloud API status callback for our outbound ``wamid`` (the shape of pywa's
     ``tests/data/updates/message_status.json``, see tests/fixtures/SOURCES.md)."""
-    body = json.dumps(
+    return _cloud_api(
+        at,
         {
-            "object": "whatsapp_business_account",
-            "entry": [
+            "statuses": [
                 {
-                    "id": "102290129340398",
-                    "changes": [
-                        {
-                            "value": {
-                                "messaging_product": "whatsapp",
-                                "metadata": {
-                                    "display_phone_number": "15550783881",
-                                    "phone_number_id": "106540352242922",
-                                },
-                                "statuses": [
-                                    {
-                                        "id": wamid,
-                                        "status": status,
-                                        "timestamp": str(int(at.timestamp())),
-                                        "recipient_id": wa_id,
-                                        "conversation": {
-                                            "id": "7270432eae37498234f4444b35ffc5",
-                                            "origin": {"type": "service"},
-                                        },
-                                        "pricing": {
-                                            "billable": True,
-                                            "pricing_model": "CBP",
-                                            "category": "service",
-                                        },
-                                    }
-                                ],
-                            },
-                            "field": "messages",
-                        }
-                    ],
+                    "id": wamid,
+                    "status": status,
+                    "timestamp": str(int(at.timestamp())),
+                    "recipient_id": wa_id,
+                    "conversation": {"id": "7270432eae37498234f4444b35ffc5", "origin": {"type": "service"}},
+                    "pricing": {"billable": True, "pricing_model": "CBP", "category": "service"},
                 }
-            ],
-        }
-    ).encode()
-    signature = "sha256=" + hmac_hex(META_SECRET, body)
-    return InboundRequest(
-        url="https://shop.example/hooks/whatsapp",
-        headers={"Content-Type": "application/json", META_HEADER: signature},
-        body=body,
-        received_at=at,
+            ]
+        },
     )
 
 
