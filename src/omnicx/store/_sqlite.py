@@ -49,17 +49,18 @@ BACKSTOP_PAGES = 4000
 """With background checkpoints, a writer still checkpoints when the WAL holds this many pages
 (16 MiB at 4 KiB pages): the bound when the background thread is behind or absent."""
 _COALESCE = 0.02
-
-
-class ScrubPendingWarning(UserWarning):
-    """An erasure committed, but a reader kept SQLite from truncating the WAL within the busy
-    timeout: the WAL still holds the erased bytes until the store's next commit (or
-    :meth:`SQLiteStore.scrub`) finds it free."""
-
-
 """Seconds the checkpointer waits after a commit wakes it, so that one checkpoint copies many."""
 
 _SYNCHRONOUS = {"off", "normal", "full", "extra"}
+
+
+class ScrubPendingWarning(UserWarning):
+    """An erasure committed, but the store could not finish scrubbing the file after it.
+
+    Either a reader kept SQLite from truncating the WAL within the busy timeout (the
+    store's next commit tries again), or SQLite failed (a ``VACUUM`` out of disk space:
+    call :meth:`SQLiteStore.scrub` once it can succeed). Until then the file or its
+    WAL may still hold the erased bytes."""
 
 
 @lru_cache(maxsize=512)
