@@ -11,6 +11,7 @@ pure definitions run over everything stored: the whole ledger through
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -18,12 +19,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from omnicx.channels.email import EmailAdapter
 from omnicx.conversations import ConversationAction, thread_conversations
-from omnicx.errors import ConfigurationError, NotFound, ValidationError
+from omnicx.errors import ConfigurationError, NotFound, PayloadError, ValidationError
 from omnicx.hub import Hub
 from omnicx.identity import IdentityEngine
-from omnicx.models import Identifier, InboundRequest
-from omnicx.store import AuditAction
+from omnicx.models import Identifier, InboundEvent, InboundRequest
+from omnicx.store import AuditAction, RawStatus
 from tests.hub import _payloads as p
 
 T0 = datetime(2026, 10, 1, 8, 0, tzinfo=UTC)
@@ -546,3 +548,68 @@ def test_the_same_on_postgres(pg_server: object, plan: list[tuple[str, int, int,
     with Hub.open(url, channels=p.adapters(), clock=lambda: T0 + timedelta(days=90)) as hub:
         drive_with_operations(hub, plan)
         assert_stored_state_is_the_full_recomputation(hub)
+
+
+class _EmailBeforeTheFix(EmailAdapter):
+    """The email adapter of a release that could not read mail: every message fails to parse."""
+
+    def parse(self, request: InboundRequest) -> Sequence[InboundEvent]:
+        raise PayloadError("this release cannot read email", channel="email")
+
+
+def _without_email_parsing() -> list[object]:
+    return [
+        a if getattr(a, "name", None) != "email" else _EmailBeforeTheFix(a.config)  # type: ignore[attr-defined]
+        for a in p.adapters()
+    ]
+
+
+def _the_story(hub: Hub) -> tuple[dict[str, frozenset[str]], set[tuple[str, frozenset[str]]]]:
+    """Every customer with its identifiers, and every conversation with its interactions."""
+    with hub.store.snapshot() as view:
+        customers = {
+            cid: frozenset(ci.identifier.key for ci in view.get_customer(cid).identifiers)
+            for cid in view.customer_ids()
+        }
+        conversations = set()
+        for cid, keys in customers.items():
+            stored = view.timeline([Identifier.parse(k) for k in keys], limit=1000).items
+            for conversation in view.conversations_of(cid):
+                members = frozenset(s.interaction.id for s in stored if s.conversation_id == conversation.id)
+                conversations.add((cid, members))
+    return customers, conversations
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    plan=st.lists(
+        st.tuples(
+            st.integers(0, len(PEOPLE) - 1),
+            st.sampled_from(["whatsapp", "webchat", "email", "email", "voice"]),
+            st.sampled_from([1, 5, 30, 60 * 20]),
+            st.sampled_from(["deliver", "deliver", "late", "again"]),
+        ),
+        min_size=1,
+        max_size=16,
+    )
+)
+def test_mail_that_failed_to_parse_replayed_after_the_fix_tells_the_same_story(
+    plan: list[tuple[int, str, int, str]],
+) -> None:
+    # The promise of the raw inbox: payloads an adapter could not read stay, and replaying them
+    # through the fixed adapter gives what delivering them to it in the first place would have.
+    clock = lambda: T0 + timedelta(days=60)  # noqa: E731
+    with tempfile.TemporaryDirectory() as folder:
+        url = f"sqlite:///{folder}/hub.db"
+        with Hub.open(url, channels=_without_email_parsing(), clock=clock) as hub:
+            drive(hub, plan)
+        with Hub.open(url, channels=p.adapters(), clock=clock) as hub:
+            replayed = hub.replay("failed")
+            assert all(r.status in ("accepted", "duplicate") for r in replayed), replayed
+            with hub.store.snapshot() as view:
+                assert view.raw_payloads(RawStatus.FAILED).items == ()
+            assert_stored_state_is_the_full_recomputation(hub)
+            after_the_fix = _the_story(hub)
+        with Hub.open(f"sqlite:///{folder}/reference.db", channels=p.adapters(), clock=clock) as reference:
+            drive(reference, plan)
+            assert after_the_fix == _the_story(reference)
