@@ -263,8 +263,9 @@ class IdentityEngine:
         """Apply ledger entries written elsewhere (another process, a replica), incrementally.
 
         Gives the same state as :meth:`rebuild` of the whole ledger, in any order,
-        except that an :class:`~omnicx.identity.Erasure` must come after the
-        entries it erases (as :meth:`forget` produces it).
+        except around an :class:`~omnicx.identity.Erasure`: it must come after the
+        entries it erases and before any later entry of the identifiers it names (a
+        customer who came back after the erasure), as the ledger's append order has it.
         Returns a :class:`Change` without ``entries`` (they are persisted already).
         """
         items = list(entries)
