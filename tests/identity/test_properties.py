@@ -13,7 +13,7 @@ from omnicx.errors import UnknownIdentifier
 from omnicx.identity import IdentityEngine, MergePolicy, Revocation, Sighting
 from omnicx.models import Identifier
 
-from .strategies import POLICY, T0, full_state, long_ops_lists, ops_lists, run, shuffled_around_erasures
+from .strategies import POLICY, POOL, T0, full_state, long_ops_lists, ops_lists, run, shuffled_around_erasures
 
 SETTINGS = settings(max_examples=150, deadline=None)
 
@@ -150,3 +150,17 @@ def test_erasure_leaves_no_trace_of_the_forgotten_identifiers(ops, data) -> None
     replay = engine.observe(forgotten, at=T0, channel="sms", dedupe_key="replayed")
     assert replay.customer_id is None
     assert {c.reason for c in replay.conflicts} == {"erased"}
+
+
+@SETTINGS
+@given(ops=ops_lists, data=st.data())
+def test_created_means_no_identifier_of_the_customer_was_known_before(ops, data) -> None:
+    engine, _ = run(ops)
+    group = data.draw(st.lists(st.sampled_from(POOL), min_size=1, max_size=3, unique_by=lambda i: i.key))
+    known = set(engine._core.index)
+    change = engine.observe(group, at=T0 + timedelta(minutes=data.draw(st.integers(0, 40))), channel="sms")
+    if change.customer_id is None:
+        assert not change.created
+        return
+    members = {i.key for i in engine.identifiers_of(change.customer_id)}
+    assert change.created == (not members & known)
