@@ -10,6 +10,7 @@ from typing import Any, Literal, TypeVar
 
 import attrs
 
+from omnicx._micros import from_us, to_us
 from omnicx.channels import Capability, ChannelAdapter, OutboundMessage
 from omnicx.conversations import (
     ContinuityRules,
@@ -108,6 +109,7 @@ from omnicx.store import (
     StoreSession,
     open_store,
 )
+from omnicx.store._codec import decode_cursor, encode_cursor
 
 __all__ = ["Hub"]
 
@@ -908,15 +910,18 @@ class Hub:
 
         Interactions of every identifier of the customer, whatever channel and
         whatever order they arrived in; identity events (merges, splits, refusals)
-        that fall within the page's time span are entries of their own.
+        are entries of their own, placed after the interactions of the same instant.
+        Paging with ``next_cursor`` gives every entry exactly once: an identity event
+        between two pages' interactions comes first on the later page.
         """
+        store_cursor, upper = _read_timeline_cursor(cursor) if cursor is not None else (None, None)
         with self.store.snapshot(self.tenant) as view:
             canonical = view.resolve_customer_id(customer_id)
             identifiers = [ci.identifier for ci in view.identifiers_of(canonical)]
             page = view.timeline(
                 identifiers,
                 limit=limit,
-                cursor=cursor,
+                cursor=store_cursor,
                 channels=channels,
                 types=kinds,
                 conversation_id=conversation,
@@ -940,13 +945,19 @@ class Hub:
                 engine = IdentityEngine.rebuild(
                     view.ledger_component(identifiers), self.policy, salt=self._salt
                 )
-                newest = entries[0].at if cursor is not None and entries else None
-                oldest = entries[-1].at if page.next_cursor is not None and entries else None
+                # The page holds the identity events after the previous page's last
+                # interaction (``upper``) down to this page's last one, exclusive when
+                # another page follows: an event of that instant sorts after it.
+                lower = entries[-1].at if page.next_cursor is not None and entries else None
                 for event in engine.history(canonical):
-                    if (newest is None or event.at <= newest) and (oldest is None or event.at >= oldest):
+                    if (upper is None or event.at <= upper) and (lower is None or event.at > lower):
                         entries.append(TimelineEntry(type="identity", at=event.at, identity=event))
                 entries.sort(key=lambda e: (e.at, 0 if e.type == "identity" else 1), reverse=True)
-        return TimelinePage(customer_id=canonical, entries=tuple(entries), next_cursor=page.next_cursor)
+        next_cursor = None
+        if page.next_cursor is not None:
+            last = page.items[-1].interaction.occurred_at
+            next_cursor = encode_cursor(_TIMELINE_CURSOR, to_us(last), page.next_cursor)
+        return TimelinePage(customer_id=canonical, entries=tuple(entries), next_cursor=next_cursor)
 
     def conversation_records(self, customer_ids: Iterable[str] | None = None) -> list[ConversationRecord]:
         """Every conversation with its interactions and events, as :mod:`omnicx.metrics` takes them.
@@ -1131,3 +1142,12 @@ class Hub:
                 if update.target_message_id in platform_ids:
                     status = update.status if status is None else status.advance(update.status)
             return status
+
+
+_TIMELINE_CURSOR = "hub-timeline"
+
+
+def _read_timeline_cursor(cursor: str) -> tuple[str, datetime]:
+    """The store's cursor inside a timeline cursor, and the time of the interaction it follows."""
+    position, store_cursor = decode_cursor(cursor, _TIMELINE_CURSOR)
+    return store_cursor, from_us(position)
