@@ -69,7 +69,8 @@ ALL = SEED + OTHERS
 
 
 def state(hub: Hub) -> dict[str, object]:
-    """Everything a user could see: customers, their conversations and interaction memberships."""
+    """Everything a user could see: customers, their conversations, interaction memberships and
+    agent context (less the ids handed out before a merge, which depend on the arrival order)."""
     out: dict[str, object] = {}
     with hub.store.snapshot() as view:
         ids = view.customer_ids()
@@ -82,6 +83,7 @@ def state(hub: Hub) -> dict[str, object]:
                 (c.id, c.status, c.channels, c.opened_at, c.last_activity_at) for c in hub.conversations(cid)
             ),
             sorted((e.interaction.id, e.conversation_id) for e in entries if e.interaction is not None),
+            hub.context(cid).model_dump(exclude={"customer": {"aliases"}}),
         )
     return out
 

@@ -190,6 +190,13 @@ def _retired(c: Core, before: dict[int, str] | dict[int, str | None]) -> tuple[s
     )
 
 
+def _mark_revoked(rec: LinkRec, rev: Revocation) -> None:
+    """Mark a link revoked by ``rev``; of several revocations, the earliest (by time, then id)
+    is the one the link records, whatever order they came in."""
+    if rec.active or rec.revoked_at is None or (rev.at, rev.id) < (rec.revoked_at, rec.revoked_by or ""):
+        rec.active, rec.revoked_by, rec.revoked_at, rec.revoked_ev = False, rev.id, rev.at, _ev(rev.evidence)
+
+
 def _born(key: str, entry: str) -> str:
     """The stand-in sighting id of an identifier known only from a link or rule.
 
@@ -214,7 +221,8 @@ class IdentityEngine:
         self._policy = policy if policy is not None else MergePolicy()
         self._salt = salt.encode("utf-8", "surrogatepass") if isinstance(salt, str) else bytes(salt)
         self._core = Core(self._policy.compile(), self._salt)
-        self._pending_revocations: dict[str, Revocation] = {}
+        self._pending_revocations: dict[str, list[Revocation]] = {}
+        """Revocations applied before their link or rule, by its id."""
         self._revocations: dict[str, Revocation] = {}
         self._erasures: dict[str, Erasure] = {}
         self._birth: dict[str, int] = {}
@@ -309,14 +317,9 @@ class IdentityEngine:
             x = c.sight(ka, e.a.kind, e.at, _NO_EV, 0, _born(ka, e.id))
             y = c.sight(kb, e.b.kind, e.at, _NO_EV, 0, _born(kb, e.id))
             rec = LinkRec(e.id, x, y, e.at, str(e.kind), e.assurance.rank, str(e.assurance), _ev(e.evidence))
-            rev = self._pending_revocations.pop(e.id, None)
-            if rev is not None:
-                rec.active, rec.revoked_by, rec.revoked_at, rec.revoked_ev = (
-                    False,
-                    rev.id,
-                    rev.at,
-                    _ev(rev.evidence),
-                )
+            for rev in self._pending_revocations.pop(e.id, ()):
+                self._revocations[rev.id] = rev
+                _mark_revoked(rec, rev)
             got = c.add_link(rec)
             if got is None:
                 return set()
@@ -332,8 +335,7 @@ class IdentityEngine:
             x = c.sight(ka, e.a.kind, e.at, _NO_EV, 0, _born(ka, e.id))
             y = c.sight(kb, e.b.kind, e.at, _NO_EV, 0, _born(kb, e.id))
             rule = NeverRec(e.id, x, y, e.at, _ev(e.evidence))
-            if e.id in self._pending_revocations:
-                rev = self._pending_revocations.pop(e.id)
+            for rev in self._pending_revocations.pop(e.id, ()):
                 self._revocations[rev.id] = rev
                 rule.active = False
             c.never_ids[e.id] = rule
@@ -354,9 +356,10 @@ class IdentityEngine:
             rec = c.links[i]
             assert rec is not None
             self._revocations[e.id] = e
-            if not rec.active:
+            was_active = rec.active
+            _mark_revoked(rec, e)
+            if not was_active:  # revoked already: only which revocation speaks for it may change
                 return set()
-            rec.active, rec.revoked_by, rec.revoked_at, rec.revoked_ev = False, e.id, e.at, _ev(e.evidence)
             pair = c.pairs[(min(rec.a, rec.b), max(rec.a, rec.b))]
             before = pair.key
             c.recompute_pair_key(pair)
@@ -376,7 +379,9 @@ class IdentityEngine:
             rule.active = False
             c.drop_never(rule)
             return c.replay({rule.a, rule.b})
-        self._pending_revocations[e.link_id] = e
+        pending = self._pending_revocations.setdefault(e.link_id, [])
+        if all(rev.id != e.id for rev in pending):
+            pending.append(e)
         return set()
 
     def _register_erasure(self, e: Erasure) -> None:
@@ -399,6 +404,15 @@ class IdentityEngine:
         gone = set(doomed)
         removed: list[str] = []
         touched: set[int] = set()
+        revocations: dict[str, list[str]] = {}  # link or rule id -> ids of the revocations naming it
+        for rev in self._revocations.values():
+            revocations.setdefault(rev.link_id, []).append(rev.id)
+
+        def drop_revocations(target: str) -> None:
+            for rev_id in revocations.pop(target, ()):
+                removed.append(rev_id)
+                del self._revocations[rev_id]
+
         for x in gone:
             touched.update(c.members_of(c.find(x)))
         for x in gone:
@@ -410,9 +424,7 @@ class IdentityEngine:
                         rec = c.links[i]
                         if rec is not None:
                             removed.append(rec.id)
-                            if rec.revoked_by is not None:
-                                removed.append(rec.revoked_by)
-                                self._revocations.pop(rec.revoked_by, None)
+                            drop_revocations(rec.id)
                             del c.link_ids[rec.id]
                             c.links[i] = None
                 if y not in gone:
@@ -426,9 +438,7 @@ class IdentityEngine:
         for rid, rule in list(c.never_ids.items()):
             if rule.a in gone or rule.b in gone:
                 removed.append(rid)
-                for rev_id in [r for r, rev in self._revocations.items() if rev.link_id == rid]:
-                    removed.append(rev_id)
-                    del self._revocations[rev_id]
+                drop_revocations(rid)
                 del c.never_ids[rid]
                 c.drop_never(rule)
                 touched.update((rule.a, rule.b))

@@ -28,14 +28,20 @@ def evidence(ev: Ev) -> Evidence:
 def why_linked(
     c: Core, ident: Callable[[int], Identifier], a: Identifier, b: Identifier, x: int, y: int
 ) -> Explanation | None:
-    """The shortest chain of admitted links from ``x`` to ``y`` (``a`` and ``b``); None when not one customer."""
+    """The shortest chain of admitted links from ``x`` to ``y`` (``a`` and ``b``); None when not one customer.
+
+    Of several shortest chains, the breadth-first search that visits neighbours in the order
+    of their keys finds one: the choice depends on the ledger alone, not on the order in which
+    the engine met the identifiers (their ints).
+    """
     if c.flag[x] != core.MEMBER or c.flag[y] != core.MEMBER or c.find(x) != c.find(y):
         return None
+    keys = c.keys
     prev: dict[int, int] = {x: x}
     queue = deque([x])
     while queue and y not in prev:
         u = queue.popleft()
-        for v in sorted(c.nbrs.get(u, ())):
+        for v in sorted(c.nbrs.get(u, ()), key=lambda v: keys[v] or ""):
             if v not in prev and c.pairs[(min(u, v), max(u, v))].status == core.ADMITTED:
                 prev[v] = u
                 queue.append(v)
@@ -102,7 +108,7 @@ def history(c: Core, ident: Callable[[int], Identifier], root: int) -> tuple[His
                     at=rec.at,
                     customer_id=c.birth_id(keep),
                     retired_id=c.birth_id(lose) if c.first_at[lose] < rec.at else None,
-                    identifiers=(ident(p.a), ident(p.b)),
+                    identifiers=(ident(rec.a), ident(rec.b)),
                     link_id=rec.id,
                     evidence=evidence(rec.ev),
                 ),
@@ -141,7 +147,7 @@ def history(c: Core, ident: Callable[[int], Identifier], root: int) -> tuple[His
                         type="refused",
                         at=rec.at,
                         customer_id=current,
-                        identifiers=(ident(p.a), ident(p.b)),
+                        identifiers=(ident(rec.a), ident(rec.b)),
                         link_id=rec.id,
                         reason=f"{status}: {detail}",
                         evidence=evidence(rec.ev),
