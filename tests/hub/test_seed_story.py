@@ -89,7 +89,7 @@ def test_four_channels_one_customer_one_conversation(hub: Hub) -> None:
     assert "order 1234 never arrived" in context.brief  # what the customer first said, no need to repeat it
     assert context.brief.startswith("Ana S. — customer since 2026-11-02; 4 contacts in 1 conversation;")
     markdown = context.to_markdown()
-    assert "`phone:+447911123456`" in markdown
+    assert "| phone:+447911123456 | verified |" in markdown
 
     page = hub.timeline(customer_id)
     kinds = [(e.type, e.interaction.channel if e.interaction else None) for e in page.entries]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime
@@ -167,22 +168,41 @@ def _brief(context: CustomerContext, contacts: Sequence[Interaction], now: datet
     return "\n".join(lines)
 
 
+_MARKUP = re.compile(r"([\\`*_\[\]<>#!|~&])")
+_BREAKS = re.compile(r"[\r\n\t\v\f\x85\u2028\u2029]+")
+_BACKTICKS = re.compile(r"`+")
+
+
+def _md(text: str) -> str:
+    """Text as literal Markdown inline text: on one line, every character Markdown or HTML
+    could read as markup backslash-escaped (a customer's name or message cannot add a link,
+    an image, raw HTML or a table cell to the agent's page)."""
+    return _MARKUP.sub(r"\\\1", _BREAKS.sub(" ", text))
+
+
+def _fenced(text: str) -> list[str]:
+    """``text`` in a code fence longer than any run of backticks in it (which would close it)."""
+    fence = "`" * max([3, *(len(run) + 1 for run in _BACKTICKS.findall(text))])
+    return [fence, text, fence]
+
+
 def context_markdown(context: CustomerContext) -> str:
-    """Render a context as Markdown."""
-    out = [f"## {context.customer.display_name or context.customer.id}", "", "```", context.brief, "```", ""]
+    """Render a context as Markdown. Everything the customer wrote is escaped: it shows as text."""
+    out = [f"## {_md(context.customer.display_name or context.customer.id)}", "", *_fenced(context.brief), ""]
     out += ["### Identifiers", "", "| identifier | assurance | channels |", "|---|---|---|"]
     for ci in context.identifiers:
         channels = ", ".join(context.identifier_channels.get(ci.identifier.key, ())) or "—"
-        out.append(f"| `{ci.identifier.key}` | {ci.assurance.value} | {channels} |")
+        out.append(f"| {_md(ci.identifier.key)} | {ci.assurance.value} | {_md(channels)} |")
     out += ["", "### Last contact per channel", ""]
     out += [
-        f"- **{c.channel}**: {c.at:%Y-%m-%d %H:%M} UTC ({c.direction})" for c in context.last_contact
+        f"- **{_md(c.channel)}**: {c.at:%Y-%m-%d %H:%M} UTC ({c.direction})" for c in context.last_contact
     ] or ["- none"]
     for brief in context.open_conversations:
         conv = brief.conversation
-        out += ["", f"### Open conversation {conv.subject or conv.id} ({' → '.join(conv.channels)})", ""]
+        title = _md(f"{conv.subject or conv.id} ({' → '.join(conv.channels)})")
+        out += ["", f"### Open conversation {title}", ""]
         out += [
-            f"- {i.occurred_at:%Y-%m-%d %H:%M} {i.channel} {i.direction.value}: {_summary(i)}"
+            f"- {i.occurred_at:%Y-%m-%d %H:%M} {_md(i.channel)} {i.direction.value}: {_md(_summary(i))}"
             for i in brief.latest
         ]
     return "\n".join(out) + "\n"
