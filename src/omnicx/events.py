@@ -19,6 +19,7 @@ from typing import Annotated, Literal, TypeVar, cast
 
 from pydantic import Field, StringConstraints
 
+from omnicx.errors import ValidationError
 from omnicx.models import Identifier
 from omnicx.models._base import Name, OmnicxModel, UtcDatetime
 
@@ -171,7 +172,18 @@ class EventBus:
         """Every (event, exception) a subscriber raised, oldest first."""
 
     def subscribe(self, event_type: type[E], handler: Callable[[E], object]) -> Callable[[], None]:
-        """Call ``handler`` with every event of ``event_type``; returns a function that unsubscribes."""
+        """Call ``handler`` with every event of ``event_type``; returns a function that unsubscribes.
+
+        Raises :class:`~omnicx.errors.ValidationError` when ``event_type`` is not an omnicx event
+        class (such as :class:`CustomersMerged`) or ``handler`` cannot be called.
+        """
+        if not (isinstance(event_type, type) and issubclass(event_type, _Event)):
+            raise ValidationError(
+                f"subscribe to an omnicx.events class such as CustomersMerged, got {event_type!r}",
+                value=repr(event_type)[:80],
+            )
+        if not callable(handler):
+            raise ValidationError(f"the handler must be callable, got {type(handler).__name__}")
         entry = cast("tuple[type[_Event], Callable[[_Event], object]]", (event_type, handler))
         self._subscribers.append(entry)
 

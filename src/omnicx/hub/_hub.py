@@ -244,6 +244,12 @@ class Hub:
         changes nothing.
         """
         adapter = self.adapter(channel)
+        if not isinstance(request, InboundRequest):
+            raise ValidationError(
+                f"ingest takes an omnicx.InboundRequest, got {type(request).__name__}: build one from your "
+                "framework's request (url, headers, body, received_at)",
+                value=repr(request)[:200],
+            )
         handshake = adapter.handshake(request)
         if handshake is not None:
             return IngestResult(channel=channel, status="handshake", handshake_body=handshake.body)
@@ -253,7 +259,12 @@ class Hub:
         self, status: RawStatus | str = RawStatus.FAILED, *, channel: str | None = None
     ) -> list[IngestResult]:
         """Run kept raw payloads with ``status`` through their (fixed) adapters again."""
-        wanted = RawStatus(status)
+        try:
+            wanted = RawStatus(status)
+        except ValueError:
+            raise ValidationError(
+                f"status must be one of {[s.value for s in RawStatus]}, got {status!r}", value=repr(status)
+            ) from None
         with self.store.snapshot(self.tenant) as view:
             pending = list(
                 _paged(lambda cursor: view.raw_payloads(wanted, channel=channel, limit=PAGE, cursor=cursor))
@@ -672,6 +683,8 @@ class Hub:
                 {"action": action.model_dump(mode="json")},
             )
             threading = self._rethread(tx, owner, published)
+            if action in threading.ignored_actions:  # raising rolls the audit record back
+                raise ValidationError(_ignored_reason(action), conversation_id=action.conversation_id)
             # the action names a conversation that exists (checked above); merge and split keep it
             result = next(c for c in threading.conversations if c.id == action.conversation_id)
         now = self._clock()
@@ -914,6 +927,7 @@ class Hub:
         Paging with ``next_cursor`` gives every entry exactly once: an identity event
         between two pages' interactions comes first on the later page.
         """
+        channels, kinds = _names(channels, "channels"), _names(kinds, "kinds")
         store_cursor, upper = _read_timeline_cursor(cursor) if cursor is not None else (None, None)
         with self.store.snapshot(self.tenant) as view:
             canonical = view.resolve_customer_id(customer_id)
@@ -966,7 +980,8 @@ class Hub:
         """
         records: list[ConversationRecord] = []
         with self.store.snapshot(self.tenant) as view:
-            ids = sorted(set(customer_ids)) if customer_ids is not None else view.customer_ids()
+            wanted = _names(customer_ids, "customer_ids")
+            ids = sorted(set(wanted)) if wanted is not None else view.customer_ids()
             for cid in ids:
                 customer = view.get_customer(cid)
                 stored = self._interactions_of(view, [ci.identifier for ci in customer.identifiers])
@@ -1006,6 +1021,11 @@ class Hub:
         the reply is recorded all the same and :attr:`ReplyResult.delivery` is ``"host"``:
         the host shows it in its widget.
         """
+        if not isinstance(message, OutboundMessage | str):
+            raise ValidationError(
+                f"a reply is a str or an omnicx.channels.OutboundMessage, got {type(message).__name__}",
+                value=repr(message)[:200],
+            )
         outbound = OutboundMessage(text=message) if isinstance(message, str) else message
         with self.store.transaction(self.tenant) as tx:
             conversation = tx.get_conversation(conversation_id)
@@ -1151,3 +1171,35 @@ def _read_timeline_cursor(cursor: str) -> tuple[str, datetime]:
     """The store's cursor inside a timeline cursor, and the time of the interaction it follows."""
     position, store_cursor = decode_cursor(cursor, _TIMELINE_CURSOR)
     return store_cursor, from_us(position)
+
+
+def _names(values: Iterable[str] | None, what: str) -> list[str] | None:
+    """A filter's names as a list; a lone string is refused (it would filter by its characters)."""
+    if values is None:
+        return None
+    if isinstance(values, str | bytes):
+        raise ValidationError(
+            f"{what} is a list of names, e.g. [{values!r}], not a string", value=repr(values)[:80]
+        )
+    names = list(values)
+    for name in names:
+        if not isinstance(name, str):
+            raise ValidationError(
+                f"{what} holds names (strings), got {type(name).__name__}", value=repr(name)[:80]
+            )
+    return names
+
+
+def _ignored_reason(action: ConversationAction) -> str:
+    """Why threading ignores an agent's conversation action, for the agent who asked."""
+    if action.type == "merge":
+        return (
+            f"cannot merge conversation {action.other_conversation_id!r} into {action.conversation_id!r}: "
+            "it is the same conversation, or not one of this customer's"
+        )
+    if action.type == "split":
+        return (
+            f"cannot split conversation {action.conversation_id!r} at {action.interaction_id!r}: "
+            "name one of its interactions after the first"
+        )
+    return f"conversation {action.conversation_id!r} cannot take the action {action.type!r}"

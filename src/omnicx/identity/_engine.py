@@ -864,7 +864,8 @@ class IdentityEngine:
         stable ids: each is the id born with its oldest identifier. A group whose
         identifiers were held together only through another group falls apart further.
         Raises :class:`~omnicx.errors.UnknownIdentifier` for an unknown customer and
-        :class:`~omnicx.errors.ValidationError` for an identifier not in the customer.
+        :class:`~omnicx.errors.ValidationError` for an identifier not in the customer or in two
+        groups, and for groups that leave the customer in one part (nothing to split).
         """
         c = self._core
         root = self._root_of(customer_id)
@@ -878,10 +879,17 @@ class IdentityEngine:
                     raise ValidationError(
                         f"{ident} is not an identifier of customer {customer_id}", value=ident.key
                     )
+                if where.get(x, g) != g:
+                    raise ValidationError(f"{ident} is in two groups of the split", value=ident.key)
                 where[x] = g
         rest = len(groups)
         for m in members:
             where.setdefault(m, rest)
+        if len(set(where.values())) < 2:
+            raise ValidationError(
+                f"a split of {customer_id} needs its identifiers in at least two parts: list some of them "
+                "in groups and leave others out, or list two groups"
+            )
         moment = _when(at)
         evidence = Evidence(actor=actor, reason=reason)
         entries: list[LedgerEntry] = []
