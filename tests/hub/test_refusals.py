@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from omnicx import Identifier
-from omnicx.errors import OmnicxError, ValidationError
+from omnicx.errors import ConfigurationError, OmnicxError, ValidationError
 from omnicx.events import CustomersMerged
 from omnicx.hub import Hub
 from omnicx.store import AuditAction
@@ -102,3 +102,24 @@ def test_a_conversation_action_that_would_do_nothing_is_refused_and_not_recorded
     assert merged.id == first.id
     assert len(conversation_actions(hub, mine)) == 1
     assert [c.id for c in hub.conversations(mine)] == [first.id]
+
+
+@pytest.mark.parametrize(
+    "setup",
+    [
+        {"policy": {"limits": {}}},
+        {"continuity": {"idle_minutes": 5}},
+        {"salt": 5},
+        {"salt": b""},
+    ],
+)
+def test_a_hub_set_up_wrongly_is_a_configuration_error(setup: dict[str, object]) -> None:
+    with pytest.raises(ConfigurationError):
+        Hub.open("memory://", channels=p.adapters(), **setup)  # type: ignore[arg-type]
+
+
+def test_two_adapters_of_one_name_are_refused() -> None:
+    """A second WhatsApp number needs its own tenant or hub: one adapter silently replaced the other."""
+    adapters = p.adapters()
+    with pytest.raises(ConfigurationError, match="whatsapp"):
+        Hub.open("memory://", channels=[*adapters, adapters[2]])  # type: ignore[list-item]

@@ -159,7 +159,7 @@ class Hub:
         policy: MergePolicy | None = None,
         continuity: ContinuityRules | None = None,
         tenant: str = "default",
-        salt: bytes = DEFAULT_SALT,
+        salt: str | bytes = DEFAULT_SALT,
         clock: Callable[[], datetime] | None = None,
     ) -> None:
         adapters = list(channels.values()) if isinstance(channels, Mapping) else list(channels)
@@ -170,14 +170,29 @@ class Hub:
                     f"channels must be ChannelAdapter instances, got {type(adapter).__name__}; "
                     "build one with omnicx.channels.default_registry().create(name, config)"
                 )
+            if adapter.name in self._adapters:
+                raise ConfigurationError(
+                    f"two channel adapters are named {adapter.name!r}; a hub takes one adapter per channel name"
+                )
             self._adapters[adapter.name] = adapter
+        if policy is not None and not isinstance(policy, MergePolicy):
+            raise ConfigurationError(
+                f"policy must be a MergePolicy (MergePolicy.model_validate() reads a dict), got {type(policy).__name__}"
+            )
+        if continuity is not None and not isinstance(continuity, ContinuityRules):
+            raise ConfigurationError(
+                f"continuity must be ContinuityRules (ContinuityRules.model_validate() reads a dict), "
+                f"got {type(continuity).__name__}"
+            )
+        if not isinstance(salt, str | bytes) or not salt:
+            raise ConfigurationError(f"salt must be a non-empty str or bytes, got {type(salt).__name__}")
         self.store = store
         self.policy = policy or MergePolicy()
         self._fingerprint = policy_fingerprint(self.policy)
         self._compiled = self.policy.compile()
         self.continuity = continuity or ContinuityRules()
         self.tenant = tenant
-        self._salt = salt
+        self._salt = salt.encode("utf-8", "surrogatepass") if isinstance(salt, str) else salt
         self._clock = clock or (lambda: datetime.now(UTC))
         self.events = EventBus()
         """Subscribe here (or with :meth:`subscribe`) to what the hub does."""
@@ -191,7 +206,7 @@ class Hub:
         policy: MergePolicy | None = None,
         continuity: ContinuityRules | None = None,
         tenant: str = "default",
-        salt: bytes = DEFAULT_SALT,
+        salt: str | bytes = DEFAULT_SALT,
         clock: Callable[[], datetime] | None = None,
     ) -> Hub:
         """Open a hub on the store at ``url`` (``sqlite:///path.db``, ``memory://``, ``postgresql://…``)."""

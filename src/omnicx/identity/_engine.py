@@ -20,7 +20,8 @@ from __future__ import annotations
 import gc
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
-from typing import NamedTuple
+from enum import Enum
+from typing import NamedTuple, TypeVar
 
 from omnicx.errors import IdentityError, UnknownIdentifier, ValidationError
 from omnicx.identity import _core as core
@@ -99,6 +100,19 @@ def _when(at: datetime | None) -> datetime:
             value=repr(at),
         )
     return at.astimezone(UTC)
+
+
+M = TypeVar("M", bound=Enum)
+
+
+def _member(enum: type[M], value: object, name: str) -> M:
+    """``value`` as a member of ``enum`` (a member, or its string value)."""
+    try:
+        return enum(value)
+    except ValueError:
+        raise ValidationError(
+            f"{name} must be one of {[str(m) for m in enum]}, got {value!r}", value=repr(value)[:80]
+        ) from None
 
 
 def _text(name: str, value: object) -> str | None:
@@ -219,6 +233,13 @@ class IdentityEngine:
 
     def __init__(self, policy: MergePolicy | None = None, *, salt: str | bytes = DEFAULT_SALT) -> None:
         self._policy = policy if policy is not None else MergePolicy()
+        if policy is not None and not isinstance(policy, MergePolicy):
+            raise ValidationError(
+                f"policy must be a MergePolicy (MergePolicy.model_validate(...) reads a dict), got {type(policy).__name__}"
+            )
+        if not isinstance(salt, str | bytes | bytearray) or not salt:
+            # bytes(5) would be five zero bytes: a salt anyone can guess
+            raise ValidationError(f"salt must be a non-empty str or bytes, got {type(salt).__name__}")
         self._salt = salt.encode("utf-8", "surrogatepass") if isinstance(salt, str) else bytes(salt)
         self._core = Core(self._policy.compile(), self._salt)
         self._pending_revocations: dict[str, list[Revocation]] = {}
@@ -777,12 +798,20 @@ class IdentityEngine:
         """Link two identifiers by hand (``kind`` manual, imported or suggested), with who and why.
 
         The link obeys the policy like any other; a refusal comes back in ``conflicts``.
-        Raises :class:`~omnicx.errors.ValidationError` when ``a`` and ``b`` are the same.
+        Raises :class:`~omnicx.errors.ValidationError` when ``a`` and ``b`` are the same, or
+        ``kind`` or ``assurance`` is not one of theirs (``kind`` observed included).
         """
         self._need(a)
         self._need(b)
         if a.key == b.key:
             raise ValidationError(f"cannot link {a} to itself", value=a.key)
+        kind = _member(LinkKind, kind, "kind")
+        if kind is LinkKind.OBSERVED:
+            raise ValidationError(
+                "link() makes manual, imported or suggested links; observed ones come from observe()",
+                value=str(kind),
+            )
+        assurance = _member(Assurance, assurance, "assurance")
         moment = _when(at)
         ev: Ev = (None, None, _text("actor", actor), _text("reason", reason))
         # as in observe(): an identifier forgotten at or after ``at`` is dropped (a rebuild
