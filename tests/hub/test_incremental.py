@@ -10,6 +10,7 @@ pure definitions run over everything stored: the whole ledger through
 
 from __future__ import annotations
 
+import contextlib
 import tempfile
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
@@ -23,7 +24,7 @@ from omnicx.channels.email import EmailAdapter
 from omnicx.conversations import ConversationAction, thread_conversations
 from omnicx.errors import ConfigurationError, NotFound, PayloadError, ValidationError
 from omnicx.hub import Hub
-from omnicx.identity import IdentityEngine
+from omnicx.identity import IdentityEngine, MergePolicy
 from omnicx.models import Identifier, InboundEvent, InboundRequest
 from omnicx.store import AuditAction, RawStatus
 from tests.hub import _payloads as p
@@ -613,3 +614,85 @@ def test_mail_that_failed_to_parse_replayed_after_the_fix_tells_the_same_story(
         with Hub.open(f"sqlite:///{folder}/reference.db", channels=p.adapters(), clock=clock) as reference:
             drive(reference, plan)
             assert after_the_fix == _the_story(reference)
+
+
+SWITCHBOARD = "+15550100777"
+
+
+def drive_shared(hub: Hub, plan: list[tuple[str, int, int]], start: int = 0) -> None:
+    """People write from their own numbers (two at most per customer, the default policy's limit)
+    and type the shop's switchboard number into the chat; agents cut the switchboard off a customer
+    now and then. Typed with more than three emails it is a shared attribute (the default policy's
+    threshold), and a customer it alone made goes."""
+    minutes = start
+    for n, (op, who, gap) in enumerate(plan, start):
+        minutes += gap
+        at = T0 + timedelta(minutes=minutes)
+        email = Identifier(kind="email", value=f"person{who}@mailbox.org")
+        if op == "whatsapp":
+            hub.ingest("whatsapp", p.whatsapp(at, f"4479200000{who}", "P", f"m{n}", wamid=f"wamid.S{n}"))
+        elif op == "switchboard":
+            hub.ingest("whatsapp", p.whatsapp(at, SWITCHBOARD[1:], "Shop", f"m{n}", wamid=f"wamid.S{n}"))
+        elif op in ("chat", "chat_second", "chat_switchboard"):
+            own = {"chat": f"+4479200000{who}", "chat_second": f"+4479300000{who}"}
+            phone = own.get(op, SWITCHBOARD)
+            chat = p.webchat(
+                at, f"s{n}", f"v{who}", f"c{n}", email=email.value, phone=phone, event_id=f"e{n}"
+            )
+            hub.ingest("webchat", chat)
+        else:  # an agent cuts the switchboard off the person's customer
+            customer = hub.customer_of(email)
+            board = Identifier(kind="phone", value=SWITCHBOARD)
+            if customer is not None and hub.customer_of(board) == customer:
+                with contextlib.suppress(ValidationError):  # nothing else in the customer
+                    hub.split(customer, [[board]], actor="agent-1", reason="the shop's number", at=at)
+
+
+shared_plans = st.lists(
+    st.tuples(
+        st.sampled_from(
+            ["whatsapp", "switchboard", "chat", "chat_switchboard", "chat_switchboard", "cut", "cut"]
+        ),
+        st.integers(0, 3),
+        st.sampled_from([1, 30, 60 * 24]),
+    ),
+    min_size=1,
+    max_size=28,
+)
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(plan=shared_plans)
+def test_a_number_many_people_type_leaves_the_state_a_full_recomputation_gives(
+    plan: list[tuple[str, int, int]],
+) -> None:
+    # one number per customer and a number typed with more than two emails is shared: the
+    # cases of the default policy's two and three, in fewer steps
+    tight = MergePolicy(limits={"phone": 1}, quarantine={**MergePolicy().quarantine, "email": 2})
+    with Hub.open("memory://", channels=p.adapters(), policy=tight) as hub:
+        drive_shared(hub, plan)
+        assert_stored_state_is_the_full_recomputation(hub)
+
+
+def test_a_customer_whose_only_number_becomes_shared_goes_away() -> None:
+    """The shop's number writes on WhatsApp: a customer of its own. Four people, each with two
+    numbers already (the most one customer holds), type it into the chat: no merge, but it is
+    then a shared attribute, and the customer it alone made goes, as in a rebuild."""
+    plan = [("switchboard", 0, 1)]
+    for who in (1, 2, 3, 4):
+        plan += [("chat", who, 1), ("chat_second", who, 1), ("chat_switchboard", who, 1)]
+    with Hub.open("memory://", channels=p.adapters()) as hub:
+        drive_shared(hub, plan[:-1])
+        board = Identifier(kind="phone", value=SWITCHBOARD)
+        alone = hub.customer_of(board)
+        assert alone is not None
+        assert [ci.identifier for ci in hub.customer(alone).identifiers] == [board]
+        (conversation,) = hub.conversations(alone)
+        drive_shared(hub, plan[-1:], start=len(plan) - 1)
+        assert hub.customer_of(board) is None
+        assert alone not in customer_ids(hub)
+        with pytest.raises(NotFound):
+            hub.customer(alone)
+        with pytest.raises(NotFound):
+            hub.conversation(conversation.id)
+        assert_stored_state_is_the_full_recomputation(hub)

@@ -122,8 +122,12 @@ def save_component(tx: StoreSession, engine: IdentityEngine, seen: set[str], fin
                     stale[cid].add(old)
     placed = {key for keys in partition.values() for key in keys}
     quarantined: dict[str, str] = {}
+    left: dict[str, list[Identifier]] = {}  # customer -> its identifiers that go to no customer
     for key in sorted(seen - placed):
         identifier = Identifier.parse(key)
+        old = tx.customer_of(identifier)
+        if old is not None:
+            left.setdefault(old, []).append(identifier)
         tx.assign_customer([identifier], None)
         if _quarantined(engine, identifier):
             quarantined[QUARANTINE_PREFIX + key] = fingerprint
@@ -151,4 +155,25 @@ def save_component(tx: StoreSession, engine: IdentityEngine, seen: set[str], fin
             if before is not None:
                 moved.add(cid)
         tx.put_customer_state(cid, {FACTS_KEY: f"{fingerprint}\n{facts.to_json()}"})
+    retired = {old for olds in stale.values() for old in olds}
+    for old in sorted(set(left) - set(partition) - retired):
+        _drop_customer(tx, old, left[old])
     return sorted(moved)
+
+
+def _drop_customer(tx: StoreSession, customer_id: str, identifiers: list[Identifier]) -> None:
+    """Remove a customer every identifier of which became a shared attribute (a switchboard
+    number that was one caller's until others typed it too): a rebuild of the ledger has no
+    such customer. Its interactions stay, in no conversation, as a shared identifier's do."""
+    for conversation in tx.conversations_of(customer_id):
+        tx.delete_conversation(conversation.id)
+    cursor: str | None = None
+    while True:
+        page = tx.timeline(identifiers, limit=1000, cursor=cursor)
+        for stored in page.items:
+            if stored.conversation_id is not None:
+                tx.set_conversation(stored.interaction.id, None)
+        cursor = page.next_cursor
+        if cursor is None:
+            break
+    tx.delete_customer(customer_id)

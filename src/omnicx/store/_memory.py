@@ -312,6 +312,17 @@ class _MemorySession:
         for alias in customer.aliases:
             self.add_alias(alias, cid)
 
+    def delete_customer(self, customer_id: str) -> None:
+        self._pop(self._t.customers, customer_id)
+        self._pop(self._t.aliases, customer_id)
+        for alias, target in list(self._t.aliases.items()):
+            if target == customer_id:
+                self._pop(self._t.aliases, alias)
+        for key, (item, owner) in list(self._t.identifiers.items()):
+            if owner == customer_id:
+                self._put(self._t.identifiers, key, (item, None))
+        self.clear_customer_state(customer_id)
+
     def customer_of(self, identifier: Identifier) -> str | None:
         (key,) = identifier_map([identifier])
         found = self._t.identifiers.get(key)

@@ -285,6 +285,16 @@ class StoreSession(StoreReader, Protocol):
         """
         ...
 
+    def delete_customer(self, customer_id: str) -> None:
+        """Remove a customer a recomputation no longer has (exactly this id; unknown ids are ignored).
+
+        Its row, the aliases that resolve to it and its derived state go; identifiers still
+        assigned to it are unassigned. Its conversations are the caller's to delete first
+        (:meth:`delete_conversation`); interactions and audit records keep their rows. A hub
+        calls it when every identifier of a customer became a shared attribute.
+        """
+        ...
+
     def append_ledger(self, entries: Iterable[LedgerEntry]) -> list[LedgerEntry]:
         """Append ledger entries; return the new ones (an id already stored is skipped)."""
         ...

@@ -558,6 +558,19 @@ class SqlSession:
         for alias in customer.aliases:
             self.add_alias(alias, cid)
 
+    def delete_customer(self, customer_id: str) -> None:
+        t = self._tenant
+        self._db.put("DELETE FROM omnicx_customers WHERE tenant = ? AND id = ?", (t, customer_id))
+        self._db.put(
+            "DELETE FROM omnicx_customer_aliases WHERE tenant = ? AND (alias = ? OR customer_id = ?)",
+            (t, customer_id, customer_id),
+        )
+        self._db.put(
+            "UPDATE omnicx_identifiers SET customer_id = NULL WHERE tenant = ? AND customer_id = ?",
+            (t, customer_id),
+        )
+        self.clear_customer_state(customer_id)
+
     def customer_of(self, identifier: Identifier) -> str | None:
         rows = self._db.rows(
             "SELECT COALESCE(a.customer_id, i.customer_id) FROM omnicx_identifiers i "

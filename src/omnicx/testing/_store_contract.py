@@ -624,6 +624,34 @@ class StoreContract:
             assert view.customer_of(b) == "cus_2"
             assert view.customer_ids() == ["cus_2", "cus_3"]
 
+    def test_delete_customer_removes_it_its_aliases_and_state(self, store: Store) -> None:
+        tenant = _tenant()
+        a, b, c = _email("a"), _email("b"), _email("c")
+        with store.transaction(tenant) as tx:
+            tx.assign_customer([a, b], "cus_1")
+            tx.assign_customer([c], "cus_2")
+            tx.assign_customer([_email("d")], "cus_0")
+            tx.add_alias("cus_0", "cus_1")  # cus_0 merged into cus_1
+            tx.put_customer_state("cus_1", {"k": "v", "t:x": "y"})
+        with store.transaction(tenant) as tx:
+            tx.delete_customer("cus_1")
+            assert tx.customer_of(a) is None  # inside the transaction too
+            tx.delete_customer("cus_nope")  # unknown: ignored
+        with store.snapshot(tenant) as view:
+            assert view.customer_ids() == ["cus_2"]
+            assert view.customer_of(a) is None
+            assert view.customer_of(b) is None
+            assert view.customer_of(c) == "cus_2"
+            for gone in ("cus_1", "cus_0"):
+                with pytest.raises(NotFound):
+                    view.resolve_customer_id(gone)
+            assert view.customer_state("cus_1", ["k", "t:x"]) == {}
+        with store.transaction(tenant) as tx:
+            tx.assign_customer([a], "cus_1")  # a recomputation may bring it back
+        with store.snapshot(tenant) as view:
+            assert view.customer_ids() == ["cus_1", "cus_2"]
+            assert view.get_customer("cus_1").aliases == ()
+
     # --- idempotency, rollback, concurrency --------------------------------
 
     @settings(
