@@ -53,3 +53,23 @@ def test_report_writes_one_self_contained_page(store: str, tmp_path: Path) -> No
     assert "<script" not in page
     assert "http://" not in page.replace("http://www.w3.org/2000/svg", "")
     assert "https://" not in page
+
+
+@pytest.mark.parametrize("command", [["kpis"], ["report", "--html", "report.html"]])
+def test_a_report_on_a_store_that_is_not_there_says_so_and_creates_nothing(
+    command: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    missing = tmp_path / "typo.db"
+    assert main([*command, "--store", f"sqlite:///{missing}"]) == 1
+    assert "there is no SQLite store" in capsys.readouterr().err
+    assert not missing.exists()
+    assert not (tmp_path / "report.html").exists()
+
+
+def test_a_store_in_a_folder_that_is_not_there_is_a_clear_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["demo", "--db", str(tmp_path / "nowhere" / "demo.db")]) == 1
+    err = capsys.readouterr().err
+    assert "cannot open the SQLite database" in err
+    assert "Traceback" not in err

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from omnicx.errors import ConfigurationError, StorageError, StorageUnavailable
-from omnicx.store import SQLiteStore
+from omnicx.store import SQLiteStore, open_store
 from omnicx.store._sqlite import _COALESCE
 
 
@@ -146,3 +146,9 @@ def test_a_close_that_lands_as_the_wait_ends_is_not_lost(tmp_path: Path) -> None
     loop.join(timeout=10)
     assert not loop.is_alive(), "the checkpointer missed the stop: close() would wait forever"
     store.close()
+
+
+def test_a_file_that_cannot_be_opened_raises_a_storage_error(tmp_path: Path) -> None:
+    """Not sqlite3.OperationalError: the folder of the file does not exist."""
+    with pytest.raises(StorageError, match="does its folder exist"):
+        open_store(f"sqlite:///{tmp_path / 'no-such-folder' / 'x.db'}")

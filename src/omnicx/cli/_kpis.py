@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
+from omnicx.errors import ConfigurationError
 from omnicx.hub import Hub
 from omnicx.metrics import KpiOptions, compute_kpis
 
-__all__ = ["HELP", "configure", "options_from", "run"]
+__all__ = ["HELP", "configure", "open_existing", "options_from", "run"]
 
 HELP = "print KPIs (first response, resolution, FCR, CSAT, NPS, ...) of a store"
 
@@ -38,9 +41,25 @@ def options_from(args: argparse.Namespace) -> KpiOptions:
     return KpiOptions(group_by=tuple(args.group_by), period=args.period, timezone=args.timezone)
 
 
+def open_existing(url: str, tenant: str) -> Hub:
+    """A hub on the store at ``url``, which must exist: a report on a SQLite file that is not
+    there would create an empty one and report nothing."""
+    parts = urlsplit(url)
+    if (
+        parts.scheme == "sqlite"
+        and parts.path.startswith("/")
+        and not Path(unquote(parts.path[1:])).is_file()
+    ):
+        raise ConfigurationError(
+            f"there is no SQLite store at {unquote(parts.path[1:])!r}: point --store at your database "
+            "(omnicx demo writes sqlite:///omnicx-demo.db)"
+        )
+    return Hub.open(url, tenant=tenant)
+
+
 def run(args: argparse.Namespace) -> int:
     """Compute and print the KPIs; 0 on success."""
-    with Hub.open(args.store, tenant=args.tenant) as hub:
+    with open_existing(args.store, args.tenant) as hub:
         report = compute_kpis(hub.conversation_records(), options_from(args))
     sys.stdout.write(report.to_csv() if args.csv else report.format_table() + "\n")
     return 0

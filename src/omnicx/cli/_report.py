@@ -11,8 +11,7 @@ import sys
 from pathlib import Path
 
 from omnicx.cli._kpis import configure as configure_kpis
-from omnicx.cli._kpis import options_from
-from omnicx.hub import Hub
+from omnicx.cli._kpis import open_existing, options_from
 from omnicx.metrics import KpiOptions, channel_mix, compute_kpis, render_report
 
 __all__ = ["HELP", "configure", "run"]
@@ -32,7 +31,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Write the report; 0 on success."""
-    with Hub.open(args.store, tenant=args.tenant) as hub:
+    with open_existing(args.store, args.tenant) as hub:
         records = hub.conversation_records()
         customer = args.customer
         if customer is not None:
