@@ -152,3 +152,33 @@ def test_a_call_counts_once_in_the_context_at_its_latest_state(hub: Hub) -> None
     assert latest.type == "call"
     assert latest.status.value == "completed"  # type: ignore[union-attr]
     assert "[call completed, 4 min]" in context.brief
+
+
+def test_a_reply_after_the_call_goes_to_the_callers_number_on_whatsapp(hub: Hub) -> None:
+    """A written reply cannot go down a phone line: the caller's own number wrote on WhatsApp."""
+    for channel, request in SEED:
+        hub.ingest(channel, request)
+    customer_id = hub.customer_of(Identifier(kind="phone", value="+447911123456"))
+    assert customer_id is not None
+    (conversation,) = hub.conversations(customer_id)
+    reply = hub.reply(conversation.id, "As promised on the phone: it ships today.", agent="agent-7")
+    assert (reply.channel, reply.endpoint, reply.delivery) == ("whatsapp", "phone:+447911123456", "request")
+    assert reply.request is not None
+    assert reply.request.url.endswith("/106540352242922/messages")
+
+
+def test_a_reply_after_a_call_from_a_number_that_never_wrote_stays_on_the_call(hub: Hub) -> None:
+    """Never another identifier: the customer's email wrote, but the call came from a number that did
+    not, so the reply is recorded for the host (who calls back) instead of going to the email."""
+    hub.ingest(*SEED[1])  # the email
+    mail = Identifier(kind="email", value="ana.silva@gmail.com")
+    customer_id = hub.customer_of(mail)
+    assert customer_id is not None
+    hub.ingest("twilio_voice", p.twilio_call(at(60), "+447911123456", "CA" + "d" * 32))
+    phone = Identifier(kind="phone", value="+447911123456")
+    hub.link(mail, phone, actor="agent-7", reason="she gave the number on the call", at=at(61))
+    customer_id = hub.customer_of(phone)
+    assert customer_id is not None
+    (conversation,) = [c for c in hub.conversations(customer_id) if "voice" in c.channels]
+    reply = hub.reply(conversation.id, "Call me back?", agent="agent-7")
+    assert (reply.channel, reply.endpoint, reply.delivery) == ("voice", "phone:+447911123456", "host")

@@ -1034,7 +1034,8 @@ class Hub:
         HTTP client (and may report the platform's message id with :meth:`record_sent`).
         On a channel whose adapter cannot send, such as web chat in the host's own widget,
         the reply is recorded all the same and :attr:`ReplyResult.delivery` is ``"host"``:
-        the host shows it in its widget.
+        the host shows it in its widget. After a call, the latest message from the caller's
+        own number on a channel that can send takes the reply (the call, when there is none).
         """
         if not isinstance(message, OutboundMessage | str):
             raise ValidationError(
@@ -1109,8 +1110,15 @@ class Hub:
         )
 
     def _latest_inbound(self, view: StoreReader, conversation: Conversation) -> Message | CallRecord:
+        """The interaction a reply answers: the conversation's latest inbound message or call.
+
+        A call's adapter cannot carry a written reply, so after a call the latest inbound
+        message from the caller's own number on a channel that can send (WhatsApp, SMS)
+        answers instead; with none, the call does (the host calls back).
+        """
         customer = view.get_customer(conversation.customer_id)
         identifiers = [ci.identifier for ci in customer.identifiers]
+        call: CallRecord | None = None
         if identifiers:
             pages = _paged(
                 lambda cursor: view.timeline(
@@ -1120,15 +1128,28 @@ class Hub:
             for stored in pages:  # newest first: stops at the first inbound message or call
                 item = stored.interaction
                 if (
-                    item.direction is Direction.INBOUND
-                    and isinstance(item, Message | CallRecord)
-                    and item.adapter in self._adapters
+                    item.direction is not Direction.INBOUND
+                    or not isinstance(item, Message | CallRecord)
+                    or item.adapter not in self._adapters
+                ):
+                    continue
+                if call is None:
+                    if isinstance(item, Message) or self._sends(item.adapter):
+                        return item
+                    call = item
+                elif (
+                    item.endpoint == call.endpoint and isinstance(item, Message) and self._sends(item.adapter)
                 ):
                     return item
+        if call is not None:
+            return call
         raise NotFound(
             f"conversation {conversation.id} has no inbound message on a configured channel to reply to",
             conversation_id=conversation.id,
         )
+
+    def _sends(self, adapter: str) -> bool:
+        return Capability.OUTBOUND in self._adapters[adapter].capabilities
 
     def record_sent(self, outbound_id: str, platform_message_id: str, *, at: datetime | None = None) -> None:
         """Record that the host sent outbound ``outbound_id`` and the channel called it ``platform_message_id``.
