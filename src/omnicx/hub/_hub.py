@@ -809,6 +809,60 @@ class Hub:
         with self.store.snapshot(self.tenant) as view:
             return view.get_customer(customer_id)
 
+    def update_customer(
+        self,
+        customer_id: str,
+        *,
+        display_name: str | None = None,
+        traits: Mapping[str, Any] | None = None,
+        actor: str | None = None,
+    ) -> Customer:
+        """Record what your application knows of a customer: a display name, and traits.
+
+        ``traits`` are merged into the stored ones (a key given ``None`` is removed); the
+        ``preferred_channel`` trait names the channel the agent context calls preferred.
+        ``display_name`` replaces the name (``""`` clears it; ``None`` leaves it). Both stay
+        through merges (the survivor's traits win a clash) and splits (each part keeps those
+        of the customer it was cut from). The audit log records the change, with the trait
+        keys but not their values. Returns the customer; a retired id resolves to its survivor.
+        Raises :class:`~omnicx.errors.NotFound` for an unknown customer and
+        :class:`~omnicx.errors.ValidationError` for a name or traits a customer cannot hold.
+        """
+        if traits is not None and not isinstance(traits, Mapping):
+            raise ValidationError(
+                f"traits are a mapping of names to JSON values, got {type(traits).__name__}"
+            )
+        if display_name is not None and not isinstance(display_name, str):
+            raise ValidationError(f"display_name is a string, got {type(display_name).__name__}")
+        with self.store.transaction(self.tenant) as tx:
+            stored = tx.get_customer(customer_id)
+            tx.lock_identifiers([ci.identifier for ci in stored.identifiers])
+            stored = tx.get_customer(stored.id)  # as the locks found it
+            merged = dict(stored.traits)
+            for key, value in (traits or {}).items():
+                if value is None:
+                    merged.pop(key, None)
+                else:
+                    merged[key] = value
+            name = stored.display_name if display_name is None else (display_name or None)
+            try:
+                updated = Customer.model_validate(
+                    {**stored.model_dump(), "display_name": name, "traits": merged}
+                )
+            except ValueError as exc:
+                raise ValidationError(
+                    f"cannot update customer {stored.id}: {exc}", customer_id=stored.id
+                ) from exc
+            tx.save_customer(updated)
+            self._audit(
+                tx,
+                AuditAction.PROFILE,
+                (stored.id,),
+                actor,
+                {"traits": sorted(traits or {}), "display_name": display_name is not None},
+            )
+        return updated
+
     def link(
         self, a: Identifier, b: Identifier, *, actor: str, reason: str, at: datetime | None = None
     ) -> str | None:

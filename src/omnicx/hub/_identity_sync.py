@@ -20,13 +20,15 @@ the entries of its identifiers.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 from collections.abc import Iterable
+from typing import Any
 
 from omnicx.errors import NotFound, UnknownIdentifier
 from omnicx.identity import IdentityEngine, LedgerEntry, MergePolicy, SettledFacts
 from omnicx.identity._core import tombstone
-from omnicx.models import Identifier
+from omnicx.models import Customer, Identifier
 from omnicx.store import StoreSession
 from omnicx.store._sql import entry_refs
 
@@ -112,14 +114,23 @@ def save_component(tx: StoreSession, engine: IdentityEngine, seen: set[str], fin
     """
     partition = engine.partition()
     stale: dict[str, set[str]] = {cid: set() for cid in partition}
+    owners: dict[str, set[str]] = {cid: set() for cid in partition}  # who held its identifiers
     moved: set[str] = set()
     for cid, keys in partition.items():
         for key in keys:
             old = tx.customer_of(Identifier.parse(key))
-            if old is not None and old != cid:
+            if old is None:
+                continue
+            owners[cid].add(old)
+            if old != cid:
                 moved.add(cid)
                 if old not in partition:
                     stale[cid].add(old)
+    # the host's name and traits of every customer that held them, read before any is rewritten
+    profiles: dict[str, Customer] = {}
+    for old in sorted(set().union(*owners.values())):
+        with contextlib.suppress(NotFound):
+            profiles[old] = tx.get_customer(old)
     placed = {key for keys in partition.values() for key in keys}
     quarantined: dict[str, str] = {}
     left: dict[str, list[Identifier]] = {}  # customer -> its identifiers that go to no customer
@@ -145,7 +156,14 @@ def save_component(tx: StoreSession, engine: IdentityEngine, seen: set[str], fin
         except NotFound:
             pass
         aliases = (set(customer.aliases) | kept | stale[cid]) - {cid}
-        tx.save_customer(customer.model_copy(update={"aliases": tuple(sorted(aliases))}))
+        display_name, traits = _profile(
+            [profiles[o] for o in sorted(owners[cid], key=lambda o: (o != cid, o)) if o in profiles]
+        )
+        tx.save_customer(
+            customer.model_copy(
+                update={"aliases": tuple(sorted(aliases)), "display_name": display_name, "traits": traits}
+            )
+        )
         for old in sorted(stale[cid]):
             tx.clear_customer_state(old)
         facts = engine.settled_facts(cid)
@@ -159,6 +177,17 @@ def save_component(tx: StoreSession, engine: IdentityEngine, seen: set[str], fin
     for old in sorted(set(left) - set(partition) - retired):
         _drop_customer(tx, old, left[old])
     return sorted(moved)
+
+
+def _profile(held_by: list[Customer]) -> tuple[str | None, dict[str, Any]]:
+    """The display name and traits a customer keeps from those that held its identifiers, the
+    one of its own id first: a merge keeps both customers' traits (the survivor's win a clash),
+    and each part of a split keeps those of the customer it was cut from."""
+    display_name = next((c.display_name for c in held_by if c.display_name), None)
+    traits: dict[str, Any] = {}
+    for held in reversed(held_by):
+        traits.update(held.traits)
+    return display_name, traits
 
 
 def _drop_customer(tx: StoreSession, customer_id: str, identifiers: list[Identifier]) -> None:

@@ -117,6 +117,8 @@ class AuditAction(StrEnum):
     ERASURE = "erasure"
     CONVERSATION = "conversation"
     """An agent's action on a conversation (``details`` holds the ConversationAction)."""
+    PROFILE = "profile"
+    """The host changed a customer's display name or traits (``details`` names the trait keys only)."""
 
 
 class AuditRecord(OmnicxModel):

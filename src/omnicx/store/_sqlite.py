@@ -135,12 +135,6 @@ def _storage_error(exc: sqlite3.Error, path: str) -> StorageError:
             "or raise ?timeout= in the store URL",
             path=path,
         )
-    if isinstance(exc, sqlite3.OperationalError) and "unable to open" in text:
-        return StorageError(
-            f"cannot open the SQLite database {path}: {text} (does its folder exist, and may this "
-            "process read and write there?)",
-            path=path,
-        )
     return StorageError(f"SQLite error on {path}: {text}", path=path)
 
 
@@ -259,7 +253,11 @@ class SQLiteStore:
                     self.path, timeout=self._timeout, isolation_level=None, check_same_thread=False
                 )
             except sqlite3.Error as exc:  # a folder that does not exist, a file that cannot be read
-                raise _storage_error(exc, str(self.path)) from exc
+                raise StorageError(
+                    f"cannot open the SQLite database {self.path}: {exc} (does its folder exist, and may "
+                    "this process read and write there?)",
+                    path=str(self.path),
+                ) from exc
             try:
                 conn.execute(f"PRAGMA busy_timeout = {int(self._timeout * 1000)}")
                 # Switching a fresh file to WAL needs a moment alone with it; SQLite answers
