@@ -114,3 +114,21 @@ def test_what_a_customer_cannot_hold_is_refused(hub: Hub, change: dict[str, obje
 def test_an_unknown_customer_is_not_found(hub: Hub) -> None:
     with pytest.raises(NotFound):
         hub.update_customer("cus_nope", traits={"plan": "gold"})
+
+
+def test_conversation_records_count_a_customer_once_whichever_of_its_ids_are_given(hub: Hub) -> None:
+    """KPIs over [old id, new id] of one merged customer used to count its conversations twice."""
+    hub.ingest("whatsapp", p.whatsapp(at(0), "447911123456", "Ana", "hi", wamid="wamid.A1"))
+    hub.ingest(
+        "email", p.email(at(1), "Ana <ana.silva@gmail.com>", "Order", "hello", message_id="a1@gmail.com")
+    )
+    retired = hub.customer_of(EMAIL)
+    chat = p.webchat(at(2), "s1", "v1", "me", email=EMAIL.value, phone=PHONE.value, event_id="e1")
+    hub.ingest("webchat", chat)
+    survivor = ana(hub)
+    assert retired is not None
+    assert retired != survivor
+    once = hub.conversation_records([survivor])
+    assert len(once) >= 1
+    assert hub.conversation_records([retired, survivor]) == once
+    assert hub.conversation_records([retired]) == once

@@ -1045,12 +1045,18 @@ class Hub:
     def conversation_records(self, customer_ids: Iterable[str] | None = None) -> list[ConversationRecord]:
         """Every conversation with its interactions and events, as :mod:`omnicx.metrics` takes them.
 
-        ``customer_ids``: only those customers (default: every customer of the tenant).
+        ``customer_ids``: only those customers (default: every customer of the tenant); a retired
+        id stands for its survivor, and each customer counts once.
         """
         records: list[ConversationRecord] = []
         with self.store.snapshot(self.tenant) as view:
             wanted = _names(customer_ids, "customer_ids")
-            ids = sorted(set(wanted)) if wanted is not None else view.customer_ids()
+            # a retired id names its survivor: each customer once, however many of its ids are given
+            ids = (
+                sorted({view.resolve_customer_id(c) for c in wanted})
+                if wanted is not None
+                else view.customer_ids()
+            )
             for cid in ids:
                 customer = view.get_customer(cid)
                 stored = self._interactions_of(view, [ci.identifier for ci in customer.identifiers])
