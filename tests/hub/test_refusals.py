@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from omnicx import Identifier
-from omnicx.errors import ConfigurationError, OmnicxError, ValidationError
+from omnicx.errors import ConfigurationError, Conflict, OmnicxError, ValidationError
 from omnicx.events import CustomersMerged
 from omnicx.hub import Hub
 from omnicx.store import AuditAction
@@ -123,3 +123,23 @@ def test_two_adapters_of_one_name_are_refused() -> None:
     adapters = p.adapters()
     with pytest.raises(ConfigurationError, match="whatsapp"):
         Hub.open("memory://", channels=[*adapters, adapters[2]])  # type: ignore[list-item]
+
+
+def test_a_reply_retried_with_its_key_is_the_same_reply_and_other_content_under_it_is_refused(
+    hub: Hub,
+) -> None:
+    (conversation,) = hub.conversations(hub.customer_of(BO))  # type: ignore[arg-type]
+    first = hub.reply(conversation.id, "Ships today.", agent="agent-1", dedupe_key="reply-1")
+    again = hub.reply(conversation.id, "Ships today.", agent="agent-1", dedupe_key="reply-1")
+    assert again.interaction_id == first.interaction_id
+    assert again.request == first.request  # the host may send it again: the same message
+    with pytest.raises(Conflict):
+        hub.reply(conversation.id, "Ships tomorrow.", agent="agent-1", dedupe_key="reply-1")
+    with pytest.raises(Conflict):
+        hub.reply(conversation.id, "Ships today.", agent="agent-2", dedupe_key="reply-1")
+    outbound = [
+        e.interaction
+        for e in hub.timeline(hub.customer_of(BO), limit=100).entries  # type: ignore[arg-type]
+        if e.interaction is not None and e.interaction.direction.value == "outbound"
+    ]
+    assert [m.text for m in outbound] == ["Ships today."]  # type: ignore[union-attr]

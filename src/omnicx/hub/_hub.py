@@ -27,6 +27,7 @@ from omnicx.conversations import (
 )
 from omnicx.errors import (
     ConfigurationError,
+    Conflict,
     NotFound,
     PayloadError,
     SignatureError,
@@ -105,6 +106,7 @@ from omnicx.store import (
     Page,
     RawStatus,
     Store,
+    StoredInteraction,
     StoreReader,
     StoreSession,
     open_store,
@@ -1155,6 +1157,8 @@ class Hub:
                 metadata={"template": True} if outbound.template_name else {},
             )
             tx.lock_identifiers([latest.endpoint])  # and its customer: serialized with its ingests
+            if dedupe_key is not None:
+                _same_reply(tx.find_interaction(latest.adapter, key), interaction)
             owner = tx.resolve_customer_id(conversation.customer_id)
             joined = self._append_threaded(
                 tx, owner, interaction, member=tx.customer_of(interaction.endpoint) == owner
@@ -1299,3 +1303,18 @@ def _ignored_reason(action: ConversationAction) -> str:
             "name one of its interactions after the first"
         )
     return f"conversation {action.conversation_id!r} cannot take the action {action.type!r}"
+
+
+def _same_reply(stored: StoredInteraction | None, wanted: Message) -> None:
+    """A reply retried with its dedupe key must be the reply recorded under it: the host would
+    otherwise send one message while the timeline shows another."""
+    if stored is None:
+        return
+    kept = stored.interaction
+    fields = ("endpoint", "parts", "subject", "metadata", "author")
+    if not isinstance(kept, Message) or any(getattr(kept, f) != getattr(wanted, f) for f in fields):
+        raise Conflict(
+            f"a reply with dedupe_key {wanted.dedupe_key!r} is recorded already, with other content or to "
+            "another endpoint: give a new reply a new key (retry with the same key only to resend it)",
+            dedupe_key=wanted.dedupe_key,
+        )
