@@ -79,7 +79,11 @@ class CustomersMerged(_Event):
 
 
 class CustomerSplit(_Event):
-    """A customer was split (an unmerge); ``customer_ids`` are the parts."""
+    """A customer was split; ``customer_ids`` are the parts.
+
+    An agent's unmerge, or a quarantine: an identifier that became a shared attribute cut the
+    customer apart (``actor`` is then ``None``). ``customer_ids`` is empty when every identifier
+    of the customer became shared: the customer is gone."""
 
     type: Literal["customer.split"] = "customer.split"
     customer_id: Id

@@ -23,6 +23,7 @@ from hypothesis import strategies as st
 from omnicx.channels.email import EmailAdapter
 from omnicx.conversations import ConversationAction, thread_conversations
 from omnicx.errors import ConfigurationError, NotFound, PayloadError, ValidationError
+from omnicx.events import CustomerCreated, CustomerForgotten, CustomersMerged, CustomerSplit
 from omnicx.hub import Hub
 from omnicx.identity import IdentityEngine, MergePolicy
 from omnicx.models import Identifier, InboundEvent, InboundRequest
@@ -696,3 +697,68 @@ def test_a_customer_whose_only_number_becomes_shared_goes_away() -> None:
         with pytest.raises(NotFound):
             hub.conversation(conversation.id)
         assert_stored_state_is_the_full_recomputation(hub)
+
+
+class Mirror:
+    """What a host keeps from the customer events alone: the ids of the customers there are."""
+
+    def __init__(self, hub: Hub) -> None:
+        self.ids: set[str] = set()
+        hub.subscribe(CustomerCreated, lambda e: self.ids.add(e.customer_id))
+        hub.subscribe(CustomersMerged, self._merged)
+        hub.subscribe(CustomerSplit, self._split)
+        hub.subscribe(CustomerForgotten, lambda e: self.ids.discard(e.customer_id))
+
+    def _merged(self, event: CustomersMerged) -> None:
+        self.ids -= set(event.merged_ids)
+        self.ids.add(event.survivor_id)
+
+    def _split(self, event: CustomerSplit) -> None:
+        self.ids.discard(event.customer_id)
+        self.ids |= set(event.customer_ids)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(plan=ops_plans, shared=shared_plans, switchboard=plans)
+def test_a_host_mirroring_the_customer_events_holds_the_stored_customers(
+    plan: list[tuple[str, int, int, int, bool]],
+    shared: list[tuple[str, int, int]],
+    switchboard: list[tuple[int, str, int, str]],
+) -> None:
+    """Created, merged, split and forgotten tell every change of who the customers are: those of
+    the operation asked for, and those a quarantine or an erasure causes beside it."""
+    tight = MergePolicy(limits={"phone": 1}, quarantine={**MergePolicy().quarantine, "email": 2})
+    for run in (
+        lambda hub: drive_with_operations(hub, plan),
+        lambda hub: drive_shared(hub, shared),
+        lambda hub: drive(hub, switchboard),
+    ):
+        with Hub.open(
+            "memory://", channels=p.adapters(), policy=tight, clock=lambda: T0 + timedelta(days=90)
+        ) as hub:
+            mirror = Mirror(hub)
+            run(hub)
+            assert sorted(mirror.ids) == customer_ids(hub)
+
+
+def test_a_quarantine_that_cuts_a_customer_apart_is_told_as_a_split() -> None:
+    """The shop's number merged three people who typed it; the fourth makes it shared: the one
+    customer is three again, and the fourth a customer of their own."""
+    plan = [("switchboard", 0, 1)] + [("chat_switchboard", who, 1) for who in (1, 2, 3, 4)]
+    with Hub.open("memory://", channels=p.adapters()) as hub:
+        drive_shared(hub, plan[:-1])
+        board = Identifier(kind="phone", value=SWITCHBOARD)
+        together = hub.customer_of(board)
+        assert together is not None
+        assert customer_ids(hub) == [together]
+        splits: list[CustomerSplit] = []
+        created: list[CustomerCreated] = []
+        hub.subscribe(CustomerSplit, splits.append)
+        hub.subscribe(CustomerCreated, created.append)
+        drive_shared(hub, plan[-1:], start=len(plan) - 1)
+        (split,) = splits
+        (fourth,) = created
+        assert split.customer_id == together
+        assert len(split.customer_ids) == 3
+        assert sorted([*split.customer_ids, fourth.customer_id]) == customer_ids(hub)
+        assert hub.customer_of(Identifier(kind="email", value="person4@mailbox.org")) == fourth.customer_id

@@ -54,6 +54,7 @@ from omnicx.hub._context import build_context
 from omnicx.hub._identity_sync import (
     THREAD_KEY,
     THREAD_PREFIX,
+    Saved,
     component_engine,
     is_quarantined,
     policy_fingerprint,
@@ -387,6 +388,8 @@ class Hub:
         ]
         settled = self._settled(tx, observed, item)
         created: list[Identifier] = []
+        regrouped: dict[str, tuple[str, ...]] = {}
+        born: dict[str, tuple[Identifier, ...]] = {}
         if settled is not None:
             change, customer_id = settled, settled.customer_id
             member = customer_id is not None
@@ -398,11 +401,12 @@ class Hub:
             if any(c.reason == "erased" and item.endpoint in c.identifiers for c in change.conflicts):
                 return "erased"  # sent before its sender's erasure: nothing of it is kept
             tx.append_ledger(change.entries)
-            regrouped = save_component(tx, engine, seen, self._fingerprint)
+            saved = save_component(tx, engine, seen, self._fingerprint)
+            regrouped, born = saved.regrouped, saved.created
             endpoint_owner = _owner(engine, item.endpoint)
             customer_id = endpoint_owner or change.customer_id
             member = endpoint_owner is not None
-            for other in regrouped:  # this request's customer is threaded with its interaction below
+            for other in saved.rethread:  # this request's customer is threaded with its interaction below
                 if other != customer_id:
                     self._rethread(tx, other, published)
             if change.created:
@@ -432,6 +436,14 @@ class Hub:
             self._audit(
                 tx, AuditAction.MERGE, (customer_id, *change.merged), None, {"dedupe_key": item.dedupe_key}
             )
+        for other, identifiers in born.items():  # beside this request's customer: a link refused, say
+            if other != customer_id or not change.created:
+                published.append(
+                    CustomerCreated(at=now, tenant=self.tenant, customer_id=other, identifiers=identifiers)
+                )
+        self._regroup_events(
+            published, Saved([], regrouped, {}), set(change.merged), f"{item.channel}:{item.dedupe_key}"
+        )
         for conflict in change.conflicts:
             if len(conflict.identifiers) >= 2:
                 published.append(
@@ -787,6 +799,45 @@ class Hub:
 
     # --- identity operations -----------------------------------------------------
 
+    def _regroup_events(
+        self,
+        published: list[_Event],
+        saved: Saved,
+        reported: set[str],
+        reason: str | None,
+        actor: str | None = None,
+    ) -> None:
+        """Tell subscribers how customers regrouped beyond what the operation's own events say:
+        the parts a quarantine cut a customer into (or none: every identifier of it is shared
+        now, and the customer is gone) as a split, a customer whose identifiers all went to
+        another id as a merge into it. A host mirroring customers from events then holds the
+        customers the store holds."""
+        now = self._clock()
+        for cid, identifiers in saved.created.items():
+            published.append(
+                CustomerCreated(at=now, tenant=self.tenant, customer_id=cid, identifiers=identifiers)
+            )
+        for old, parts in saved.regrouped.items():
+            if old in reported:
+                continue
+            if len(parts) == 1:
+                published.append(
+                    CustomersMerged(
+                        at=now, tenant=self.tenant, survivor_id=parts[0], merged_ids=(old,), reason=reason
+                    )
+                )
+            else:
+                published.append(
+                    CustomerSplit(
+                        at=now,
+                        tenant=self.tenant,
+                        customer_id=old,
+                        customer_ids=parts,
+                        actor=actor,
+                        reason=reason,
+                    )
+                )
+
     def _audit(
         self,
         tx: StoreSession,
@@ -877,9 +928,9 @@ class Hub:
             engine, seen = component_engine(tx, [a, b], self.policy, self._salt)
             change = engine.link(a, b, actor=actor, reason=reason, at=at or self._clock())
             tx.append_ledger(change.entries)
-            regrouped = save_component(tx, engine, seen, self._fingerprint)
+            saved = save_component(tx, engine, seen, self._fingerprint)
             survivor = engine.customer_of(a)
-            for other in regrouped:
+            for other in saved.rethread:
                 if other != survivor:
                     self._rethread(tx, other, published)
             if survivor is not None:
@@ -895,6 +946,7 @@ class Hub:
                             reason=reason,
                         )
                     )
+            self._regroup_events(published, saved, set(change.merged), reason, actor)
         for item in published:
             self.events.publish(item)
         return survivor
@@ -920,10 +972,10 @@ class Hub:
             engine, seen = component_engine(tx, identifiers, self.policy, self._salt)
             change = engine.split(canonical, groups, actor=actor, reason=reason, at=at or self._clock())
             tx.append_ledger(change.entries)
-            regrouped = save_component(tx, engine, seen, self._fingerprint)
+            saved = save_component(tx, engine, seen, self._fingerprint)
             parts = change.split  # every part, the one of the identifiers in no group too
             self._audit(tx, AuditAction.SPLIT, parts, actor, {"reason": reason})
-            for part in sorted(set(parts) | set(regrouped)):
+            for part in sorted(set(parts) | set(saved.rethread)):
                 self._rethread(tx, part, published)
             published.append(
                 CustomerSplit(
@@ -935,6 +987,7 @@ class Hub:
                     reason=reason,
                 )
             )
+            self._regroup_events(published, saved, {canonical}, reason, actor)
         for item in published:
             self.events.publish(item)
         return parts
@@ -963,9 +1016,15 @@ class Hub:
             erasure = next(e for e in forgotten.entries if isinstance(e, Erasure))
             tx.forget_customer(canonical, erasure)
             remaining = seen - {i.key for i in identifiers}
-            for other in save_component(tx, engine, remaining, self._fingerprint):
+            saved = save_component(tx, engine, remaining, self._fingerprint)
+            for other in saved.rethread:
                 self._rethread(tx, other, [])
-        self.events.publish(CustomerForgotten(at=self._clock(), tenant=self.tenant, customer_id=canonical))
+            published: list[_Event] = [
+                CustomerForgotten(at=self._clock(), tenant=self.tenant, customer_id=canonical)
+            ]
+            self._regroup_events(published, saved, {canonical}, reason or "erasure", actor)
+        for item in published:
+            self.events.publish(item)
 
     # --- reads -----------------------------------------------------------------------
 

@@ -25,6 +25,8 @@ import hashlib
 from collections.abc import Iterable
 from typing import Any
 
+import attrs
+
 from omnicx.errors import NotFound, UnknownIdentifier
 from omnicx.identity import IdentityEngine, LedgerEntry, MergePolicy, SettledFacts
 from omnicx.identity._core import tombstone
@@ -35,6 +37,7 @@ from omnicx.store._sql import entry_refs
 __all__ = [
     "FACTS_KEY",
     "SHARED",
+    "Saved",
     "THREAD_KEY",
     "THREAD_PREFIX",
     "component_engine",
@@ -99,7 +102,21 @@ def _quarantined(engine: IdentityEngine, identifier: Identifier) -> bool:
         return False
 
 
-def save_component(tx: StoreSession, engine: IdentityEngine, seen: set[str], fingerprint: str) -> list[str]:
+@attrs.frozen
+class Saved:
+    """What :func:`save_component` changed."""
+
+    rethread: list[str]
+    """The customers whose conversations must be threaded again."""
+    regrouped: dict[str, tuple[str, ...]]
+    """Each customer the store held whose identifiers are no longer exactly one customer of its
+    id, with the customers holding them now: one (a merge into it, or a new id), several (cut
+    apart), or none (every identifier became a shared attribute; the customer is gone)."""
+    created: dict[str, tuple[Identifier, ...]]
+    """The customers none of whose identifiers any customer held before, with their identifiers."""
+
+
+def save_component(tx: StoreSession, engine: IdentityEngine, seen: set[str], fingerprint: str) -> Saved:
     """Write the engine's customers; ids the store held that the engine no longer has become aliases.
 
     An id goes stale when entries arrive out of order or customers merge; it keeps
@@ -108,9 +125,9 @@ def save_component(tx: StoreSession, engine: IdentityEngine, seen: set[str], fin
     Each customer's settled facts are written beside it; its conversation state is
     dropped when its identifiers changed, and a stale id's derived state goes.
 
-    Returns the customers whose conversations must be threaded again: those whose
-    identifiers changed, or that took identifiers another customer held (the part a
-    quarantine or a split cut off, say).
+    Returns the customers whose conversations must be threaded again (those whose
+    identifiers changed, or that took identifiers another customer held: the part a
+    quarantine or a split cut off, say) and how the customers the store held regrouped.
     """
     partition = engine.partition()
     stale: dict[str, set[str]] = {cid: set() for cid in partition}
@@ -176,7 +193,17 @@ def save_component(tx: StoreSession, engine: IdentityEngine, seen: set[str], fin
     retired = {old for olds in stale.values() for old in olds}
     for old in sorted(set(left) - set(partition) - retired):
         _drop_customer(tx, old, left[old])
-    return sorted(moved)
+    regrouped: dict[str, tuple[str, ...]] = {}
+    for old in sorted(set().union(*owners.values(), left)):
+        parts = tuple(sorted(cid for cid in partition if old in owners[cid]))
+        if parts != (old,):
+            regrouped[old] = parts
+    created = {
+        cid: tuple(Identifier.parse(key) for key in sorted(partition[cid]))
+        for cid in sorted(partition)
+        if not owners[cid]
+    }
+    return Saved(sorted(moved), regrouped, created)
 
 
 def _profile(held_by: list[Customer]) -> tuple[str | None, dict[str, Any]]:
