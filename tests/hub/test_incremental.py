@@ -762,3 +762,33 @@ def test_a_quarantine_that_cuts_a_customer_apart_is_told_as_a_split() -> None:
         assert len(split.customer_ids) == 3
         assert sorted([*split.customer_ids, fourth.customer_id]) == customer_ids(hub)
         assert hub.customer_of(Identifier(kind="email", value="person4@mailbox.org")) == fourth.customer_id
+
+
+def test_a_cut_apart_customer_is_not_told_as_merged_into_the_request_that_cut_it() -> None:
+    """One number per customer (a tight policy): Ana's chat with the shop's number could not join
+    her phone. When a third person makes the number shared, her part joins her phone's customer,
+    another person's part stands alone, and the third person is new. That is a split of the
+    customer the number held, not a merge of it into the third person, and its id now resolves to
+    the part holding the identifier it was born with."""
+    tight = MergePolicy(limits={"phone": 1}, quarantine={**MergePolicy().quarantine, "email": 2})
+    plan = [("whatsapp", 0, 1), ("chat_switchboard", 0, 1), ("chat", 0, 1), ("chat_switchboard", 1, 1)]
+    with Hub.open("memory://", channels=p.adapters(), policy=tight) as hub:
+        drive_shared(hub, plan)
+        held = hub.customer_of(Identifier(kind="phone", value=SWITCHBOARD))
+        ana = hub.customer_of(Identifier(kind="phone", value="+44792000000"))
+        assert held is not None
+        assert ana is not None
+        assert held != ana
+        merges: list[CustomersMerged] = []
+        splits: list[CustomerSplit] = []
+        hub.subscribe(CustomersMerged, merges.append)
+        hub.subscribe(CustomerSplit, splits.append)
+        drive_shared(hub, [("chat_switchboard", 2, 1)], start=len(plan))
+        third = hub.customer_of(Identifier(kind="email", value="person2@mailbox.org"))
+        other = hub.customer_of(Identifier(kind="email", value="person1@mailbox.org"))
+        assert merges == []
+        (split,) = splits
+        assert (split.customer_id, split.customer_ids) == (held, tuple(sorted([ana, other])))  # type: ignore[type-var]
+        assert hub.customer_of(Identifier(kind="email", value="person0@mailbox.org")) == ana
+        assert third not in split.customer_ids
+        assert hub.customer(held).id == ana  # born with Ana's chat visitor id, which Ana's customer holds

@@ -423,26 +423,27 @@ class Hub:
                     identifiers=tuple(o.identifier for o in observed),
                 )
             )
-        if change.merged and customer_id is not None:
+        # the retired ids whose identifiers all went to this request's customer; one a quarantine
+        # cut apart (its oldest identifier went elsewhere) is told by the regrouping events
+        into = tuple(m for m in change.merged if regrouped.get(m, (customer_id,)) == (customer_id,))
+        if into and customer_id is not None:
             published.append(
                 CustomersMerged(
                     at=now,
                     tenant=self.tenant,
                     survivor_id=customer_id,
-                    merged_ids=change.merged,
+                    merged_ids=into,
                     reason=f"{item.channel}:{item.dedupe_key}",
                 )
             )
-            self._audit(
-                tx, AuditAction.MERGE, (customer_id, *change.merged), None, {"dedupe_key": item.dedupe_key}
-            )
+            self._audit(tx, AuditAction.MERGE, (customer_id, *into), None, {"dedupe_key": item.dedupe_key})
         for other, identifiers in born.items():  # beside this request's customer: a link refused, say
             if other != customer_id or not change.created:
                 published.append(
                     CustomerCreated(at=now, tenant=self.tenant, customer_id=other, identifiers=identifiers)
                 )
         self._regroup_events(
-            published, Saved([], regrouped, {}), set(change.merged), f"{item.channel}:{item.dedupe_key}"
+            published, Saved([], regrouped, {}), set(into), f"{item.channel}:{item.dedupe_key}"
         )
         for conflict in change.conflicts:
             if len(conflict.identifiers) >= 2:

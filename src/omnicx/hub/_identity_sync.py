@@ -141,7 +141,7 @@ def save_component(tx: StoreSession, engine: IdentityEngine, seen: set[str], fin
             owners[cid].add(old)
             if old != cid:
                 moved.add(cid)
-                if old not in partition:
+                if old not in partition and _alias_target(engine, old, cid) == cid:
                     stale[cid].add(old)
     # the host's name and traits of every customer that held them, read before any is rewritten
     profiles: dict[str, Customer] = {}
@@ -204,6 +204,15 @@ def save_component(tx: StoreSession, engine: IdentityEngine, seen: set[str], fin
         if not owners[cid]
     }
     return Saved(sorted(moved), regrouped, created)
+
+
+def _alias_target(engine: IdentityEngine, old: str, holder: str) -> str:
+    """The customer a retired id resolves to: the one holding the identifier it was born with
+    (as :meth:`IdentityEngine.resolve` answers), else the one holding some of its identifiers."""
+    try:
+        return engine.resolve(old)
+    except UnknownIdentifier:  # born with an identifier now shared, say: any holder will do
+        return holder
 
 
 def _profile(held_by: list[Customer]) -> tuple[str | None, dict[str, Any]]:
