@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 
 from omnicx.channels.email import EmailAdapter
 from omnicx.conversations import ConversationAction, thread_conversations
-from omnicx.errors import ConfigurationError, NotFound, PayloadError, ValidationError
+from omnicx.errors import ConfigurationError, MergeBlocked, NotFound, PayloadError, ValidationError
 from omnicx.events import CustomerCreated, CustomerForgotten, CustomersMerged, CustomerSplit
 from omnicx.hub import Hub
 from omnicx.identity import IdentityEngine, MergePolicy
@@ -444,7 +444,12 @@ def operate(hub: Hub, op: str, a: int, b: int, n: int, now: datetime) -> None:
             (ci.identifier for ci in hub.customer(cids[b % len(cids)]).identifiers), key=lambda i: i.key
         )
         if identifiers[0] != theirs[-1]:
-            hub.link(identifiers[0], theirs[-1], actor="agent-1", reason=f"step {n}", at=now)
+            with contextlib.suppress(MergeBlocked):  # a never-link rule a split left, say
+                hub.link(identifiers[0], theirs[-1], actor="agent-1", reason=f"step {n}", at=now)
+    elif op == "revoke":  # a link or never-link rule the customer's history names
+        entries = [e.link_id for e in hub.history(mine) if e.type in ("merged", "never_link") and e.link_id]
+        if entries:
+            hub.revoke(mine, entries[b % len(entries)], actor="agent-1", reason=f"step {n}", at=now)
     elif op == "split" and len(identifiers) > 1:
         alone = identifiers[b % len(identifiers)]
         parts = hub.split(mine, [[alone]], actor="agent-1", reason=f"step {n}", at=now)
@@ -485,7 +490,7 @@ ops_plans = st.lists(
     st.tuples(
         st.sampled_from(
             ["whatsapp", "webchat", "email", "voice"] * 3
-            + ["link", "link", "split", "split", "forget"]
+            + ["link", "link", "split", "split", "forget", "revoke"]
             + ["reopen", "pending", "assign", "merge_conversations", "split_conversation"]
         ),
         st.integers(0, len(PEOPLE) - 1),

@@ -9,8 +9,15 @@ from pathlib import Path
 import pytest
 
 from omnicx import Identifier
-from omnicx.errors import ConfigurationError, Conflict, OmnicxError, ValidationError
-from omnicx.events import CustomersMerged
+from omnicx.errors import (
+    ConfigurationError,
+    Conflict,
+    IdentityError,
+    MergeBlocked,
+    OmnicxError,
+    ValidationError,
+)
+from omnicx.events import CustomersMerged, IdentityConflict
 from omnicx.hub import Hub
 from omnicx.store import AuditAction
 from tests.hub import _payloads as p
@@ -143,3 +150,35 @@ def test_a_reply_retried_with_its_key_is_the_same_reply_and_other_content_under_
         if e.interaction is not None and e.interaction.direction.value == "outbound"
     ]
     assert [m.text for m in outbound] == ["Ships today."]  # type: ignore[union-attr]
+
+
+def test_a_refused_link_raises_is_kept_and_a_revoked_rule_lets_the_parts_be_linked_again(hub: Hub) -> None:
+    """An agent splits Ana's phone off, then finds it was hers: the never-link rule the split left
+    refuses the link (MergeBlocked, an IdentityConflict event, a refused link in the history);
+    revoking the rule through the hub lets the link merge them again."""
+    mine = ana(hub)
+    parts = hub.split(mine, [[PHONE]], actor="agent-1", reason="not hers")
+    phone_part = hub.customer_of(PHONE)
+    mail_part = hub.customer_of(EMAIL)
+    assert phone_part in parts
+    assert mail_part in parts
+    assert phone_part != mail_part
+    conflicts: list[IdentityConflict] = []
+    hub.subscribe(IdentityConflict, conflicts.append)
+    with pytest.raises(MergeBlocked, match="never_link"):
+        hub.link(EMAIL, PHONE, actor="agent-1", reason="it was hers")
+    assert [(c.a, c.b) for c in conflicts] == [(EMAIL, PHONE)]
+    assert hub.customer_of(PHONE) != hub.customer_of(EMAIL)
+    history = hub.history(mail_part)  # type: ignore[arg-type]
+    assert any(e.type == "refused" and e.reason.startswith("never_link") for e in history)  # type: ignore[union-attr]
+    (rule,) = [e.link_id for e in history if e.type == "never_link"]
+    assert rule is not None
+    merged: list[CustomersMerged] = []
+    hub.subscribe(CustomersMerged, merged.append)
+    hub.revoke(mail_part, rule, actor="agent-1", reason="the split was wrong")  # type: ignore[arg-type]
+    # the refused link was kept: with the rule gone it merges on its own
+    assert hub.customer_of(PHONE) == hub.customer_of(EMAIL)
+    assert merged
+    assert hub.link(EMAIL, PHONE, actor="agent-1", reason="it was hers") == hub.customer_of(PHONE)
+    with pytest.raises(IdentityError):
+        hub.revoke(ana(hub), "lnk_nope", actor="agent-1", reason="typo")

@@ -28,6 +28,7 @@ from omnicx.conversations import (
 from omnicx.errors import (
     ConfigurationError,
     Conflict,
+    MergeBlocked,
     NotFound,
     PayloadError,
     SignatureError,
@@ -919,8 +920,15 @@ class Hub:
 
     def link(
         self, a: Identifier, b: Identifier, *, actor: str, reason: str, at: datetime | None = None
-    ) -> str | None:
-        """Link two identifiers by hand (a manual merge); return the customer they end in."""
+    ) -> str:
+        """Link two identifiers by hand (a manual merge); return the customer they end in.
+
+        Raises :class:`~omnicx.errors.MergeBlocked` when the merge policy refuses the merge
+        (a never-link rule an earlier split left, two external ids, a quarantined identifier):
+        the link is kept in the ledger all the same, as a refused link :meth:`history` shows,
+        and :class:`~omnicx.events.IdentityConflict` is published. :meth:`revoke` lifts a
+        never-link rule.
+        """
         published: list[_Event] = []
         with self.store.transaction(self.tenant) as tx:
             for ident in (a, b):
@@ -931,6 +939,7 @@ class Hub:
             tx.append_ledger(change.entries)
             saved = save_component(tx, engine, seen, self._fingerprint)
             survivor = engine.customer_of(a)
+            joined = survivor is not None and survivor == engine.customer_of(b)
             for other in saved.rethread:
                 if other != survivor:
                     self._rethread(tx, other, published)
@@ -948,9 +957,45 @@ class Hub:
                         )
                     )
             self._regroup_events(published, saved, set(change.merged), reason, actor)
+            why = "; ".join(f"{c.reason}: {c.detail}" for c in change.conflicts) or "a shared attribute"
+            if not joined:
+                published.append(IdentityConflict(at=self._clock(), tenant=self.tenant, a=a, b=b, reason=why))
         for item in published:
             self.events.publish(item)
+        if not joined or survivor is None:
+            raise MergeBlocked(
+                f"the merge policy refuses to link {a} and {b} ({why}); the link is kept as refused "
+                "(see history()); revoke() lifts a never-link rule",
+                reason=why,
+            )
         return survivor
+
+    def revoke(
+        self, customer_id: str, entry_id: str, *, actor: str, reason: str, at: datetime | None = None
+    ) -> tuple[str, ...]:
+        """Revoke a link or a never-link rule of the customer by its id (``link_id`` of a
+        :meth:`history` event): an unmerge of one link, or lifting the rule a :meth:`split`
+        left so that the parts may be linked again. The entry stays in the ledger, marked
+        revoked. Returns the customer ids the entry's identifiers are in afterwards.
+
+        Raises :class:`~omnicx.errors.NotFound` for an unknown customer and
+        :class:`~omnicx.errors.IdentityError` when no link or rule of the customer has that id.
+        """
+        published: list[_Event] = []
+        with self.store.transaction(self.tenant) as tx:
+            canonical = tx.resolve_customer_id(customer_id)
+            identifiers = [ci.identifier for ci in tx.identifiers_of(canonical)]
+            engine, seen = component_engine(tx, identifiers, self.policy, self._salt)
+            change = engine.revoke(entry_id, actor=actor, reason=reason, at=at or self._clock())
+            tx.append_ledger(change.entries)
+            saved = save_component(tx, engine, seen, self._fingerprint)
+            self._audit(tx, AuditAction.UNLINK, (canonical, *change.split), actor, {"reason": reason})
+            for other in sorted({canonical, *change.split, *saved.rethread} & set(engine.partition())):
+                self._rethread(tx, other, published)
+            self._regroup_events(published, saved, set(), reason, actor)
+        for item in published:
+            self.events.publish(item)
+        return change.split
 
     def split(
         self,
