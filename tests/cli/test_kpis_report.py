@@ -55,12 +55,13 @@ def test_report_writes_one_self_contained_page(store: str, tmp_path: Path) -> No
     assert "https://" not in page
 
 
-@pytest.mark.parametrize("command", [["kpis"], ["report", "--html", "report.html"]])
+@pytest.mark.parametrize("command", [["kpis"], ["report", "--html", "{tmp}/report.html"]])
 def test_a_report_on_a_store_that_is_not_there_says_so_and_creates_nothing(
     command: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     missing = tmp_path / "typo.db"
-    assert main([*command, "--store", f"sqlite:///{missing}"]) == 1
+    args = [part.format(tmp=tmp_path) for part in command]
+    assert main([*args, "--store", f"sqlite:///{missing}"]) == 1
     assert "there is no SQLite store" in capsys.readouterr().err
     assert not missing.exists()
     assert not (tmp_path / "report.html").exists()
