@@ -424,19 +424,10 @@ class Hub:
                     identifiers=tuple(o.identifier for o in observed),
                 )
             )
-        # the retired ids whose identifiers all went to this request's customer; one a quarantine
-        # cut apart (its oldest identifier went elsewhere) is told by the regrouping events
-        into = tuple(m for m in change.merged if regrouped.get(m, (customer_id,)) == (customer_id,))
+        into = self._merged_into(
+            published, customer_id, change.merged, regrouped, f"{item.channel}:{item.dedupe_key}"
+        )
         if into and customer_id is not None:
-            published.append(
-                CustomersMerged(
-                    at=now,
-                    tenant=self.tenant,
-                    survivor_id=customer_id,
-                    merged_ids=into,
-                    reason=f"{item.channel}:{item.dedupe_key}",
-                )
-            )
             self._audit(tx, AuditAction.MERGE, (customer_id, *into), None, {"dedupe_key": item.dedupe_key})
         for other, identifiers in born.items():  # beside this request's customer: a link refused, say
             if other != customer_id or not change.created:
@@ -801,6 +792,26 @@ class Hub:
 
     # --- identity operations -----------------------------------------------------
 
+    def _merged_into(
+        self,
+        published: list[_Event],
+        survivor: str | None,
+        retired: tuple[str, ...],
+        regrouped: dict[str, tuple[str, ...]],
+        reason: str,
+    ) -> tuple[str, ...]:
+        """Publish the merge of the ``retired`` ids whose identifiers all went to ``survivor``;
+        returns them. One a quarantine cut apart (its oldest identifier went elsewhere) is told
+        by :meth:`_regroup_events` instead."""
+        into = tuple(m for m in retired if regrouped.get(m, (survivor,)) == (survivor,))
+        if into and survivor is not None:
+            published.append(
+                CustomersMerged(
+                    at=self._clock(), tenant=self.tenant, survivor_id=survivor, merged_ids=into, reason=reason
+                )
+            )
+        return into
+
     def _regroup_events(
         self,
         published: list[_Event],
@@ -943,20 +954,12 @@ class Hub:
             for other in saved.rethread:
                 if other != survivor:
                     self._rethread(tx, other, published)
+            into: tuple[str, ...] = ()
             if survivor is not None:
                 self._audit(tx, AuditAction.LINK, (survivor, *change.merged), actor, {"reason": reason})
                 self._rethread(tx, survivor, published)
-                if change.merged:
-                    published.append(
-                        CustomersMerged(
-                            at=self._clock(),
-                            tenant=self.tenant,
-                            survivor_id=survivor,
-                            merged_ids=change.merged,
-                            reason=reason,
-                        )
-                    )
-            self._regroup_events(published, saved, set(change.merged), reason, actor)
+                into = self._merged_into(published, survivor, change.merged, saved.regrouped, reason)
+            self._regroup_events(published, saved, set(into), reason, actor)
             why = "; ".join(f"{c.reason}: {c.detail}" for c in change.conflicts) or "a shared attribute"
             if not joined:
                 published.append(IdentityConflict(at=self._clock(), tenant=self.tenant, a=a, b=b, reason=why))
