@@ -14,6 +14,8 @@ from omnicx import Identifier
 from omnicx.hub import Hub
 from omnicx.hub._context import _fenced, _md
 from tests.hub import _payloads as p
+from tests.hub.test_incremental import T0 as T_PLAN
+from tests.hub.test_incremental import customer_ids, drive_with_operations, ops_plans
 
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 # what an agent's page renders: CommonMark with GitHub's tables and strikethrough
@@ -80,3 +82,37 @@ def test_a_fenced_brief_stays_one_code_block(text: str) -> None:
     rendered = RENDER.render("\n".join(["## x", "", *_fenced(text), "", "after"]))
     assert rendered.count("<pre>") == 1
     assert rendered.endswith("<p>after</p>\n")
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(plan=ops_plans)
+def test_the_context_agrees_with_the_timeline(plan: list[tuple[str, int, int, int, bool]]) -> None:
+    """Whatever was delivered and done: the context's last contact per channel, preferred channel,
+    open conversations and counts are those the customer's timeline and conversations give."""
+    with Hub.open("memory://", channels=p.adapters(), clock=lambda: T_PLAN + timedelta(days=90)) as hub:
+        drive_with_operations(hub, plan)
+        for cid in customer_ids(hub):
+            context = hub.context(cid)
+            items = [
+                e.interaction
+                for e in reversed(hub.timeline(cid, limit=1000, identity_events=False).entries)
+                if e.interaction is not None and e.interaction.type != "status"
+            ]
+            latest: dict[str, datetime] = {}
+            for item in items:
+                latest[item.channel] = max(latest.get(item.channel, item.occurred_at), item.occurred_at)
+            assert {c.channel: c.at for c in context.last_contact} == latest
+            assert [c.at for c in context.last_contact] == sorted(latest.values(), reverse=True)
+            inbound = [i for i in items if i.direction.value == "inbound" and i.type != "rating"]
+            if inbound:
+                newest = max(i.occurred_at for i in inbound)
+                assert context.preferred_channel in {i.channel for i in inbound if i.occurred_at == newest}
+            else:
+                assert context.preferred_channel is None
+            conversations = hub.conversations(cid)
+            assert context.counts["conversations"] == len(conversations)
+            still_open = {c.id for c in conversations if c.status.value != "resolved"}
+            assert {b.conversation.id for b in context.open_conversations} == still_open
+            assert {ci.identifier for ci in context.identifiers} == {
+                ci.identifier for ci in hub.customer(cid).identifiers
+            }
