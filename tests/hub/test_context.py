@@ -116,3 +116,29 @@ def test_the_context_agrees_with_the_timeline(plan: list[tuple[str, int, int, in
             assert {ci.identifier for ci in context.identifiers} == {
                 ci.identifier for ci in hub.customer(cid).identifiers
             }
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(plan=ops_plans)
+def test_a_reply_goes_to_the_endpoint_of_the_latest_inbound_contact_of_its_conversation(
+    plan: list[tuple[str, int, int, int, bool]],
+) -> None:
+    """Never another identifier: the reply's endpoint is that of the conversation's latest inbound
+    message or call (a call's caller, on a channel that can send when the number wrote)."""
+    with Hub.open("memory://", channels=p.adapters(), clock=lambda: T_PLAN + timedelta(days=90)) as hub:
+        drive_with_operations(hub, plan)
+        for cid in customer_ids(hub):
+            for conversation in hub.conversations(cid):
+                inbound = [
+                    e.interaction
+                    for e in hub.timeline(cid, limit=1000, conversation=conversation.id).entries
+                    if e.interaction is not None
+                    and e.interaction.direction.value == "inbound"
+                    and e.interaction.type in ("message", "call")
+                ]
+                if not inbound:
+                    continue
+                reply = hub.reply(conversation.id, "We are on it.", agent="agent-1")
+                assert reply.endpoint == inbound[0].endpoint.key  # newest first
+                if inbound[0].type == "message":
+                    assert reply.channel == inbound[0].channel
