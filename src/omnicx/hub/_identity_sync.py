@@ -141,8 +141,10 @@ def save_component(tx: StoreSession, engine: IdentityEngine, seen: set[str], fin
             owners[cid].add(old)
             if old != cid:
                 moved.add(cid)
-                if old not in partition and _alias_target(engine, old, cid) == cid:
-                    stale[cid].add(old)
+    # a retired id resolves to one customer: the one holding the identifier it was born with
+    for old in sorted(set().union(*owners.values()) - set(partition)):
+        holders = sorted(cid for cid in partition if old in owners[cid])
+        stale[_alias_target(engine, old, holders)].add(old)
     # the host's name and traits of every customer that held them, read before any is rewritten
     profiles: dict[str, Customer] = {}
     for old in sorted(set().union(*owners.values())):
@@ -206,13 +208,15 @@ def save_component(tx: StoreSession, engine: IdentityEngine, seen: set[str], fin
     return Saved(sorted(moved), regrouped, created)
 
 
-def _alias_target(engine: IdentityEngine, old: str, holder: str) -> str:
-    """The customer a retired id resolves to: the one holding the identifier it was born with
-    (as :meth:`IdentityEngine.resolve` answers), else the one holding some of its identifiers."""
+def _alias_target(engine: IdentityEngine, old: str, holders: list[str]) -> str:
+    """Of the customers holding identifiers of the retired id ``old``, the one it resolves to:
+    the holder of the identifier it was born with, as :meth:`IdentityEngine.resolve` answers
+    (the last holder when that identifier is now shared)."""
     try:
-        return engine.resolve(old)
-    except UnknownIdentifier:  # born with an identifier now shared, say: any holder will do
-        return holder
+        target = engine.resolve(old)
+    except UnknownIdentifier:
+        return holders[-1]
+    return target if target in holders else holders[-1]
 
 
 def _profile(held_by: list[Customer]) -> tuple[str | None, dict[str, Any]]:
