@@ -81,3 +81,11 @@ def events() -> None:
 
     unsubscribe = bus.subscribe(CustomersMerged, handler)
     assert_type(unsubscribe(), None)
+
+
+def hub_operations(hub: omnicx.Hub, phone: Identifier, email: Identifier) -> None:
+    assert_type(hub.link(phone, email, actor="agent", reason="same person"), str)
+    assert_type(hub.revoke("cus_1", "nvr_1", actor="agent", reason="the split was wrong"), tuple[str, ...])
+    assert_type(hub.update_customer("cus_1", traits={"plan": "gold"}), omnicx.models.Customer)
+    page = hub.timeline("cus_1", limit=10)
+    assert_type(page.next_cursor, str | None)
