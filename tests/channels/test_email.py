@@ -194,6 +194,45 @@ def test_a_date_without_zone_falls_back_to_receipt() -> None:
 
 
 @pytest.mark.parametrize(
+    ("date", "received", "occurred"),
+    [
+        # a sender's clock years ahead (or a spammer's): the mail arrived, it was not written later
+        (
+            "Fri, 1 Jan 2099 09:00:00 +0000",
+            datetime(2026, 11, 2, 9, 0, tzinfo=UTC),
+            datetime(2026, 11, 2, 9, 0, tzinfo=UTC),
+        ),
+        # a minute ahead of our clock: the same
+        (
+            "Mon, 2 Nov 2026 09:01:00 +0000",
+            datetime(2026, 11, 2, 9, 0, tzinfo=UTC),
+            datetime(2026, 11, 2, 9, 0, tzinfo=UTC),
+        ),
+        # sent before it arrived (queued, or an import of old mail): the header's time
+        (
+            "Mon, 2 Nov 2026 08:00:00 +0000",
+            datetime(2026, 11, 2, 9, 0, tzinfo=UTC),
+            datetime(2026, 11, 2, 8, 0, tzinfo=UTC),
+        ),
+    ],
+)
+def test_a_date_after_receipt_is_the_time_of_receipt(
+    date: str, received: datetime, occurred: datetime
+) -> None:
+    raw = re.sub(rb"(?im)^date:[^\n]*\n", b"", fixture("email_outlook.eml"))
+    raw = f"Date: {date}\n".encode() + raw
+    events = EmailAdapter(EmailConfig()).parse(inbound_request(raw, received_at=received))
+    message = events[0].interaction
+    assert message.occurred_at == occurred
+    if occurred < received:
+        assert "date_header" not in message.metadata
+    else:
+        assert (
+            message.metadata["date_header"] == datetime.strptime(date, "%a, %d %b %Y %H:%M:%S %z").isoformat()
+        )
+
+
+@pytest.mark.parametrize(
     "raw",
     [b"", b"   \r\n", b"just some words without headers", b"From: \nSubject: x\n\nbody"],
     ids=["empty", "blank", "no-headers", "empty-from"],

@@ -24,6 +24,9 @@ pipe, an IMAP fetch, a provider's "raw MIME" webhook or an mbox file: see
   never decompressed, opened or executed;
 * threading: ``Message-ID``, ``In-Reply-To`` and ``References`` with the angle
   brackets stripped;
+* time: the ``Date`` header, unless it is later than the request's ``received_at``
+  (a sender's clock running ahead, or a spammer's): then ``received_at``, with the
+  header's time kept in ``metadata["date_header"]``; no usable ``Date``: ``received_at``;
 * automated mail flagged (``automated=True``, ``metadata["automation"]``):
   ``Auto-Submitted`` other than ``no``, ``Precedence: bulk/junk/list/auto_reply``,
   ``X-Autoreply`` / ``X-Autorespond``, and delivery status notifications
@@ -271,7 +274,12 @@ class EmailAdapter(ChannelAdapter[EmailConfig]):
         source = plain if plain is not None else (html_to_text(html) if html is not None else "")
         new_text = extract_new_text(source)[:MAX_TEXT]
         key = self._dedupe_key(thread.message_id, senders[0][0] if senders else "", raw)
-        occurred = self._date(msg) or request.received_at
+        dated = self._date(msg)
+        occurred = request.received_at if dated is None else min(dated, request.received_at)
+        if dated is not None and dated > request.received_at:
+            # The mail cannot have been written after it arrived: a Date ahead of receipt is the
+            # sender's clock (or a spammer's), and would sort the mail above all that came after.
+            metadata["date_header"] = dated.isoformat()
         try:
             message = Message(
                 id=interaction_id(self.name, key),
