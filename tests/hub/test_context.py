@@ -11,6 +11,8 @@ from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
 from omnicx import Identifier
+from omnicx.channels import OutboundMessage
+from omnicx.errors import ValidationError
 from omnicx.hub import Hub
 from omnicx.hub._context import _fenced, _md
 from tests.hub import _payloads as p
@@ -138,7 +140,21 @@ def test_a_reply_goes_to_the_endpoint_of_the_latest_inbound_contact_of_its_conve
                 ]
                 if not inbound:
                     continue
-                reply = hub.reply(conversation.id, "We are on it.", agent="agent-1")
+                try:
+                    reply = hub.reply(conversation.id, "We are on it.", agent="agent-1")
+                except ValidationError:  # past WhatsApp's 24 hours of the customer's last message there
+                    now = T_PLAN + timedelta(days=90)
+                    last = max(
+                        e.interaction.occurred_at
+                        for e in hub.timeline(cid, limit=1000, channels=["whatsapp"]).entries
+                        if e.interaction is not None
+                        and e.interaction.direction.value == "inbound"
+                        and e.interaction.endpoint == inbound[0].endpoint
+                    )
+                    assert now - last > timedelta(hours=24)
+                    template = OutboundMessage(template_name="order_update", template_language="en_US")
+                    reply = hub.reply(conversation.id, template, agent="agent-1")
+                    assert reply.channel == "whatsapp"
                 assert reply.endpoint == inbound[0].endpoint.key  # newest first
                 if inbound[0].type == "message":
                     assert reply.channel == inbound[0].channel

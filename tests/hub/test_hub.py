@@ -93,8 +93,9 @@ def clock() -> datetime:
     return at(60 * 48)
 
 
-def open_hub(url: str) -> Hub:
-    return Hub.open(url, channels=p.adapters(), clock=lambda: at(60 * 48))
+def open_hub(url: str, now: float = 60 * 48) -> Hub:
+    """A hub whose clock reads ``now`` minutes after T0 (two days by default)."""
+    return Hub.open(url, channels=p.adapters(), clock=lambda: at(now))
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
@@ -404,7 +405,7 @@ def test_a_failure_while_storing_rolls_back_but_keeps_the_raw_payload(
 def test_a_reply_on_web_chat_is_recorded_for_the_host_to_show_in_its_widget() -> None:
     # The web chat adapter cannot send (the chat runs in the host's own widget): the reply is
     # recorded in the conversation and the host delivers it; other channels get a request.
-    with open_hub("memory://") as hub:
+    with open_hub("memory://", now=60 * 41) as hub:
         hub.ingest(*OTHERS[4])  # Cy on web chat
         cy = hub.customer_of(Identifier(kind="email", value="cy.dupont@orange.fr"))
         assert cy is not None
@@ -422,7 +423,10 @@ def test_a_reply_on_web_chat_is_recorded_for_the_host_to_show_in_its_widget() ->
         assert outbound.text == "Your refund left today."
         assert outbound.endpoint.kind == "chat_visitor"
         hub.record_sent(reply.interaction_id, "widget-msg-1", at=at(60 * 41))
-        hub.ingest(*OTHERS[0])  # Bo on WhatsApp: a channel that sends
+        # Bo on WhatsApp, a channel that sends, within its 24 hours
+        hub.ingest(
+            "whatsapp", p.whatsapp(at(60 * 40.5), "16463972214", "Bo Chen", "Canada?", wamid="wamid.BO9")
+        )
         bo = hub.customer_of(PHONE_BO)
         assert bo is not None
         whatsapp = hub.reply(hub.conversations(bo)[0].id, "Yes, we do.")
@@ -467,7 +471,7 @@ def test_an_email_reusing_another_senders_message_id_is_not_taken_for_a_copy() -
 
 
 def test_status_callbacks_move_a_replys_delivery_status_forward_only() -> None:
-    with open_hub("memory://") as hub:
+    with open_hub("memory://", now=35) as hub:  # within WhatsApp's 24 hours of Bo's message
         hub.ingest(*OTHERS[0])  # Bo on WhatsApp
         bo = hub.customer_of(PHONE_BO)
         assert bo is not None

@@ -20,6 +20,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from omnicx.channels import OutboundMessage
 from omnicx.channels.email import EmailAdapter
 from omnicx.conversations import ConversationAction, thread_conversations
 from omnicx.errors import ConfigurationError, MergeBlocked, NotFound, PayloadError, ValidationError
@@ -98,8 +99,13 @@ def drive(hub: Hub, plan: list[tuple[int, str, int, str]]) -> None:
             hub.resolve(conversations[n % len(conversations)].id, actor="agent-1", at=now)
             continue
         if how == "reply" and conversations:
+            chosen = conversations[n % len(conversations)].id
             try:
-                reply = hub.reply(conversations[n % len(conversations)].id, f"reply {n}", agent="agent-1")
+                try:
+                    reply = hub.reply(chosen, f"reply {n}", agent="agent-1")
+                except ValidationError:  # past WhatsApp's 24 hours: only a template goes
+                    template = OutboundMessage(template_name="order_update", template_language="en_US")
+                    reply = hub.reply(chosen, template, agent="agent-1")
             except (NotFound, ConfigurationError):  # nothing inbound to answer, or no adapter for its channel
                 continue
             hub.record_sent(reply.interaction_id, f"platform-{n}", at=now)

@@ -132,9 +132,9 @@ def test_two_adapters_of_one_name_are_refused() -> None:
         Hub.open("memory://", channels=[*adapters, adapters[2]])  # type: ignore[list-item]
 
 
-def test_a_reply_retried_with_its_key_is_the_same_reply_and_other_content_under_it_is_refused(
-    hub: Hub,
-) -> None:
+def test_a_reply_retried_with_its_key_is_the_same_reply_and_other_content_under_it_is_refused() -> None:
+    hub = Hub.open("memory://", channels=p.adapters(), clock=lambda: T0 + timedelta(hours=1))
+    hub.ingest("whatsapp", p.whatsapp(T0, "16463972214", "Bo", "yo", wamid="wamid.B1"))
     (conversation,) = hub.conversations(hub.customer_of(BO))  # type: ignore[arg-type]
     first = hub.reply(conversation.id, "Ships today.", agent="agent-1", dedupe_key="reply-1")
     again = hub.reply(conversation.id, "Ships today.", agent="agent-1", dedupe_key="reply-1")

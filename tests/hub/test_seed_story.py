@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 
 from omnicx import Identifier
+from omnicx.channels import OutboundMessage
+from omnicx.errors import ValidationError
 from omnicx.events import ChannelSwitched, CustomersMerged, InteractionIngested
 from omnicx.hub import Hub
 from tests.hub import _payloads as p
@@ -182,3 +184,30 @@ def test_a_reply_after_a_call_from_a_number_that_never_wrote_stays_on_the_call(h
     (conversation,) = [c for c in hub.conversations(customer_id) if "voice" in c.channels]
     reply = hub.reply(conversation.id, "Call me back?", agent="agent-7")
     assert (reply.channel, reply.endpoint, reply.delivery) == ("voice", "phone:+447911123456", "host")
+
+
+def test_a_free_form_whatsapp_reply_past_24_hours_is_refused_and_a_template_goes(tmp_path: Path) -> None:
+    """WhatsApp delivers a free-form message only within 24 hours of the customer's last one; the
+    hub refuses the reply Meta would bounce, and a template goes at any time."""
+    now = [at(60 * 3 + 60 * 23)]  # 23 hours after Ana's WhatsApp message
+    with Hub.open(f"sqlite:///{tmp_path / 'w.db'}", channels=p.adapters(), clock=lambda: now[0]) as hub:
+        hub.ingest(*SEED[2])
+        customer_id = hub.customer_of(Identifier(kind="phone", value="+447911123456"))
+        assert customer_id is not None
+        (conversation,) = hub.conversations(customer_id)
+        assert hub.reply(conversation.id, "Still within the window.").channel == "whatsapp"
+        now[0] = at(60 * 3 + 60 * 25)
+        with pytest.raises(ValidationError, match="24 hours"):
+            hub.reply(conversation.id, "Too late for free-form text.")
+        template = OutboundMessage(
+            template_name="order_update", template_language="en_US", template_parameters=("1234",)
+        )
+        late = hub.reply(conversation.id, template)
+        assert late.request is not None
+        assert b'"template"' in late.request.body
+        # a newer message from the same number in another conversation opens the window again
+        hub.ingest(
+            "whatsapp",
+            p.whatsapp(at(60 * 3 + 60 * 24.5), "447911123456", "Ana S.", "Hello?", wamid="wamid.ANA9"),
+        )
+        assert hub.reply(conversation.id, "Now it goes.").channel == "whatsapp"

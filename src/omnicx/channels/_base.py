@@ -17,6 +17,7 @@ from __future__ import annotations
 import inspect
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
+from datetime import timedelta
 from enum import StrEnum
 from typing import Any, ClassVar, Generic, TypeVar
 
@@ -147,6 +148,9 @@ class ChannelAdapter(ABC, Generic[ConfigT]):
     """The version of the channel's API the adapter was written against."""
     capabilities: ClassVar[frozenset[Capability]]
     Config: ClassVar[type[AdapterConfig]] = AdapterConfig
+    reply_window: ClassVar[timedelta | None] = None
+    """How long after the customer's last inbound message the channel delivers a free-form
+    reply (WhatsApp: 24 hours); past it only a template goes. ``None``: no such window."""
 
     config: ConfigT
 

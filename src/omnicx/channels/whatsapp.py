@@ -12,6 +12,7 @@ arrives with a BSUID and no phone at all gets the BSUID as its endpoint.
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from typing import Annotated, Any, ClassVar
 
 from pydantic import Field, SecretStr
@@ -52,6 +53,9 @@ class WhatsAppAdapter(MetaAdapter[WhatsAppConfig]):
     """WhatsApp Cloud API (Meta): messages, statuses, edits, revokes, Coexistence echoes."""
 
     name: ClassVar[str] = "whatsapp"
+    reply_window: ClassVar[timedelta | None] = timedelta(hours=24)
+    """The customer service window: a free-form message only within 24 hours of the customer's
+    last message; a template (``OutboundMessage.template_name``) at any time."""
     display_name: ClassVar[str] = "WhatsApp Cloud API"
     api_version: ClassVar[str] = "v25.0"
     capabilities: ClassVar[frozenset[Capability]] = frozenset(

@@ -1244,6 +1244,8 @@ class Hub:
                 )
             # an adapter that cannot send (the host's own chat widget) leaves delivery to the host
             sends = Capability.OUTBOUND in adapter.capabilities
+            if sends and adapter.reply_window is not None and not outbound.template_name:
+                self._check_reply_window(tx, adapter, latest)
             request = adapter.build_outbound(outbound, latest.endpoint) if sends else None
             now = self._clock()
             key = dedupe_key or f"reply:{uuid.uuid4().hex}"
@@ -1319,6 +1321,34 @@ class Hub:
             f"conversation {conversation.id} has no inbound message on a configured channel to reply to",
             conversation_id=conversation.id,
         )
+
+    def _check_reply_window(
+        self, view: StoreReader, adapter: ChannelAdapter[Any], latest: Message | CallRecord
+    ) -> None:
+        """Refuse a free-form reply the channel would not deliver: the customer's last inbound
+        message on it from this endpoint is older than the adapter's ``reply_window``."""
+        window = adapter.reply_window
+        assert window is not None
+        now = self._clock()
+        last = latest.occurred_at
+        if now - last > window:  # another conversation may hold a later message of theirs
+            for stored in _paged(
+                lambda cursor: view.timeline(
+                    [latest.endpoint], limit=PAGE, cursor=cursor, channels=[latest.channel]
+                )
+            ):
+                item = stored.interaction
+                if item.direction is Direction.INBOUND and item.adapter == adapter.name:
+                    last = max(last, item.occurred_at)
+                    break
+        if now - last > window:
+            raise ValidationError(
+                f"{adapter.display_name} delivers a free-form reply only within {window.total_seconds() / 3600:g} "
+                "hours of the customer's "
+                f"last message ({last:%Y-%m-%d %H:%M} UTC); send a template instead: "
+                "OutboundMessage(template_name=..., template_language=...)",
+                channel=latest.channel,
+            )
 
     def _sends(self, adapter: str) -> bool:
         return Capability.OUTBOUND in self._adapters[adapter].capabilities
