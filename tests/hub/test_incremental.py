@@ -775,6 +775,15 @@ def test_a_quarantine_that_cuts_a_customer_apart_is_told_as_a_split() -> None:
         assert hub.customer_of(Identifier(kind="email", value="person4@mailbox.org")) == fourth.customer_id
 
 
+def shared_chat(hub: Hub, who: int, n: int) -> tuple[str, InboundRequest]:
+    """The web chat of ``drive_shared``'s ``chat_switchboard`` step ``n`` by person ``who``."""
+    email = f"person{who}@mailbox.org"
+    at = T0 + timedelta(minutes=n + 1)
+    return "webchat", p.webchat(
+        at, f"s{n}", f"v{who}", f"c{n}", email=email, phone=SWITCHBOARD, event_id=f"e{n}"
+    )
+
+
 def test_a_cut_apart_customer_is_not_told_as_merged_into_the_request_that_cut_it() -> None:
     """One number per customer (a tight policy): Ana's chat with the shop's number could not join
     her phone. When a third person makes the number shared, her part joins her phone's customer,
@@ -794,7 +803,9 @@ def test_a_cut_apart_customer_is_not_told_as_merged_into_the_request_that_cut_it
         splits: list[CustomerSplit] = []
         hub.subscribe(CustomersMerged, merges.append)
         hub.subscribe(CustomerSplit, splits.append)
-        drive_shared(hub, [("chat_switchboard", 2, 1)], start=len(plan))
+        (request,) = [shared_chat(hub, 2, len(plan))]
+        result = hub.ingest(*request)
+        assert result.accepted[0].merged == ()  # nothing merged into the third person
         third = hub.customer_of(Identifier(kind="email", value="person2@mailbox.org"))
         other = hub.customer_of(Identifier(kind="email", value="person1@mailbox.org"))
         assert merges == []

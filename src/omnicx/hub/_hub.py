@@ -468,7 +468,7 @@ class Hub:
             customer_id=customer_id,
             conversation_id=conversation_id,
             created_customer=change.created,
-            merged=change.merged,
+            merged=into,
             conflicts=change.conflicts,
         )
 
