@@ -57,6 +57,7 @@ CASES: dict[str, Callable[[Hub], object]] = {
     "reply of None": lambda hub: hub.reply(hub.conversations(ana(hub))[0].id, None),  # type: ignore[arg-type]
     "timeline channels as a string": lambda hub: hub.timeline(ana(hub), channels="email"),
     "timeline kinds as a string": lambda hub: hub.timeline(ana(hub), kinds="message"),
+    "timeline kinds with a typo": lambda hub: hub.timeline(ana(hub), kinds=["mesage"]),
     "conversation records of a string": lambda hub: hub.conversation_records(ana(hub)),
     "subscribe to a non-event": lambda hub: hub.subscribe(int, print),  # type: ignore[arg-type,type-var]
     "subscribe a non-callable": lambda hub: hub.subscribe(CustomersMerged, None),  # type: ignore[arg-type]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import typing
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
@@ -1107,6 +1108,12 @@ class Hub:
         between two pages' interactions comes first on the later page.
         """
         channels, kinds = _names(channels, "channels"), _names(kinds, "kinds")
+        unknown = sorted(set(kinds or ()) - INTERACTION_TYPES)
+        if unknown:  # a typo would filter everything out
+            raise ValidationError(
+                f"kinds are interaction types ({', '.join(sorted(INTERACTION_TYPES))}), got {unknown}",
+                value=repr(unknown)[:80],
+            )
         store_cursor, upper = _read_timeline_cursor(cursor) if cursor is not None else (None, None)
         with self.store.snapshot(self.tenant) as view:
             canonical = view.resolve_customer_id(customer_id)
@@ -1403,6 +1410,11 @@ class Hub:
 
 
 _TIMELINE_CURSOR = "hub-timeline"
+INTERACTION_TYPES = frozenset(
+    typing.get_args(cls.model_fields["type"].annotation)[0]
+    for cls in typing.get_args(typing.get_args(Interaction)[0])  # Annotated[Message | CallRecord | ..., ...]
+)
+"""The ``type`` of every interaction class: what ``timeline(kinds=...)`` takes."""
 
 
 def _read_timeline_cursor(cursor: str) -> tuple[str, datetime]:
