@@ -1012,8 +1012,11 @@ class Hub:
     ) -> tuple[str, ...]:
         """Split a customer into identifier groups (an unmerge); return the customer ids of the parts.
 
-        Interactions never move: each part's timeline is the interactions of its
-        identifiers, and replies go to the endpoint of each conversation.
+        The identifiers listed in no group form one more part. Interactions never move: each
+        part's timeline is the interactions of its identifiers, and replies go to the endpoint
+        of each conversation. A never-link rule between the parts keeps later payloads from
+        joining them again; :meth:`revoke` lifts it. Raises
+        :class:`~omnicx.errors.ValidationError` for groups that leave one part.
         """
         published: list[_Event] = []
         with self.store.transaction(self.tenant) as tx:
