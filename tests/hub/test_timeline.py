@@ -129,14 +129,15 @@ def test_a_merge_at_the_instant_of_a_page_boundary_is_listed_once(backend: str, 
 
 
 def test_a_cursor_of_another_query_is_refused() -> None:
+    """The store's own timeline cursor lacks the boundary the hub's carries."""
     with Hub.open("memory://", channels=p.adapters()) as hub:
         run(hub, [("whatsapp", 0), ("whatsapp", 1)])
         customer_id = hub.customer_of(PHONE)
         assert customer_id is not None
-        store_cursor = hub.store.snapshot(hub.tenant)
-        with store_cursor as view:
-            raw_cursor = view.timeline([PHONE], limit=1).next_cursor
-        assert raw_cursor is not None
-        for bad in (raw_cursor, "not-a-cursor"):
+        with hub.store.snapshot(hub.tenant) as view:
+            store_cursor = view.timeline([PHONE], limit=1).next_cursor
+        assert store_cursor is not None
+        assert hub.timeline(customer_id, limit=1).next_cursor != store_cursor
+        for bad in (store_cursor, "not-a-cursor"):
             with pytest.raises(ValidationError):
                 hub.timeline(customer_id, cursor=bad)
