@@ -103,6 +103,7 @@ from omnicx.models import (
     TextPart,
     interaction_id,
 )
+from omnicx.models._base import member
 from omnicx.store import (
     AuditAction,
     AuditRecord,
@@ -279,12 +280,7 @@ class Hub:
         self, status: RawStatus | str = RawStatus.FAILED, *, channel: str | None = None
     ) -> list[IngestResult]:
         """Run kept raw payloads with ``status`` through their (fixed) adapters again."""
-        try:
-            wanted = RawStatus(status)
-        except ValueError:
-            raise ValidationError(
-                f"status must be one of {[s.value for s in RawStatus]}, got {status!r}", value=repr(status)
-            ) from None
+        wanted = member(RawStatus, status, "status")
         with self.store.snapshot(self.tenant) as view:
             pending = list(
                 _paged(lambda cursor: view.raw_payloads(wanted, channel=channel, limit=PAGE, cursor=cursor))

@@ -20,8 +20,7 @@ from __future__ import annotations
 import gc
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
-from enum import Enum
-from typing import NamedTuple, TypeVar
+from typing import NamedTuple
 
 from omnicx.errors import IdentityError, UnknownIdentifier, ValidationError
 from omnicx.identity import _core as core
@@ -51,6 +50,7 @@ from omnicx.identity._results import (
 )
 from omnicx.identity._settled import SettledFacts
 from omnicx.models import Assurance, Customer, CustomerIdentifier, Identifier, ObservedIdentifier
+from omnicx.models._base import member
 
 __all__ = ["DEFAULT_SALT", "IdentityEngine", "Observation", "observation_entries"]
 
@@ -100,19 +100,6 @@ def _when(at: datetime | None) -> datetime:
             value=repr(at),
         )
     return at.astimezone(UTC)
-
-
-M = TypeVar("M", bound=Enum)
-
-
-def _member(enum: type[M], value: object, name: str) -> M:
-    """``value`` as a member of ``enum`` (a member, or its string value)."""
-    try:
-        return enum(value)
-    except ValueError:
-        raise ValidationError(
-            f"{name} must be one of {[str(m) for m in enum]}, got {value!r}", value=repr(value)[:80]
-        ) from None
 
 
 def _text(name: str, value: object) -> str | None:
@@ -805,13 +792,13 @@ class IdentityEngine:
         self._need(b)
         if a.key == b.key:
             raise ValidationError(f"cannot link {a} to itself", value=a.key)
-        kind = _member(LinkKind, kind, "kind")
+        kind = member(LinkKind, kind, "kind")
         if kind is LinkKind.OBSERVED:
             raise ValidationError(
                 "link() makes manual, imported or suggested links; observed ones come from observe()",
                 value=str(kind),
             )
-        assurance = _member(Assurance, assurance, "assurance")
+        assurance = member(Assurance, assurance, "assurance")
         moment = _when(at)
         ev: Ev = (None, None, _text("actor", actor), _text("reason", reason))
         # as in observe(): an identifier forgotten at or after ``at`` is dropped (a rebuild

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from datetime import UTC, datetime
+from enum import Enum
 from typing import Annotated, Any, Generic, Literal, Self, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, JsonValue, StringConstraints, TypeAdapter
@@ -21,9 +22,11 @@ __all__ = [
     "UnionAdapter",
     "UtcDatetime",
     "invalid",
+    "member",
 ]
 
 T = TypeVar("T")
+E = TypeVar("E", bound=Enum)
 
 METADATA_MAX_BYTES = 16 * 1024
 METADATA_MAX_DEPTH = 8
@@ -43,6 +46,17 @@ def invalid(what: str, exc: PydanticValidationError) -> ValidationError:
     )
     more = f" (and {len(details) - 5} more)" if len(details) > 5 else ""
     return ValidationError(f"invalid {what}: {shown}{more}", model=what, errors=details)
+
+
+def member(enum: type[E], value: object, name: str) -> E:
+    """``value`` as a member of ``enum`` (a member, or its value); an omnicx ValidationError
+    that lists the members otherwise."""
+    try:
+        return enum(value)
+    except ValueError:
+        raise ValidationError(
+            f"{name} must be one of {[m.value for m in enum]}, got {value!r}", value=repr(value)[:80]
+        ) from None
 
 
 def _flatten(details: list[Any]) -> list[dict[str, Any]]:
