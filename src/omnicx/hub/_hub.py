@@ -6,6 +6,7 @@ import re
 import typing
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from datetime import UTC, datetime
 from typing import Any, Literal, TypeVar
 
@@ -386,8 +387,7 @@ class Hub:
         ]
         settled = self._settled(tx, observed, item)
         created: list[Identifier] = []
-        regrouped: dict[str, tuple[str, ...]] = {}
-        born: dict[str, tuple[Identifier, ...]] = {}
+        saved = Saved([], {}, {})  # a settled observation regroups nobody
         if settled is not None:
             change, customer_id = settled, settled.customer_id
             member = customer_id is not None
@@ -400,7 +400,6 @@ class Hub:
                 return "erased"  # sent before its sender's erasure: nothing of it is kept
             tx.append_ledger(change.entries)
             saved = save_component(tx, engine, seen, self._fingerprint)
-            regrouped, born = saved.regrouped, saved.created
             endpoint_owner = _owner(engine, item.endpoint)
             customer_id = endpoint_owner or change.customer_id
             member = endpoint_owner is not None
@@ -421,19 +420,13 @@ class Hub:
                     identifiers=tuple(o.identifier for o in observed),
                 )
             )
-        into = self._merged_into(
-            published, customer_id, change.merged, regrouped, f"{item.channel}:{item.dedupe_key}"
-        )
+        reason = f"{item.channel}:{item.dedupe_key}"
+        into = self._merged_into(published, customer_id, change.merged, saved.regrouped, reason)
         if into and customer_id is not None:
             self._audit(tx, AuditAction.MERGE, (customer_id, *into), None, {"dedupe_key": item.dedupe_key})
-        for other, identifiers in born.items():  # beside this request's customer: a link refused, say
-            if other != customer_id or not change.created:
-                published.append(
-                    CustomerCreated(at=now, tenant=self.tenant, customer_id=other, identifiers=identifiers)
-                )
-        self._regroup_events(
-            published, Saved([], regrouped, {}), set(into), f"{item.channel}:{item.dedupe_key}"
-        )
+        # this request's own new customer was told above, with the identifiers it came with
+        announced = {customer_id} if change.created and customer_id is not None else frozenset()
+        self._regroup_events(published, saved, set(into), reason, announced=announced)
         for conflict in change.conflicts:
             if len(conflict.identifiers) >= 2:
                 published.append(
@@ -816,14 +809,19 @@ class Hub:
         reported: set[str],
         reason: str | None,
         actor: str | None = None,
+        *,
+        announced: AbstractSet[str] = frozenset(),
     ) -> None:
         """Tell subscribers how customers regrouped beyond what the operation's own events say:
-        the parts a quarantine cut a customer into (or none: every identifier of it is shared
-        now, and the customer is gone) as a split, a customer whose identifiers all went to
-        another id as a merge into it. A host mirroring customers from events then holds the
-        customers the store holds."""
+        every new customer (but those in ``announced``, told already), the parts a quarantine
+        cut a customer into (or none: every identifier of it is shared now, and the customer
+        is gone) as a split, a customer whose identifiers all went to another id as a merge
+        into it (but those in ``reported``). A host mirroring customers from events then holds
+        the customers the store holds."""
         now = self._clock()
         for cid, identifiers in saved.created.items():
+            if cid in announced:
+                continue
             published.append(
                 CustomerCreated(at=now, tenant=self.tenant, customer_id=cid, identifiers=identifiers)
             )
@@ -1249,7 +1247,7 @@ class Hub:
                     }
                 )
             # an adapter that cannot send (the host's own chat widget) leaves delivery to the host
-            sends = Capability.OUTBOUND in adapter.capabilities
+            sends = self._sends(latest.adapter)
             if sends and adapter.reply_window is not None and not outbound.template_name:
                 self._check_reply_window(tx, adapter, latest)
             request = adapter.build_outbound(outbound, latest.endpoint) if sends else None
