@@ -83,6 +83,7 @@ from omnicx.identity import (
     MergePolicy,
     observation_entries,
 )
+from omnicx.identity._core import salt_bytes
 from omnicx.metrics import ConversationRecord, records_from_threading
 from omnicx.models import (
     Assurance,
@@ -191,15 +192,16 @@ class Hub:
                 f"continuity must be ContinuityRules (ContinuityRules.model_validate() reads a dict), "
                 f"got {type(continuity).__name__}"
             )
-        if not isinstance(salt, str | bytes) or not salt:
-            raise ConfigurationError(f"salt must be a non-empty str or bytes, got {type(salt).__name__}")
+        try:
+            self._salt = salt_bytes(salt)
+        except ValidationError as exc:
+            raise ConfigurationError(str(exc)) from None
         self.store = store
         self.policy = policy or MergePolicy()
         self._fingerprint = policy_fingerprint(self.policy)
         self._compiled = self.policy.compile()
         self.continuity = continuity or ContinuityRules()
         self.tenant = tenant
-        self._salt = salt.encode("utf-8", "surrogatepass") if isinstance(salt, str) else salt
         self._clock = clock or (lambda: datetime.now(UTC))
         self.events = EventBus()
         """Subscribe here (or with :meth:`subscribe`) to what the hub does."""

@@ -36,10 +36,11 @@ from datetime import datetime
 
 import attrs
 
+from omnicx.errors import ValidationError
 from omnicx.identity._ledger import entry_id
 from omnicx.identity._policy import CompiledPolicy
 
-__all__ = ["Core", "Ev", "LinkRec", "NeverRec", "Pair", "evidence_string", "tombstone"]
+__all__ = ["Core", "Ev", "LinkRec", "NeverRec", "Pair", "evidence_string", "salt_bytes", "tombstone"]
 
 Ev = tuple[str | None, str | None, str | None, str | None]
 """Evidence as (channel, dedupe_key, actor, reason)."""
@@ -111,6 +112,15 @@ class NeverRec:
     at: datetime
     ev: Ev
     active: bool = True
+
+
+def salt_bytes(salt: object) -> bytes:
+    """A tombstone salt as bytes: non-empty text (UTF-8) or bytes. Raises
+    :class:`~omnicx.errors.ValidationError` otherwise (``bytes(5)`` would be five zero bytes:
+    a salt anyone can guess)."""
+    if not isinstance(salt, str | bytes | bytearray) or not salt:
+        raise ValidationError(f"salt must be a non-empty str or bytes, got {type(salt).__name__}")
+    return salt.encode("utf-8", "surrogatepass") if isinstance(salt, str) else bytes(salt)
 
 
 def tombstone(key: str, salt: bytes) -> str:

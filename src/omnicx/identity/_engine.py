@@ -25,7 +25,7 @@ from typing import NamedTuple
 from omnicx.errors import IdentityError, UnknownIdentifier, ValidationError
 from omnicx.identity import _core as core
 from omnicx.identity import _explain
-from omnicx.identity._core import Core, Ev, LinkRec, NeverRec, Pair, evidence_string
+from omnicx.identity._core import Core, Ev, LinkRec, NeverRec, Pair, evidence_string, salt_bytes
 from omnicx.identity._ledger import (
     Erasure,
     Evidence,
@@ -224,10 +224,7 @@ class IdentityEngine:
             raise ValidationError(
                 f"policy must be a MergePolicy (MergePolicy.model_validate(...) reads a dict), got {type(policy).__name__}"
             )
-        if not isinstance(salt, str | bytes | bytearray) or not salt:
-            # bytes(5) would be five zero bytes: a salt anyone can guess
-            raise ValidationError(f"salt must be a non-empty str or bytes, got {type(salt).__name__}")
-        self._salt = salt.encode("utf-8", "surrogatepass") if isinstance(salt, str) else bytes(salt)
+        self._salt = salt_bytes(salt)
         self._core = Core(self._policy.compile(), self._salt)
         self._pending_revocations: dict[str, list[Revocation]] = {}
         """Revocations applied before their link or rule, by its id."""
