@@ -16,7 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from omnicx.cli._duckdb import _TS, DuckDBResolver, _scan, _single_threaded, at_text
+from omnicx.cli._duckdb import _TS, DuckDBResolver, _scan, _single_threaded
 from omnicx.cli._resolve import Outcome, resolve_file
 from omnicx.identity import MergePolicy
 
@@ -294,17 +294,33 @@ def test_a_component_over_a_limit_replays_its_links_in_the_batch_paths_order(
         ),
     ),
 )
-def test_the_sql_time_text_is_what_python_prints(moment: datetime, digits: int, offset: str) -> None:
-    import duckdb
+def test_the_sql_customer_id_is_the_engines_for_any_time_and_offset(
+    moment: datetime, digits: int, offset: str
+) -> None:
+    """DuckDB computes customer ids in SQL from its own reading of the time: they must be the
+    ids the engine gives the same identifier first seen at that instant."""
+    from omnicx.identity import IdentityEngine
+    from omnicx.models import Identifier
 
     text = moment.replace(microsecond=0).isoformat()
     if digits:
         text += "." + f"{moment.microsecond:06d}"[:digits]
     text += offset
     assert re.fullmatch(_TS, text)
-    got = duckdb.execute(f"SELECT {at_text('$1')}", [text]).fetchone()
-    assert got is not None
-    assert got[0] == str(datetime.fromisoformat(text))
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "in.jsonl"
+        record = {"record_id": "r1", "ts": text, "identifiers": [{"type": "email", "value": "Ana@Shop.io"}]}
+        path.write_text(json.dumps(record) + "\n", encoding="utf-8")
+        with DuckDBResolver(MergePolicy()) as engine:
+            assert engine.load(path)
+            got = engine.label_list()
+    expected = IdentityEngine().observe(
+        [Identifier.parse("email:ana@shop.io")],
+        at=datetime.fromisoformat(text),
+        channel="sms",
+        dedupe_key="x",
+    )
+    assert got == [expected.customer_id]
 
 
 def test_the_helper_process_is_forked_only_from_a_single_threaded_process(tmp_path: Path) -> None:

@@ -814,3 +814,20 @@ def test_a_cut_apart_customer_is_not_told_as_merged_into_the_request_that_cut_it
         assert hub.customer_of(Identifier(kind="email", value="person0@mailbox.org")) == ana
         assert third not in split.customer_ids
         assert hub.customer(held).id == ana  # born with Ana's chat visitor id, which Ana's customer holds
+
+
+@pytest.mark.parametrize("order", [(0, 1), (1, 0)])
+def test_two_whatsapp_messages_of_one_second_name_a_new_customer_once(order: tuple[int, int]) -> None:
+    """WhatsApp's timestamps are whole seconds: a new number's two messages of one second, in
+    either order, give one customer id from the first request on, and no merge of it with itself."""
+    at = T0 + timedelta(seconds=5)
+    requests = [p.whatsapp(at, "447920000001", "Ana", f"part {n}", wamid=f"wamid.S{n}") for n in (0, 1)]
+    with Hub.open("memory://", channels=p.adapters()) as hub:
+        created: list[CustomerCreated] = []
+        merges: list[CustomersMerged] = []
+        hub.subscribe(CustomerCreated, created.append)
+        hub.subscribe(CustomersMerged, merges.append)
+        ids = {hub.ingest("whatsapp", requests[n]).accepted[0].customer_id for n in order}
+        assert merges == []
+        assert [e.customer_id for e in created] == list(ids)
+        assert hub.customer_of(Identifier(kind="phone", value="+447920000001")) in ids

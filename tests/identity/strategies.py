@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -57,8 +58,11 @@ ops_lists = st.lists(_op(), min_size=1, max_size=30)
 long_ops_lists = st.lists(_op(), min_size=60, max_size=160)
 
 
-def run(ops: list[Op], policy: MergePolicy = POLICY) -> tuple[IdentityEngine, list[LedgerEntry]]:
-    """Drive an engine with ``ops`` (times out of order on purpose); return it and its ledger."""
+def run(
+    ops: list[Op], policy: MergePolicy = POLICY, each: Callable[[IdentityEngine], None] | None = None
+) -> tuple[IdentityEngine, list[LedgerEntry]]:
+    """Drive an engine with ``ops`` (times out of order on purpose); return it and its ledger.
+    ``each`` is called with the engine after every operation."""
     engine = IdentityEngine(policy)
     entries: list[LedgerEntry] = []
     link_ids: list[str] = []
@@ -107,6 +111,8 @@ def run(ops: list[Op], policy: MergePolicy = POLICY) -> tuple[IdentityEngine, li
             change = engine.revoke(link_ids[op.target % len(link_ids)], actor="agent", reason=f"v{n}", at=at)
         entries.extend(change.entries)
         link_ids.extend(e.id for e in change.entries if e.type in ("link", "never_link"))
+        if each is not None:
+            each(engine)
     return engine, entries
 
 

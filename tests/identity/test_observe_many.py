@@ -219,16 +219,28 @@ def test_forgotten_identifiers_are_dropped_and_reported() -> None:
 
 
 def test_observe_reports_the_id_a_customer_had_before_the_call() -> None:
-    """A same-instant sighting that sorts first gives the customer a new birth id: the old one retires."""
+    """A sighting of an earlier instant arriving late gives the customer a new birth id: the
+    old one retires, and still resolves to the customer."""
     engine = IdentityEngine(POLICY)
-    old = engine.observe([POOL[0]], at=T0, channel="sms", dedupe_key="z-late").customer_id
-    for n in range(20):  # some evidence whose sighting id sorts before the first one
-        change = engine.observe([POOL[0]], at=T0, channel="sms", dedupe_key=f"a{n}")
-        if change.customer_id != old:
-            break
+    old = engine.observe([POOL[0]], at=T0, channel="sms", dedupe_key="late").customer_id
+    assert old is not None
+    change = engine.observe([POOL[0]], at=T0 - timedelta(minutes=1), channel="sms", dedupe_key="early")
     assert change.customer_id != old
     assert change.merged == (old,)  # the id that existed, not one computed after the change
     assert old not in engine.partition()
+    assert engine.resolve(old) == change.customer_id
+
+
+def test_same_instant_sightings_never_change_a_customer_id() -> None:
+    """WhatsApp times are whole seconds: two messages of one second, in either order, name the
+    customer alike from the first on (the birth id is the first instant, not the first evidence)."""
+    ids = set()
+    for order in (("m1", "m2", "m3"), ("m3", "m1", "m2"), ("m2", "m3", "m1")):
+        engine = IdentityEngine(POLICY)
+        changes = [engine.observe([POOL[0]], at=T0, channel="whatsapp", dedupe_key=k) for k in order]
+        assert all(c.merged == () for c in changes)
+        ids.update(c.customer_id for c in changes)
+    assert len(ids) == 1
 
 
 def test_observe_does_not_call_a_surviving_part_merged() -> None:

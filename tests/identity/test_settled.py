@@ -78,7 +78,9 @@ def test_a_new_pair_a_new_identifier_or_an_older_time_is_not_settled() -> None:
     later = T0 + timedelta(minutes=1)
     assert facts.settles([email.key, phone.key], later)
     assert facts.settles([email.key], later)
-    assert not facts.settles([email.key, phone.key], T0)  # not strictly after the first sighting
+    assert not facts.settles([email.key, phone.key], T0)  # not strictly after the pair's first link
+    assert facts.settles([email.key], T0)  # a sighting of the first instant moves no birth
+    assert not facts.settles([email.key], T0 - timedelta(microseconds=1))
     assert not facts.settles([email.key, other.key], later)  # another customer's identifier
     assert not facts.settles([], later)
 

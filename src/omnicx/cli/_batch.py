@@ -10,9 +10,9 @@ int arrays and evaluates the batch definition of
 1. identifiers are ints; a raw value is normalized once (a per-kind cache maps
    each raw spelling to its int); the policy's blocklist is checked once per
    identifier;
-2. each identifier keeps its first sighting ``(at, sighting id)``; each pair of
-   identifiers seen together keeps its earliest link ``(at, link id)``; the
-   SHA-256 ids are computed only to break ties of equal times;
+2. each identifier keeps its first instant; each pair of identifiers seen
+   together keeps its earliest link ``(at, link id)``; the SHA-256 link ids are
+   computed only to break ties of equal times;
 3. quarantine is a count of distinct non-blocked partners per kind over all pairs;
 4. candidate pairs (both ends neither blocked nor quarantined) are united
    without constraints; a component that breaks no limit is exactly what the
@@ -28,7 +28,6 @@ record sets); only the time and memory differ.
 from __future__ import annotations
 
 import csv
-import hashlib
 import json
 import sys
 import time
@@ -39,6 +38,8 @@ from typing import IO, Any
 
 from omnicx.errors import NormalizationError, ValidationError
 from omnicx.identity import MergePolicy
+from omnicx.identity._core import birth_id, id_prefix
+from omnicx.identity._engine import DEFAULT_SALT
 from omnicx.identity._ledger import entry_id
 from omnicx.normalize import normalize_platform_id
 from omnicx.normalize._email import _normalize as _email_lru
@@ -51,7 +52,7 @@ __all__ = [
     "BatchResolver",
     "link_id",
     "normalized_key",
-    "sighting_digest",
+    "ID_PREFIX",
     "write_csv_rows",
 ]
 
@@ -76,6 +77,8 @@ DEFAULT_SCOPE = "default"
 _email_uncached = _email_lru.__wrapped__
 _phone_uncached = _phone_lru.__wrapped__
 _PHONE_NOISE = str.maketrans("", "", " \t-.")
+ID_PREFIX = id_prefix(DEFAULT_SALT)
+"""The customer ids' digest prefix of ``omnicx resolve``, whose engine has the default salt."""
 _SHIFT = 32
 _LOW = (1 << _SHIFT) - 1
 _RANK = 1
@@ -113,7 +116,6 @@ class BatchResolver:
         self.first_at: list[Any] = []
         """Each identifier's first sighting time (a datetime; None before it is sighted). The
         DuckDB engine keeps epoch microseconds instead: both order sightings by instant."""
-        self.first_rec = array("q")
         # pair (lo << 32 | hi) → (at, record number) of its earliest link
         self.pairs: dict[int, tuple[datetime, int]] = {}
         # raw value → identifier int (-1: unreadable), one cache per kind of input
@@ -125,8 +127,6 @@ class BatchResolver:
         self._caches = {"email": self._email, "phone": self._phone, "handle": self._handle}
         self._wa_caches = {"email": self._email, "phone": self._wa_phone, "handle": self._handle}
         self._folded: dict[str, dict[str, int]] = {"email": {}, "phone": {}, "handle": {}}
-        self._tie_sid: dict[int, tuple[int, str]] = {}
-        """The sighting id of the current first sighting of identifiers that had a tie."""
         self._hot = bytearray()
 
     # ------------------------------------------------------------------ identifiers
@@ -147,7 +147,6 @@ class BatchResolver:
                 self._is_blocked(kind, key.split(":", 1)[1], key) if blocked is None else blocked
             )
             self.first_at.append(None)
-            self.first_rec.append(-1)
         return x
 
     def _is_blocked(self, kind: str, value: str, key: str) -> bool:
@@ -246,9 +245,6 @@ class BatchResolver:
             f = first_at[x]
             if f is None or at < f:
                 first_at[x] = at
-                self.first_rec[x] = n
-            elif at == f:
-                self._tie(x, n, at)
         if len(ids) > 1:
             self.multi[n] = tuple(ids)
             pairs = self.pairs
@@ -291,7 +287,7 @@ class BatchResolver:
         add_channel = self.record_channel.append
         add_first = self.rec_first.append
         channel_code = self._channel_code
-        first_at, first_rec = self.first_at, self.first_rec
+        first_at = self.first_at
         pairs, multi = self.pairs, self.multi
         plain, wa = self._caches, self._wa_caches
         identifier = self.identifier
@@ -354,9 +350,6 @@ class BatchResolver:
                     f = first_at[x]
                     if f is None or at < f:
                         first_at[x] = at
-                        first_rec[x] = n
-                    elif at == f:
-                        self._tie(x, n, at)
                     continue
                 ids: list[int] = []
                 for item in items:
@@ -381,9 +374,6 @@ class BatchResolver:
                     f = first_at[x]
                     if f is None or at < f:
                         first_at[x] = at
-                        first_rec[x] = n
-                    elif at == f:
-                        self._tie(x, n, at)
                 if len(ids) > 1:
                     multi[n] = tuple(ids)
                     for i in range(len(ids) - 1):
@@ -409,28 +399,6 @@ class BatchResolver:
         self.bad_lines += 1
         if self.bad_lines <= 10:
             print(f"omnicx resolve: skipped line {line_no}: {str(exc)[:200]}", file=sys.stderr)
-
-    def _tie(self, x: int, n: int, at: datetime) -> None:
-        """Record ``n`` sights ``x`` at the time of its first sighting: the smaller sighting id wins."""
-        m = self.first_rec[x]
-        if m == n:
-            return
-        known = self._tie_sid.get(x)
-        sid = known[1] if known is not None and known[0] == m else self._sighting(x, m, self.first_at[x])
-        mine = self._sighting(x, n, at)
-        if mine < sid:
-            # an equal instant may be written with another offset: keep this record's own time
-            self.first_at[x], self.first_rec[x] = at, n
-            self._tie_sid[x] = (n, mine)
-        else:
-            self._tie_sid[x] = (m, sid)
-
-    def _sighting(self, x: int, n: int, at: datetime | None) -> str:
-        """The digest of the sighting id of ``x`` in record ``n`` (as the incremental core computes it;
-        the ids share their prefix, so digests order as the ids do)."""
-        return sighting_digest(
-            self.keys[x], str(at), self.channels[self.record_channel[n]], self.record_ids[n]
-        )
 
     def _link_key(self, pk: int, n: int, at: datetime) -> str:
         """The id of the link of pair ``pk`` made by record ``n``."""
@@ -612,17 +580,12 @@ class BatchResolver:
         for n, ids in self.multi.items():
             if firsts[n] < 0:  # the first identifier is junk: the next member names the customer
                 firsts[n] = next((customer[x] for x in ids if customer[x] >= 0), -1)
-        # A customer's id is the birth id of its canonical identifier: "cus_" and the
-        # digest of its first sighting's id (omnicx.identity._core.Core.birth_id), inlined.
-        keys, first_at, first_rec = self.keys, self.first_at, self.first_rec
-        channels, record_channel, record_ids = self.channels, self.record_channel, self.record_ids
+        # A customer's id is the birth id of its canonical identifier (Core.birth_id).
+        keys, first_at = self.keys, self.first_at
         names = {-1: ""}
         for c in set(firsts):
             if c >= 0:
-                n = first_rec[c]
-                names[c] = "cus_" + sighting_digest(
-                    keys[c], str(first_at[c]), channels[record_channel[n]], record_ids[n]
-                )
+                names[c] = birth_id(ID_PREFIX, keys[c], first_at[c])
         return [names[c] for c in firsts]
 
     def labels(self) -> Iterator[tuple[str, str]]:
@@ -665,17 +628,6 @@ def write_csv_rows(sink: IO[str], rows: Iterable[tuple[str, str]]) -> None:
     writer = csv.writer(sink, lineterminator="\n")
     writer.writerow(("record_id", "customer_id"))
     writer.writerows(rows)
-
-
-def sighting_digest(key: str, at: str, channel: str | None, record_id: str) -> str:
-    """The digest part of the id of ``key``'s sighting in a record at ``at`` (``str`` of its time).
-
-    ``"cus_"`` and the digest of an identifier's first sighting is the id of the customer it
-    gives birth to (:meth:`omnicx.identity._core.Core.birth_id`, with
-    :func:`omnicx.identity._ledger.entry_id`'s hashing inlined).
-    """
-    text = f"{key}\x1f{at}\x1f{channel or ''}|{record_id}||"
-    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:26]
 
 
 def _handle(raw: str) -> tuple[str, str]:

@@ -12,8 +12,7 @@ the decisions in Python, where the reference code is:
    ``BatchResolver.identifier`` itself, in input order); Python normalizes each
    group's first value in input order (half of them in a forked helper process)
    and checks the blocklist once per key;
-3. DuckDB finds each identifier's first sighting and every pair seen together;
-   ties of equal times are broken in Python with the same entry ids;
+3. DuckDB finds each identifier's first instant and every pair seen together;
 4. ``BatchResolver._evaluate`` decides the customers from those (quarantine,
    limits with the canonical-order replay, canonical identifiers);
 5. DuckDB gives each record the customer of its first member identifier, computes
@@ -42,15 +41,15 @@ from typing import IO, Any
 from omnicx.cli._batch import (
     _LOW,
     _SHIFT,
+    ID_PREFIX,
     BatchResolver,
     link_id,
     normalized_key,
-    sighting_digest,
     write_csv_rows,
 )
 from omnicx.identity import MergePolicy
 
-__all__ = ["HELPER_BYTES", "DuckDBResolver", "at_text", "available"]
+__all__ = ["HELPER_BYTES", "DuckDBResolver", "available"]
 
 _TS = (
     r"[12][0-9]{3}-[0-9]{2}-[0-9]{2}T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]{1,6})?"
@@ -354,40 +353,12 @@ class DuckDBResolver(BatchResolver):
         file.unlink()
 
     def _sightings(self) -> None:
-        """Each identifier's first sighting: the earliest record, ties by the smaller sighting id."""
+        """Each identifier's first instant (epoch microseconds)."""
         db = self._db
         db.execute(
-            """
-            CREATE TABLE first AS
-            SELECT x, min(at_us) AS at_us, arg_min(n, at_us) AS n, count(*) AS seen
-            FROM ids JOIN recs USING (n) GROUP BY x
-            """
+            "CREATE TABLE first AS SELECT x, min(at_us) AS at_us FROM ids JOIN recs USING (n) GROUP BY x"
         )
-        db.execute(
-            """
-            CREATE TABLE tied AS
-            WITH m AS (
-                SELECT i.x, i.n, r.ts, r.channel, r.rid FROM ids i JOIN recs r USING (n)
-                JOIN first f ON f.x = i.x AND f.at_us = r.at_us WHERE f.seen > 1
-            )
-            SELECT * FROM m WHERE x IN (SELECT x FROM m GROUP BY x HAVING count(*) > 1)
-            """
-        )
-        best: dict[int, tuple[str, int]] = {}
-        keys = self.keys
-        for x, n, ts, channel, rid in db.execute("SELECT * FROM tied").fetchall():
-            sid = sighting_digest(keys[x], str(datetime.fromisoformat(ts)), channel, rid)
-            old = best.get(x)
-            if old is None or sid < old[0]:
-                best[x] = (sid, n)
-        if best:
-            db.execute(
-                "UPDATE first SET n = t.n FROM (SELECT unnest($1::BIGINT[]) AS x, unnest($2::BIGINT[]) AS n) t "
-                "WHERE first.x = t.x",
-                [list(best), [n for _, n in best.values()]],
-            )
-        db.execute("DROP TABLE tied")
-        first_at: list[Any] = [None] * len(keys)
+        first_at: list[Any] = [None] * len(self.keys)
         for x, at_us in db.execute("SELECT x, at_us FROM first").fetchall():
             first_at[x] = at_us
         self.first_at = first_at
@@ -444,8 +415,8 @@ class DuckDBResolver(BatchResolver):
         db.execute(
             "CREATE TABLE rc AS SELECT n, arg_min(c, pos) AS c FROM ids JOIN cx USING (x) WHERE c >= 0 GROUP BY n"
         )
-        # The customer id: "cus_" and the digest of its canonical identifier's first sighting
-        # (omnicx.cli._batch.sighting_digest, in SQL; the key list is the only upload).
+        # The customer id: the birth id of its canonical identifier (Core.birth_id) in SQL;
+        # the key list is the only upload.
         canon = [c for (c,) in db.execute("SELECT DISTINCT c FROM rc").fetchall()]
         keys = self.keys
         db.execute(
@@ -453,12 +424,13 @@ class DuckDBResolver(BatchResolver):
             [canon, [keys[c] for c in canon]],
         )
         del canon
+        prefix = _sql_text(ID_PREFIX.decode("ascii"))
         db.execute(
             f"""
             CREATE TABLE named AS SELECT ck.c, 'cus_' || left(sha256(
-                ck.key || chr(31) || {at_text("r.ts")} || chr(31) || coalesce(r.channel, '') || '|' || r.rid || '||'
+                {prefix} || ck.key || chr(31) || f.at_us::VARCHAR
             ), 26) AS name
-            FROM ck JOIN first f ON f.x = ck.c JOIN recs r ON r.n = f.n
+            FROM ck JOIN first f ON f.x = ck.c
             """
         )
         db.execute("DROP TABLE ck")
@@ -497,18 +469,6 @@ class DuckDBResolver(BatchResolver):
             return
         with open(out, "w", encoding="utf-8", newline="") as sink:
             write_csv_rows(sink, self.labels())
-
-
-def at_text(column: str) -> str:
-    """SQL for ``str(datetime.fromisoformat(ts))`` of a ``column`` of times the engine takes
-    (``_TS``): ``2024-01-31 09:00:00[.ffffff]+HH:MM``, UTC written ``+00:00``."""
-    fraction = f"rpad(regexp_extract({column}, '\\.([0-9]+)', 1), 6, '0')"
-    return (
-        f"(substr({column}, 1, 10) || ' ' || substr({column}, 12, 8) "
-        f"|| CASE WHEN {fraction} = '000000' THEN '' ELSE '.' || {fraction} END "
-        f"|| CASE WHEN right({column}, 1) = 'Z' OR right({column}, 6) = '-00:00' THEN '+00:00' "
-        f"ELSE right({column}, 6) END)"
-    )
 
 
 def _single_threaded() -> bool:

@@ -32,7 +32,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 import attrs
 
@@ -40,7 +40,18 @@ from omnicx.errors import ValidationError
 from omnicx.identity._ledger import entry_id
 from omnicx.identity._policy import CompiledPolicy
 
-__all__ = ["Core", "Ev", "LinkRec", "NeverRec", "Pair", "evidence_string", "salt_bytes", "tombstone"]
+__all__ = [
+    "Core",
+    "Ev",
+    "LinkRec",
+    "NeverRec",
+    "Pair",
+    "birth_id",
+    "evidence_string",
+    "id_prefix",
+    "salt_bytes",
+    "tombstone",
+]
 
 Ev = tuple[str | None, str | None, str | None, str | None]
 """Evidence as (channel, dedupe_key, actor, reason)."""
@@ -128,6 +139,25 @@ def tombstone(key: str, salt: bytes) -> str:
     return hmac.new(salt, key.encode("utf-8", "surrogatepass"), hashlib.sha256).hexdigest()
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+
+
+def id_prefix(salt: bytes) -> bytes:
+    """What every customer id's digest starts with: the SHA-256 of the engine's salt, in hex, and
+    a unit separator. A customer id thus tells nothing of its identifier to whoever does not
+    know the salt (the first instant and a phone number are few enough to try them all)."""
+    return (hashlib.sha256(b"omnicx customer id\x1f" + salt).hexdigest() + "\x1f").encode("ascii")
+
+
+def birth_id(prefix: bytes, key: str, at: datetime) -> str:
+    """The customer id born with the identifier ``key`` first seen at ``at`` (see
+    :meth:`Core.birth_id`)."""
+    us = (at - _EPOCH) // _MICROSECOND
+    text = prefix + key.encode("utf-8", "surrogatepass") + b"\x1f" + str(us).encode("ascii")
+    return "cus_" + hashlib.sha256(text).hexdigest()[:26]
+
+
 def _pk(x: int, y: int) -> tuple[int, int]:
     return (x, y) if x < y else (y, x)
 
@@ -136,13 +166,13 @@ class Core:
     """Identifier graph, union-find and the canonical evaluation (see the module docstring)."""
 
     __slots__ = (
+        "born",
         "canon",
         "cmax",
         "first_at",
-        "first_ev",
-        "first_sid",
         "flag",
         "flag_reason",
+        "id_prefix",
         "index",
         "keys",
         "kinds",
@@ -157,6 +187,7 @@ class Core:
         "parent",
         "policy",
         "rank",
+        "reborn",
         "salt",
         "sighted",
         "tombstones",
@@ -171,8 +202,12 @@ class Core:
         self.keys: list[str | None] = []
         self.kinds: list[str] = []
         self.first_at: list[datetime] = []
-        self.first_ev: list[Ev | None] = []
-        self.first_sid: list[str | None] = []
+        self.born: list[str | None] = []
+        """Each identifier's birth id once computed (None: not yet, or its birth moved)."""
+        self.id_prefix = id_prefix(salt)
+        self.reborn: dict[str, int] = {}
+        """Birth ids an earlier sighting replaced → their identifier: the ids a late sighting of
+        an earlier instant retired, which still resolve to the identifier's customer."""
         self.last_at: list[datetime] = []
         self.rank: bytearray = bytearray()
         self.sighted: bytearray = bytearray()
@@ -208,27 +243,27 @@ class Core:
             return None
         return self.tombstones.get(self.tombstone(key))
 
-    def sight(self, key: str, kind: str, at: datetime, ev: Ev, rank: int, sid: str | None = None) -> int:
+    def sight(self, key: str, kind: str, at: datetime, rank: int, stand_in: bool = False) -> int:
         """Record a sighting of ``key``; return its int (created on first sight).
 
-        A ``sid`` starting with ``~`` is a stand-in for an identifier known only
-        from a link or rule: it fixes the identifier's birth only until a real
-        sighting arrives, which then replaces it whatever its time. A stand-in says
-        nothing about when the identifier was seen: an identifier that has real
-        sightings takes first and last seen from them alone (so erasing a rule or
-        link of someone else's cannot change them), one that has none from its
-        earliest stand-in.
+        A ``stand_in`` sighting stands for an identifier known only from a link or
+        rule: it fixes the identifier's birth only until a real sighting arrives,
+        which then replaces it whatever its time. A stand-in says nothing about when
+        the identifier was seen: an identifier that has real sightings takes first and
+        last seen from them alone (so erasing a rule or link of someone else's cannot
+        change them), one that has none from its earliest stand-in.
+
+        The birth (and so the customer id, :meth:`birth_id`) is the earliest instant
+        alone: sightings of the same instant give the same birth in any order.
         """
         x = self.index.get(key)
-        stand_in = sid is not None and sid.startswith("~")
         if x is None:
             x = len(self.keys)
             self.index[key] = x
             self.keys.append(key)
             self.kinds.append(kind)
             self.first_at.append(at)
-            self.first_ev.append(ev)
-            self.first_sid.append(sid)
+            self.born.append(None)
             self.last_at.append(at)
             self.rank.append(rank)
             self.sighted.append(0 if stand_in else 1)
@@ -241,32 +276,32 @@ class Core:
                 self.flag_reason[x] = self.policy.blocked(kind, value, key) or ""
             return x
         if stand_in:
-            if self.sighted[x]:
-                return x
-            first = self.first_at[x]
-            if at < first or (at == first and self._sid_of(key, at, ev, sid) < self.sighting_id(x)):
-                self.first_at[x], self.first_ev[x], self.first_sid[x] = at, ev, sid
+            if not self.sighted[x] and at < self.first_at[x]:
+                self._rebirth(x, at)
                 self.last_at[x] = at
-                self._recanon(x)
             return x
         if rank > self.rank[x]:
             self.rank[x] = rank
         if not self.sighted[x]:
             self.sighted[x] = 1
-            self.first_at[x], self.first_ev[x], self.first_sid[x] = at, ev, sid
             self.last_at[x] = at
-            self._recanon(x)
+            if at != self.first_at[x]:
+                self._rebirth(x, at)
             return x
         if at > self.last_at[x]:
             self.last_at[x] = at
-        first = self.first_at[x]
-        if at < first or (at == first and self._sid_of(key, at, ev, sid) < self.sighting_id(x)):
-            self.first_at[x], self.first_ev[x], self.first_sid[x] = at, ev, sid
-            self._recanon(x)
+        elif at < self.first_at[x]:
+            self._rebirth(x, at)
         return x
 
-    def _recanon(self, x: int) -> None:
-        """The birth of ``x`` changed: recompute its customer's canonical identifier."""
+    def _rebirth(self, x: int, at: datetime) -> None:
+        """``x`` was first seen at ``at``, earlier than thought: its birth id and its
+        customer's canonical identifier may change."""
+        key = self.keys[x]
+        if key is not None:
+            self.reborn[birth_id(self.id_prefix, key, self.first_at[x])] = x
+        self.first_at[x] = at
+        self.born[x] = None
         if self.flag[x] != MEMBER:
             return
         r = self.find(x)
@@ -277,25 +312,17 @@ class Core:
                     best = m
             self.canon[r] = best
 
-    @staticmethod
-    def _sid_of(key: str, at: datetime, ev: Ev, sid: str | None) -> str:
-        return sid if sid is not None else entry_id("sig", key, str(at), evidence_string(ev))
-
-    def sighting_id(self, x: int) -> str:
-        """The id of the first sighting of ``x`` (computed once, then cached)."""
-        sid = self.first_sid[x]
-        if sid is None:
-            key = self.keys[x]
-            ev = self.first_ev[x]
-            assert key is not None
-            assert ev is not None
-            sid = self._sid_of(key, self.first_at[x], ev, None)
-            self.first_sid[x] = sid
-        return sid
-
     def birth_id(self, x: int) -> str:
-        """The customer id born with identifier ``x``: ``cus_`` + its first sighting's digest."""
-        return "cus_" + self.sighting_id(x).split("_", 1)[1]
+        """The customer id born with identifier ``x``: ``cus_`` and 26 hex digits of the SHA-256
+        of the salt's id prefix, the identifier's key and its first instant (microseconds since
+        the epoch, so the offset a time was written with does not matter). Computed once per
+        birth, then cached."""
+        cid = self.born[x]
+        if cid is None:
+            key = self.keys[x]
+            assert key is not None
+            cid = self.born[x] = birth_id(self.id_prefix, key, self.first_at[x])
+        return cid
 
     def older(self, x: int, y: int) -> bool:
         """True when ``x`` was first seen before ``y`` (ties by the identifiers' keys)."""
@@ -629,7 +656,7 @@ class Core:
                 if ranks[0] > self.rank[at_first]:
                     self.rank[at_first] = ranks[0]
                 return [at_first], (), (), ()
-            return [self.sight(key, kinds[0], at, ev, ranks[0])], (), (), ()
+            return [self.sight(key, kinds[0], at, ranks[0])], (), (), ()
         ids: list[int] = []
         id_ranks: list[int] = []
         sight, index, first_at, last_at, sighted, ranks_ = (
@@ -649,7 +676,7 @@ class Core:
                 if rank > ranks_[x]:
                     ranks_[x] = rank
             else:
-                x = sight(key, kind, at, ev, rank)
+                x = sight(key, kind, at, rank)
             if x not in ids:
                 ids.append(x)
                 id_ranks.append(rank)

@@ -177,8 +177,9 @@ def _retired(c: Core, before: dict[int, str] | dict[int, str | None]) -> tuple[s
     """The ids in ``before`` (canonical identifier → its customer id then) retired since.
 
     A customer id retires when its identifier stops being canonical (a merge into an
-    older customer) or gets a new birth id (an earlier-sorting sighting of the same
-    instant arrived); an identifier quarantined since retires nothing here.
+    older customer) or gets a new birth id (a sighting of an earlier instant arrived late;
+    the old id stays in :attr:`Core.reborn`); an identifier quarantined since retires
+    nothing here.
     """
     return tuple(
         sorted(
@@ -196,14 +197,6 @@ def _mark_revoked(rec: LinkRec, rev: Revocation) -> None:
     is the one the link records, whatever order they came in."""
     if rec.active or rec.revoked_at is None or (rev.at, rev.id) < (rec.revoked_at, rec.revoked_by or ""):
         rec.active, rec.revoked_by, rec.revoked_at, rec.revoked_ev = False, rev.id, rev.at, _ev(rev.evidence)
-
-
-def _born(key: str, entry: str) -> str:
-    """The stand-in sighting id of an identifier known only from a link or rule.
-
-    It sorts after every real sighting id (``~`` > ``s``), so a real sighting at the
-    same time wins."""
-    return "~" + entry_id("bor", key, entry)
 
 
 class IdentityEngine:
@@ -311,7 +304,7 @@ class IdentityEngine:
             key = e.identifier.key
             if self._void(key, e.at):
                 return set()
-            c.sight(key, e.identifier.kind, e.at, _ev(e.evidence), e.assurance.rank, e.id)
+            c.sight(key, e.identifier.kind, e.at, e.assurance.rank)
             return set()
         if isinstance(e, Link):
             ka, kb = e.a.key, e.b.key
@@ -319,8 +312,8 @@ class IdentityEngine:
                 return set()
             if e.id in c.link_ids:
                 return set()
-            x = c.sight(ka, e.a.kind, e.at, _NO_EV, 0, _born(ka, e.id))
-            y = c.sight(kb, e.b.kind, e.at, _NO_EV, 0, _born(kb, e.id))
+            x = c.sight(ka, e.a.kind, e.at, 0, stand_in=True)
+            y = c.sight(kb, e.b.kind, e.at, 0, stand_in=True)
             rec = LinkRec(e.id, x, y, e.at, str(e.kind), e.assurance.rank, str(e.assurance), _ev(e.evidence))
             for rev in self._pending_revocations.pop(e.id, ()):
                 self._revocations[rev.id] = rev
@@ -337,8 +330,8 @@ class IdentityEngine:
             ka, kb = e.a.key, e.b.key
             if self._void(ka, e.at) or self._void(kb, e.at) or e.id in c.never_ids:
                 return set()
-            x = c.sight(ka, e.a.kind, e.at, _NO_EV, 0, _born(ka, e.id))
-            y = c.sight(kb, e.b.kind, e.at, _NO_EV, 0, _born(kb, e.id))
+            x = c.sight(ka, e.a.kind, e.at, 0, stand_in=True)
+            y = c.sight(kb, e.b.kind, e.at, 0, stand_in=True)
             rule = NeverRec(e.id, x, y, e.at, _ev(e.evidence))
             for rev in self._pending_revocations.pop(e.id, ()):
                 self._revocations[rev.id] = rev
@@ -459,11 +452,11 @@ class IdentityEngine:
             if key is not None:
                 del c.index[key]
             c.keys[x] = None
-            c.first_ev[x] = None
-            c.first_sid[x] = None
+            c.born[x] = None
             c.flag[x] = core.ERASED
             c.flag_reason.pop(x, None)
         self._birth = {k: v for k, v in self._birth.items() if v not in gone}
+        c.reborn = {k: v for k, v in c.reborn.items() if v not in gone}
         rest = touched - gone
         for m in rest:
             r = c.find(m)
@@ -1026,6 +1019,8 @@ class IdentityEngine:
                 if key is not None:
                     self._birth[c.birth_id(y)] = y
             found = self._birth.get(customer_id)
+            if found is None or c.flag[found] != core.MEMBER or c.keys[found] is None:
+                found = c.reborn.get(customer_id)
             if found is None or c.flag[found] != core.MEMBER or c.keys[found] is None:
                 raise UnknownIdentifier(f"no customer has id {customer_id!r}", customer_id=customer_id)
         return c.find(found)

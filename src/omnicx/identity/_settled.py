@@ -38,9 +38,10 @@ class SettledFacts:
     def settles(self, keys: Iterable[str], at: datetime) -> bool:
         """True when observing ``keys`` together at ``at`` changes no customer and no id.
 
-        That holds when every key is this customer's and was first sighted before
-        ``at``, and every pair of them already has a qualifying link before ``at``:
-        the new sightings move no birth, and the new links move no pair's order key,
+        That holds when every key is this customer's and was first sighted at ``at`` or
+        before, and every pair of them already has a qualifying link before ``at``: the
+        new sightings move no birth (a birth is the first instant), and the new links
+        move no pair's order key (a link of the same instant may sort first by its id),
         so the canonical evaluation is the same (see :mod:`omnicx.identity._core`).
         """
         distinct = sorted(set(keys))
@@ -48,7 +49,7 @@ class SettledFacts:
             return False
         for key in distinct:
             first = self.sightings.get(key)
-            if first is None or not first < at:
+            if first is None or at < first:
                 return False
         for i, a in enumerate(distinct):
             for b in distinct[i + 1 :]:
