@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -122,3 +122,15 @@ def test_text_of_1000_characters_is_refused() -> None:
     adapter = InstagramAdapter(InstagramConfig(app_secret=SecretStr("s"), access_token=SecretStr("t")))
     with pytest.raises(ValidationError, match="999"):
         adapter.build_outbound(OutboundMessage(text="x" * 1000), ENDPOINT)
+
+
+def test_instagram_takes_the_human_agent_tag_only() -> None:
+    adapter = InstagramAdapter(InstagramConfig(app_secret=SecretStr("s"), access_token=SecretStr("IGAAT")))
+    built = adapter.build_outbound(OutboundMessage(text="On it.", tag="HUMAN_AGENT"), ENDPOINT)
+    assert json.loads(built.body)["tag"] == "HUMAN_AGENT"
+    with pytest.raises(ValidationError, match="HUMAN_AGENT"):  # a Messenger tag Instagram does not take
+        adapter.build_outbound(
+            OutboundMessage(text="Your order shipped.", tag="POST_PURCHASE_UPDATE"), ENDPOINT
+        )
+    assert adapter.reply_refusal(OutboundMessage(text="x", tag="HUMAN_AGENT"), timedelta(days=6)) is None
+    assert adapter.reply_refusal(OutboundMessage(text="x"), timedelta(days=2)) is not None

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -212,3 +212,31 @@ def test_unrecorded_events_are_skipped_before_their_sender_is_read() -> None:
     text = filled("messenger_text_event_docs.json")
     (event,) = parse({"object": "page", "entry": [{"id": PAGE_ID, "time": 1, "messaging": [optin, text]}]})
     assert event.interaction.text == "hello, world!"
+
+
+def test_a_tag_on_the_message_makes_a_tagged_send() -> None:
+    built = adapter().build_outbound(OutboundMessage(text="Back to you.", tag="HUMAN_AGENT"), ENDPOINT)
+    assert json.loads(built.body)["messaging_type"] == "MESSAGE_TAG"
+    assert json.loads(built.body)["tag"] == "HUMAN_AGENT"
+    with pytest.raises(ValidationError, match="tag"):
+        adapter().build_outbound(OutboundMessage(text="hi", tag="PROMOTION"), ENDPOINT)
+
+
+@pytest.mark.parametrize(
+    ("tag", "hours", "delivered"),
+    [
+        (None, 24, True),
+        (None, 24.01, False),
+        ("HUMAN_AGENT", 24.01, True),
+        ("HUMAN_AGENT", 24 * 7, True),
+        ("HUMAN_AGENT", 24 * 7 + 0.01, False),
+        ("CUSTOMER_FEEDBACK", 24 * 7 + 0.01, False),
+        ("ACCOUNT_UPDATE", 24 * 30, True),  # an update, not a reply: no window
+    ],
+)
+def test_the_standard_window_and_the_tag_windows(tag: str | None, hours: float, delivered: bool) -> None:
+    refusal = adapter().reply_refusal(OutboundMessage(text="hi", tag=tag), timedelta(hours=hours))
+    assert (refusal is None) is delivered
+    if tag is None and not delivered:
+        assert refusal is not None
+        assert "HUMAN_AGENT" in refusal  # says what goes instead

@@ -38,6 +38,36 @@ def adapters() -> list[object]:
     ]
 
 
+PAGE_ID = "682498302938465"
+
+
+def messenger_adapter() -> object:
+    return default_registry().create(
+        "messenger", {"app_secret": META_SECRET, "page_access_token": "EAAP-test"}
+    )
+
+
+def messenger(at: datetime, psid: str, text: str, *, mid: str) -> InboundRequest:
+    """A signed ``page`` webhook holding one message event (tests/fixtures/messenger_text_event_docs.json's
+    shape, in the documented ``{"object": "page", "entry": [...]}`` envelope)."""
+    ms = int(at.timestamp() * 1000)
+    event = {
+        "sender": {"id": psid},
+        "recipient": {"id": PAGE_ID},
+        "timestamp": ms,
+        "message": {"mid": mid, "text": text},
+    }
+    body = json.dumps(
+        {"object": "page", "entry": [{"id": PAGE_ID, "time": ms, "messaging": [event]}]}
+    ).encode()
+    return InboundRequest(
+        url="https://shop.example/hooks/messenger",
+        headers={"Content-Type": "application/json", META_HEADER: "sha256=" + hmac_hex(META_SECRET, body)},
+        body=body,
+        received_at=at,
+    )
+
+
 def webchat(
     at: datetime,
     session: str,

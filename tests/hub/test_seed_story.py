@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -211,3 +212,52 @@ def test_a_free_form_whatsapp_reply_past_24_hours_is_refused_and_a_template_goes
             p.whatsapp(at(60 * 3 + 60 * 24.5), "447911123456", "Ana S.", "Hello?", wamid="wamid.ANA9"),
         )
         assert hub.reply(conversation.id, "Now it goes.").channel == "whatsapp"
+
+
+def test_a_messenger_reply_past_24_hours_needs_the_human_agent_tag_and_goes_for_7_days(
+    tmp_path: Path,
+) -> None:
+    """Messenger delivers an untagged message within 24 hours of the customer's last one; a
+    person's reply tagged ``HUMAN_AGENT`` until 7 days after it; an account update any time."""
+    sent = at(60)
+    now = [sent + timedelta(hours=23)]
+    adapters = [*p.adapters(), p.messenger_adapter()]
+    with Hub.open(f"sqlite:///{tmp_path / 'm.db'}", channels=adapters, clock=lambda: now[0]) as hub:
+        hub.ingest("messenger", p.messenger(sent, "1254459154682919", "Where is my order?", mid="m_ANA1"))
+        psid = Identifier(kind="messenger_psid", value="1254459154682919", scope=p.PAGE_ID)
+        customer_id = hub.customer_of(psid)
+        assert customer_id is not None
+        (conversation,) = hub.conversations(customer_id)
+        body = hub.reply(conversation.id, "Looking into it.").request
+        assert body is not None
+        assert json.loads(body.body)["messaging_type"] == "RESPONSE"
+        now[0] = sent + timedelta(hours=25)
+        with pytest.raises(ValidationError, match="HUMAN_AGENT"):
+            hub.reply(conversation.id, "Found it.")
+        tagged = hub.reply(conversation.id, OutboundMessage(text="Found it.", tag="HUMAN_AGENT")).request
+        assert tagged is not None
+        assert json.loads(tagged.body)["tag"] == "HUMAN_AGENT"
+        now[0] = sent + timedelta(days=7, minutes=1)
+        with pytest.raises(ValidationError, match="7 days"):
+            hub.reply(conversation.id, OutboundMessage(text="Any news?", tag="HUMAN_AGENT"))
+        update = OutboundMessage(text="Your account email changed.", tag="ACCOUNT_UPDATE")
+        assert hub.reply(conversation.id, update).channel == "messenger"
+        # the refused replies were not recorded: the two sent and the update are
+        outbound = [
+            i
+            for i in hub.timeline(customer_id).entries
+            if i.interaction and i.interaction.direction == "outbound"
+        ]
+        assert len(outbound) == 3
+
+
+def test_a_tag_on_a_channel_without_tags_is_refused_not_dropped(tmp_path: Path) -> None:
+    with Hub.open(
+        f"sqlite:///{tmp_path / 't.db'}", channels=p.adapters(), clock=lambda: at(60 * 3 + 60)
+    ) as hub:
+        hub.ingest(*SEED[2])
+        customer_id = hub.customer_of(Identifier(kind="phone", value="+447911123456"))
+        assert customer_id is not None
+        (conversation,) = hub.conversations(customer_id)
+        with pytest.raises(ValidationError, match="tag"):
+            hub.reply(conversation.id, OutboundMessage(text="Hi", tag="HUMAN_AGENT"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import assert_type
 
 from pydantic import SecretStr
@@ -33,3 +34,8 @@ def messenger_and_instagram(request: InboundRequest, endpoint: Identifier) -> No
     assert_type(instagram.config, InstagramConfig)
     assert_type(instagram.handshake(request), HandshakeResponse | None)
     assert_type(instagram.build_outbound(OutboundMessage(text="hi"), endpoint), OutboundRequest)
+    tagged = OutboundMessage(text="hi", tag="HUMAN_AGENT")
+    assert_type(tagged.tag, str | None)
+    assert_type(messenger.message_tags, frozenset[str])
+    assert_type(messenger.reply_refusal(tagged, timedelta(days=2)), str | None)
+    assert_type(messenger.check_tag(tagged), None)

@@ -24,7 +24,7 @@ from typing import Any, ClassVar, Generic, TypeVar
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic import ValidationError as PydanticValidationError
 
-from omnicx.errors import ConfigurationError, PayloadError
+from omnicx.errors import ConfigurationError, PayloadError, ValidationError
 from omnicx.models import Identifier, InboundEvent, InboundRequest, OutboundRequest
 from omnicx.models._base import NAME_PATTERN
 
@@ -90,6 +90,10 @@ class OutboundMessage(BaseModel):
     media_url: str | None = None
     sender: Identifier | None = None
     """The business endpoint to send from (email From, a Twilio number), where the channel needs one."""
+    tag: str | None = None
+    """A message tag, on channels that take one (:attr:`ChannelAdapter.message_tags`): Messenger's
+    and Instagram's ``HUMAN_AGENT`` carries a person's reply up to 7 days after the customer's
+    last message, past the 24-hour window."""
 
 
 class HandshakeResponse(BaseModel):
@@ -107,6 +111,15 @@ class HandshakeResponse(BaseModel):
 
 
 ConfigT = TypeVar("ConfigT", bound=AdapterConfig)
+
+
+def window_text(window: timedelta) -> str:
+    """``24 hours``, ``7 days``: a window as a person reads it."""
+    hours = window.total_seconds() / 3600
+    if hours >= 48 and hours % 24 == 0:
+        return f"{hours / 24:g} days"
+    return f"{hours:g} hours"
+
 
 # name -> what to write, for the sentences registration failures print
 _REQUIRED_ATTRIBUTES: dict[str, str] = {
@@ -150,7 +163,10 @@ class ChannelAdapter(ABC, Generic[ConfigT]):
     Config: ClassVar[type[AdapterConfig]] = AdapterConfig
     reply_window: ClassVar[timedelta | None] = None
     """How long after the customer's last inbound message the channel delivers a free-form
-    reply (WhatsApp: 24 hours); past it only a template goes. ``None``: no such window."""
+    reply (WhatsApp, Messenger, Instagram: 24 hours). ``None``: no such window. What goes past it
+    (a template, a message tag) is :meth:`reply_refusal`'s to say."""
+    message_tags: ClassVar[frozenset[str]] = frozenset()
+    """The values :attr:`OutboundMessage.tag` may take on this channel (none by default)."""
 
     config: ConfigT
 
@@ -230,6 +246,32 @@ class ChannelAdapter(ABC, Generic[ConfigT]):
             "and declare Capability.OUTBOUND to add it",
             channel=self.name,
         )
+
+    def check_tag(self, message: OutboundMessage) -> None:
+        """Raise :class:`~omnicx.errors.ValidationError` when ``message.tag`` is not one of
+        :attr:`message_tags`: a channel without tags must not send a tagged message as an
+        untagged one. ``build_outbound`` implementations call it."""
+        tag = message.tag
+        if tag is not None and tag not in self.message_tags:
+            tags = f"; use one of {sorted(self.message_tags)}" if self.message_tags else ""
+            raise ValidationError(
+                f"{self.display_name} takes no message tag {tag[:40]!r}{tags}",
+                channel=self.name,
+                value=tag[:80],
+            )
+
+    def reply_refusal(self, message: OutboundMessage, elapsed: timedelta) -> str | None:
+        """Why the channel would not deliver ``message`` sent ``elapsed`` after the customer's
+        last inbound message; ``None`` when it would. The hub refuses such a reply with
+        :class:`~omnicx.errors.ValidationError` before recording it.
+
+        Default: refused past :attr:`reply_window`. Adapters whose channel lets something past
+        the window (a template, a message tag) override this.
+        """
+        window = self.reply_window
+        if window is None or elapsed <= window:
+            return None
+        return f"{self.display_name} delivers a reply only within {window_text(window)} of the customer's last message"
 
     def handshake(self, request: InboundRequest) -> HandshakeResponse | None:
         """Answer a subscription handshake (Meta's ``hub.challenge``), if this request is one.

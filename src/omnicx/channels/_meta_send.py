@@ -3,20 +3,55 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from typing import Any
 
 from pydantic import SecretStr
 
-from omnicx.channels._base import OutboundMessage
+from omnicx.channels._base import OutboundMessage, window_text
 from omnicx.errors import ConfigurationError, ValidationError
 from omnicx.models import Identifier, OutboundRequest
 
-__all__ = ["MESSAGE_TAGS", "bearer_token", "scoped_recipient", "send_api_request"]
+__all__ = [
+    "INSTAGRAM_TAGS",
+    "MESSAGE_TAGS",
+    "STANDARD_WINDOW",
+    "TAG_WINDOWS",
+    "bearer_token",
+    "scoped_recipient",
+    "send_api_refusal",
+    "send_api_request",
+]
 
 MESSAGE_TAGS = frozenset(
     {"ACCOUNT_UPDATE", "CONFIRMED_EVENT_UPDATE", "CUSTOMER_FEEDBACK", "HUMAN_AGENT", "POST_PURCHASE_UPDATE"}
 )
-"""The message tags the Send API accepts for messages outside the 24-hour window."""
+"""The message tags Messenger's Send API accepts for messages outside the 24-hour window."""
+INSTAGRAM_TAGS = frozenset({"HUMAN_AGENT"})
+"""The message tag Instagram's Send API accepts."""
+STANDARD_WINDOW = timedelta(hours=24)
+"""Meta's standard messaging window: a message without a tag only within 24 hours of the
+person's last message (the policy's "most user actions")."""
+TAG_WINDOWS: dict[str, timedelta] = {"HUMAN_AGENT": timedelta(days=7), "CUSTOMER_FEEDBACK": timedelta(days=7)}
+"""Tags that carry a message only so long after the person's last message. The other tags
+(account, event and purchase updates) are not replies and have no window."""
+
+
+def send_api_refusal(display_name: str, message: OutboundMessage, elapsed: timedelta) -> str | None:
+    """Why Messenger or Instagram would not deliver ``message`` ``elapsed`` after the person's
+    last message (``ChannelAdapter.reply_refusal``); None when it would."""
+    if message.tag is None:
+        if elapsed <= STANDARD_WINDOW:
+            return None
+        return (
+            f"{display_name} delivers a message without a tag only within {window_text(STANDARD_WINDOW)} of "
+            "the customer's last message; a person's reply may go up to 7 days after it with "
+            "OutboundMessage(tag='HUMAN_AGENT')"
+        )
+    window = TAG_WINDOWS.get(message.tag)
+    if window is None or elapsed <= window:
+        return None
+    return f"{display_name} delivers a {message.tag} message only within {window_text(window)} of the customer's last message"
 
 
 def bearer_token(token: SecretStr | None, *, channel: str, setting: str) -> str:
@@ -43,15 +78,16 @@ def send_api_request(
     message: OutboundMessage,
     max_text: int,
     messaging_type: str | None,
-    tag: str | None,
+    tags: frozenset[str],
 ) -> OutboundRequest:
     """A Send API request carrying ``message.text`` to ``recipient``.
 
-    ``messaging_type`` is omitted when ``None``; a ``tag`` sets
+    ``messaging_type`` is omitted when ``None``; ``message.tag`` sets
     ``messaging_type: MESSAGE_TAG`` and ``tag``. Raises
     :class:`~omnicx.errors.ValidationError` for a message without text, text
-    longer than ``max_text`` or an unknown tag.
+    longer than ``max_text`` or a tag not in ``tags``.
     """
+    tag = message.tag
     if message.media_url is not None:
         raise ValidationError(
             "the Send API adapters build text messages, not media; send the link in text",
@@ -66,9 +102,9 @@ def send_api_request(
         )
     body: dict[str, Any] = {"recipient": recipient}
     if tag is not None:
-        if tag not in MESSAGE_TAGS:
+        if tag not in tags:
             raise ValidationError(
-                f"{tag[:40]!r} is not a Send API message tag; use one of {sorted(MESSAGE_TAGS)}",
+                f"{tag[:40]!r} is not a message tag of this channel; use one of {sorted(tags)}",
                 value=tag[:80],
             )
         body.update(messaging_type="MESSAGE_TAG", tag=tag)

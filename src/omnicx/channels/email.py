@@ -618,6 +618,7 @@ class EmailAdapter(ChannelAdapter[EmailConfig]):
         an email, no sender is configured, a message id is malformed, or there
         is no text to send.
         """
+        self.check_tag(message)
         if endpoint.kind != "email":
             raise ConfigurationError(
                 f"the email adapter sends to email identifiers, got a {endpoint.kind}", channel=_CHANNEL

@@ -10,6 +10,7 @@ or, for accounts linked to a Facebook Page, ``graph.facebook.com/{page-id}/messa
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated, ClassVar, Literal
 
 from pydantic import Field, SecretStr
@@ -21,7 +22,14 @@ from omnicx.channels._base import (
 )
 from omnicx.channels._meta_adapter import MetaAdapter, MetaConfig
 from omnicx.channels._meta_messaging import MessagingSpec, parse_messaging
-from omnicx.channels._meta_send import bearer_token, scoped_recipient, send_api_request
+from omnicx.channels._meta_send import (
+    INSTAGRAM_TAGS,
+    STANDARD_WINDOW,
+    bearer_token,
+    scoped_recipient,
+    send_api_refusal,
+    send_api_request,
+)
 from omnicx.errors import ConfigurationError
 from omnicx.models import Identifier, IdentifierKind, InboundEvent, InboundRequest, OutboundRequest
 
@@ -54,6 +62,9 @@ class InstagramAdapter(MetaAdapter[InstagramConfig]):
 
     name: ClassVar[str] = "instagram"
     display_name: ClassVar[str] = "Instagram Messaging"
+    reply_window: ClassVar[timedelta | None] = STANDARD_WINDOW
+    """Meta's standard messaging window; a ``HUMAN_AGENT`` tag carries a person's reply up to 7 days."""
+    message_tags: ClassVar[frozenset[str]] = INSTAGRAM_TAGS
     api_version: ClassVar[str] = "v25.0"
     capabilities: ClassVar[frozenset[Capability]] = frozenset(
         {
@@ -90,17 +101,23 @@ class InstagramAdapter(MetaAdapter[InstagramConfig]):
         :class:`~omnicx.errors.ConfigurationError` without an ``access_token``
         (or a ``page_id`` with ``login="facebook"``) and
         :class:`~omnicx.errors.ValidationError` for another endpoint kind or a
-        message without text.
+        message without text. ``message.tag`` (``HUMAN_AGENT``, the one tag Instagram takes)
+        makes it a tagged message.
         """
-        return self._send(message, endpoint, tag=None)
+        return self._send(message, endpoint)
 
     def build_tagged(
         self, message: OutboundMessage, endpoint: Identifier, tag: str = "HUMAN_AGENT"
     ) -> OutboundRequest:
         """Like :meth:`build_outbound`, with ``messaging_type: MESSAGE_TAG`` and ``tag`` (7-day human agent replies)."""
-        return self._send(message, endpoint, tag=tag)
+        return self._send(message.model_copy(update={"tag": tag}), endpoint)
 
-    def _send(self, message: OutboundMessage, endpoint: Identifier, tag: str | None) -> OutboundRequest:
+    def reply_refusal(self, message: OutboundMessage, elapsed: timedelta) -> str | None:
+        """Past 24 hours only a ``HUMAN_AGENT`` message goes, until 7 days after the customer's
+        last message."""
+        return send_api_refusal(self.display_name, message, elapsed)
+
+    def _send(self, message: OutboundMessage, endpoint: Identifier) -> OutboundRequest:
         token = bearer_token(self.config.access_token, channel=CHANNEL, setting="access_token")
         account_id, recipient = scoped_recipient(endpoint, (IdentifierKind.INSTAGRAM_IGSID,), channel=CHANNEL)
         version = self.config.graph_api_version
@@ -120,5 +137,5 @@ class InstagramAdapter(MetaAdapter[InstagramConfig]):
             message=message,
             max_text=_MAX_TEXT,
             messaging_type=None,
-            tag=tag,
+            tags=INSTAGRAM_TAGS,
         )

@@ -9,6 +9,7 @@ receipts (per message or as watermarks) become events; see
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated, ClassVar
 
 from pydantic import Field, SecretStr
@@ -20,7 +21,14 @@ from omnicx.channels._base import (
 )
 from omnicx.channels._meta_adapter import MetaAdapter, MetaConfig
 from omnicx.channels._meta_messaging import USER_REF_KIND, MessagingSpec, parse_messaging
-from omnicx.channels._meta_send import bearer_token, scoped_recipient, send_api_request
+from omnicx.channels._meta_send import (
+    MESSAGE_TAGS,
+    STANDARD_WINDOW,
+    bearer_token,
+    scoped_recipient,
+    send_api_refusal,
+    send_api_request,
+)
 from omnicx.models import Identifier, IdentifierKind, InboundEvent, InboundRequest, OutboundRequest
 
 __all__ = ["MessengerAdapter", "MessengerConfig"]
@@ -48,6 +56,9 @@ class MessengerAdapter(MetaAdapter[MessengerConfig]):
 
     name: ClassVar[str] = "messenger"
     display_name: ClassVar[str] = "Facebook Messenger"
+    reply_window: ClassVar[timedelta | None] = STANDARD_WINDOW
+    """Meta's standard messaging window; a ``HUMAN_AGENT`` tag carries a person's reply up to 7 days."""
+    message_tags: ClassVar[frozenset[str]] = MESSAGE_TAGS
     api_version: ClassVar[str] = "v25.0"
     capabilities: ClassVar[frozenset[Capability]] = frozenset(
         {
@@ -82,9 +93,10 @@ class MessengerAdapter(MetaAdapter[MessengerConfig]):
         ``endpoint`` is a ``messenger_psid`` (or ``messenger_user_ref``) whose
         scope is the page id. Raises :class:`~omnicx.errors.ConfigurationError`
         without a ``page_access_token`` and :class:`~omnicx.errors.ValidationError`
-        for another endpoint kind or a message without text.
+        for another endpoint kind or a message without text. ``message.tag`` makes it
+        ``messaging_type: MESSAGE_TAG`` with that tag.
         """
-        return self._send(message, endpoint, tag=None)
+        return self._send(message, endpoint)
 
     def build_tagged(
         self, message: OutboundMessage, endpoint: Identifier, tag: str = "HUMAN_AGENT"
@@ -93,9 +105,14 @@ class MessengerAdapter(MetaAdapter[MessengerConfig]):
 
         For replies outside the 24-hour window (``HUMAN_AGENT`` allows 7 days).
         """
-        return self._send(message, endpoint, tag=tag)
+        return self._send(message.model_copy(update={"tag": tag}), endpoint)
 
-    def _send(self, message: OutboundMessage, endpoint: Identifier, tag: str | None) -> OutboundRequest:
+    def reply_refusal(self, message: OutboundMessage, elapsed: timedelta) -> str | None:
+        """Past 24 hours only a tagged message goes; ``HUMAN_AGENT`` and ``CUSTOMER_FEEDBACK``
+        until 7 days after the customer's last message."""
+        return send_api_refusal(self.display_name, message, elapsed)
+
+    def _send(self, message: OutboundMessage, endpoint: Identifier) -> OutboundRequest:
         token = bearer_token(self.config.page_access_token, channel=CHANNEL, setting="page_access_token")
         page_id, recipient = scoped_recipient(
             endpoint, (IdentifierKind.MESSENGER_PSID, USER_REF_KIND), channel=CHANNEL
@@ -107,5 +124,5 @@ class MessengerAdapter(MetaAdapter[MessengerConfig]):
             message=message,
             max_text=_MAX_TEXT,
             messaging_type="RESPONSE",
-            tag=tag,
+            tags=MESSAGE_TAGS,
         )

@@ -424,6 +424,7 @@ class TelegramAdapter(ChannelAdapter[TelegramConfig]):
         than Telegram allows, a template is asked for or ``reply_to`` is not
         of the form above.
         """
+        self.check_tag(message)
         token = self.config.bot_token
         if token is None:
             raise ConfigurationError(

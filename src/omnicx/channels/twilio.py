@@ -297,6 +297,7 @@ class TwilioAdapter(ChannelAdapter[TwilioConfig]):
         SID or sender, :class:`~omnicx.errors.ValidationError` when the
         endpoint is not a phone or the message has nothing to send.
         """
+        self.check_tag(message)
         account = self.config.account_sid
         if account is None:
             raise ConfigurationError(

@@ -86,6 +86,17 @@ class WhatsAppAdapter(MetaAdapter[WhatsAppConfig]):
 
     # --- outbound -----------------------------------------------------------
 
+    def reply_refusal(self, message: OutboundMessage, elapsed: timedelta) -> str | None:
+        """Past the 24-hour customer service window only a template goes."""
+        if message.template_name:
+            return None
+        refusal = super().reply_refusal(message, elapsed)
+        if refusal is None:
+            return None
+        return (
+            f"{refusal}; send a template instead: OutboundMessage(template_name=..., template_language=...)"
+        )
+
     def build_outbound(self, message: OutboundMessage, endpoint: Identifier) -> OutboundRequest:
         """A Graph API ``POST /{phone-number-id}/messages`` request sending ``message`` to ``endpoint``.
 
@@ -97,6 +108,7 @@ class WhatsAppAdapter(MetaAdapter[WhatsAppConfig]):
         ``access_token`` or a phone number id, and :class:`~omnicx.errors.ValidationError`
         for an endpoint or message WhatsApp cannot carry.
         """
+        self.check_tag(message)
         if message.media_url is not None:
             raise ValidationError(
                 "the WhatsApp adapter builds text and template messages, not media; "

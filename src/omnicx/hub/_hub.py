@@ -1250,8 +1250,9 @@ class Hub:
                 )
             # an adapter that cannot send (the host's own chat widget) leaves delivery to the host
             sends = self._sends(latest.adapter)
-            if sends and adapter.reply_window is not None and not outbound.template_name:
-                self._check_reply_window(tx, adapter, latest)
+            adapter.check_tag(outbound)  # also where the host delivers: it would drop the tag
+            if sends:
+                self._check_reply_window(tx, adapter, latest, outbound)
             request = adapter.build_outbound(outbound, latest.endpoint) if sends else None
             now = self._clock()
             key = dedupe_key or f"reply:{uuid.uuid4().hex}"
@@ -1329,30 +1330,32 @@ class Hub:
         )
 
     def _check_reply_window(
-        self, view: StoreReader, adapter: ChannelAdapter[Any], latest: Message | CallRecord
+        self,
+        view: StoreReader,
+        adapter: ChannelAdapter[Any],
+        latest: Message | CallRecord,
+        outbound: OutboundMessage,
     ) -> None:
-        """Refuse a free-form reply the channel would not deliver: the customer's last inbound
-        message on it from this endpoint is older than the adapter's ``reply_window``."""
-        window = adapter.reply_window
-        assert window is not None
+        """Refuse a reply the channel would not deliver so long after the customer's last inbound
+        message on it from this endpoint (:meth:`ChannelAdapter.reply_refusal`)."""
         now = self._clock()
         last = latest.occurred_at
-        if now - last > window:  # another conversation may hold a later message of theirs
-            for stored in _paged(
-                lambda cursor: view.timeline(
-                    [latest.endpoint], limit=PAGE, cursor=cursor, channels=[latest.channel]
-                )
-            ):
-                item = stored.interaction
-                if item.direction is Direction.INBOUND and item.adapter == adapter.name:
-                    last = max(last, item.occurred_at)
-                    break
-        if now - last > window:
+        if adapter.reply_refusal(outbound, now - last) is None:
+            return
+        # another conversation may hold a later message of theirs
+        for stored in _paged(
+            lambda cursor: view.timeline(
+                [latest.endpoint], limit=PAGE, cursor=cursor, channels=[latest.channel]
+            )
+        ):
+            item = stored.interaction
+            if item.direction is Direction.INBOUND and item.adapter == adapter.name:
+                last = max(last, item.occurred_at)
+                break
+        refusal = adapter.reply_refusal(outbound, now - last)
+        if refusal is not None:
             raise ValidationError(
-                f"{adapter.display_name} delivers a free-form reply only within {window.total_seconds() / 3600:g} "
-                "hours of the customer's "
-                f"last message ({last:%Y-%m-%d %H:%M} UTC); send a template instead: "
-                "OutboundMessage(template_name=..., template_language=...)",
+                f"{refusal} ({last:%Y-%m-%d %H:%M} UTC)",
                 channel=latest.channel,
             )
 

@@ -41,7 +41,7 @@ from omnicx.channels._base import (
     OutboundMessage,
     adapter_problems,
 )
-from omnicx.errors import OmnicxError, PayloadError, SignatureError
+from omnicx.errors import OmnicxError, PayloadError, SignatureError, ValidationError
 from omnicx.models import Identifier, InboundEvent, InboundRequest, OutboundRequest
 from omnicx.normalize import normalize_identifier
 from omnicx.testing._golden import SUMMARY_KEYS, GoldenCase, summarize
@@ -344,6 +344,17 @@ class ChannelAdapterContract:
         check()
 
     # --- outbound ---------------------------------------------------------------
+
+    def test_outbound_refuses_a_tag_the_channel_does_not_take(self) -> None:
+        """A message tag outside ``message_tags`` is refused with ValidationError, not dropped:
+        ``build_outbound`` calls ``self.check_tag(message)`` first."""
+        if not self._has(Capability.OUTBOUND):
+            pytest.skip(f"{self.adapter_class.name} does not declare Capability.OUTBOUND")
+        assert self.outbound_endpoint is not None, "set outbound_endpoint to build outbound requests"
+        tag = "OMNICX_NO_SUCH_TAG"
+        assert tag not in self.adapter_class.message_tags
+        with pytest.raises(ValidationError, match="tag"):
+            self.make_adapter().build_outbound(OutboundMessage(text="hello", tag=tag), self.outbound_endpoint)
 
     def test_outbound_cannot_inject_headers(self) -> None:
         if not self._has(Capability.OUTBOUND):

@@ -92,6 +92,7 @@ class EchoAdapter(ChannelAdapter[EchoConfig]):
 
     def build_outbound(self, message: OutboundMessage, endpoint: Identifier) -> OutboundRequest:
         """``POST /v1/messages`` with the API token; ConfigurationError without a token or text."""
+        self.check_tag(message)  # Echo takes no message tags: refuse one rather than drop it
         if self.config.api_token is None or not message.text or endpoint.kind != "echo_user":
             raise ConfigurationError(
                 "Echo replies need EchoConfig.api_token, message text and an echo_user endpoint",
