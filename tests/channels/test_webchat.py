@@ -86,3 +86,20 @@ def test_malformed_batches_say_what_is_wrong(change: object, message: str) -> No
     change(doc)
     with pytest.raises(PayloadError, match=message):
         WebchatAdapter(WebchatConfig(secret=SECRET)).parse(inbound_request(json.dumps(doc)))
+
+
+def test_the_visitors_typed_name_names_their_unnamed_messages_only() -> None:
+    adapter = WebchatAdapter(WebchatConfig(secret=SECRET))
+    doc = json.loads(VECTOR_BODY)
+    (event,) = adapter.parse(inbound_request(json.dumps(doc)))
+    assert event.interaction.author.name == "Ana"  # visitor.name: the author names nobody
+    doc["events"][0]["message"]["author"] = {"role": "visitor", "name": "Ana S."}
+    (event,) = adapter.parse(inbound_request(json.dumps(doc)))
+    assert event.interaction.author.name == "Ana S."  # the author's own name wins
+    doc["events"][0]["message"]["author"] = {"role": "agent", "id": "agent-7"}
+    (event,) = adapter.parse(inbound_request(json.dumps(doc)))
+    assert event.interaction.author.name is None  # an agent's message is not the visitor's
+    del doc["events"][0]["visitor"]["name"]
+    doc["events"][0]["message"]["author"] = {"role": "visitor"}
+    (event,) = adapter.parse(inbound_request(json.dumps(doc)))
+    assert event.interaction.author.name is None

@@ -158,3 +158,18 @@ def test_a_reply_goes_to_the_endpoint_of_the_latest_inbound_contact_of_its_conve
                 assert reply.endpoint == inbound[0].endpoint.key  # newest first
                 if inbound[0].type == "message":
                     assert reply.channel == inbound[0].channel
+
+
+def test_a_web_chat_visitors_typed_name_starts_the_brief() -> None:
+    """The name typed in the pre-chat form names the customer to the agent, as a WhatsApp
+    profile name does (the host's own display name, when set, comes first)."""
+    with Hub.open("memory://", channels=p.adapters()) as hub:
+        chat = p.webchat(
+            T0, "s1", "v1", "My parcel?", email="ana.silva@gmail.com", name="Ana Silva", event_id="e1"
+        )
+        hub.ingest("webchat", chat)
+        customer_id = hub.customer_of(Identifier(kind="email", value="ana.silva@gmail.com"))
+        assert customer_id is not None
+        assert hub.context(customer_id).brief.startswith("Ana Silva — customer since")
+        hub.update_customer(customer_id, display_name="Ana S. (VIP)", actor="agent-7")
+        assert hub.context(customer_id).brief.startswith("Ana S. (VIP) — customer since")

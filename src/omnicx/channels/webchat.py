@@ -260,7 +260,9 @@ class WebchatAdapter(ChannelAdapter[WebchatConfig]):
             ),
             name=optional_str(
                 author_raw, "name", channel=_CHANNEL, where=f"{where}message.author.", max_length=1024
-            ),
+            )
+            # the visitor's own message, author unnamed: the name they typed in the pre-chat form
+            or (identifiers[0].display_name if role is AuthorRole.CUSTOMER else None),
         )
         parts: list[ContentPart] = []
         text = optional_str(message, "text", channel=_CHANNEL, where=f"{where}message.", max_length=100_000)
