@@ -88,6 +88,63 @@ def test_reply_to_is_asserted_when_from_is_verified() -> None:
     ]
 
 
+def relayed(sender: str, reply_to: str | None) -> bytes:
+    """The Gmail fixture as a contact form or marketplace relays it: From the relay, and the
+    person who wrote it in Reply-To (RFC 5322 section 3.6.2: where replies should go)."""
+    raw = fixture("email_gmail.eml").replace(b"From: Megan One <xxx@gmail.com>", f"From: {sender}".encode())
+    return (f"Reply-To: {reply_to}\n".encode() if reply_to else b"") + raw
+
+
+@pytest.mark.parametrize(
+    ("sender", "config", "relay"),
+    [
+        ("Shopify <mailer@shopify.com>", {"relay_senders": ("mailer@shopify.com",)}, "mailer@shopify.com"),
+        (
+            "Shop Forms <forms@Mail.Shop-Forms.example>",
+            {"relay_senders": ("@mail.shop-forms.example",)},
+            "forms@mail.shop-forms.example",
+        ),
+        (
+            "Formspree <noreply@formspree.io>",
+            {},
+            "noreply@formspree.io",
+        ),  # a no-reply sender needs no listing
+        ("Site <do-not-reply+forms@acme.example>", {}, "do-not-reply+forms@acme.example"),
+    ],
+    ids=["listed-address", "listed-domain", "noreply", "do-not-reply-tagged"],
+)
+def test_a_relayed_message_is_the_reply_to_persons(
+    sender: str, config: dict[str, object], relay: str
+) -> None:
+    raw = relayed(sender, "Megan One <Megan.One@Work.example>")
+    assert observed(raw, **config) == ["email:megan.one@work.example (asserted)"]  # the relay links to nobody
+    message = parse_one(raw, **config)
+    assert message.endpoint == Identifier(kind="email", value="megan.one@work.example")  # replies go there
+    assert message.author.name == "Megan One"
+    assert message.metadata["relay"] == relay
+
+
+def test_a_relay_without_reply_to_or_naming_the_business_stays_the_sender() -> None:
+    config: dict[str, object] = {
+        "relay_senders": ("mailer@shopify.com",),
+        "business_addresses": ("help@acme.example",),
+    }
+    assert observed(relayed("mailer@shopify.com", None), **config) == ["email:mailer@shopify.com (asserted)"]
+    assert observed(relayed("mailer@shopify.com", "help@acme.example"), **config) == [
+        "email:mailer@shopify.com (asserted)"
+    ]
+    # an unlisted sender keeps Reply-To as a mere inference beside itself
+    assert observed(relayed("Ops <ops@shop-forms.example>", "megan.one@work.example")) == [
+        "email:ops@shop-forms.example (asserted)",
+        "email:megan.one@work.example (inferred)",
+    ]
+
+
+def test_relay_senders_must_be_addresses_or_domains() -> None:
+    with pytest.raises(ConfigurationError, match="relay_senders"):
+        EmailAdapter(EmailConfig(relay_senders=("not an address",)))
+
+
 def test_to_and_cc_are_metadata_not_identifiers() -> None:
     raw = fixture("email_gmail.eml", prepend="Cc: Other Person <other@example.org>\n")
     message = parse_one(raw)

@@ -111,10 +111,18 @@ def webchat(
 
 
 def email(
-    at: datetime, sender: str, subject: str, text: str, *, message_id: str, in_reply_to: str | None = None
+    at: datetime,
+    sender: str,
+    subject: str,
+    text: str,
+    *,
+    message_id: str,
+    in_reply_to: str | None = None,
+    reply_to: str | None = None,
 ) -> InboundRequest:
     lines = [
         f"From: {sender}",
+        *([f"Reply-To: {reply_to}"] if reply_to else []),
         f"To: {SUPPORT}",
         f"Subject: {subject}",
         f"Date: {at.strftime('%a, %d %b %Y %H:%M:%S +0000')}",

@@ -5,8 +5,10 @@ pipe, an IMAP fetch, a provider's "raw MIME" webhook or an mbox file: see
 :func:`iter_mbox`), parsed with the standard library's ``email`` package and
 ``policy.default``. One :class:`~omnicx.models.Message` per email:
 
-* identities: ``From`` is the endpoint; ``Reply-To`` (when it differs) is a
-  second identifier of the same person, *asserted* when From is verified and
+* identities: ``From`` is the endpoint, unless it writes for someone else (a contact form, a
+  marketplace: ``EmailConfig.relay_senders``, or any ``noreply@`` sender) and names them in
+  ``Reply-To``: then the Reply-To person is the endpoint and the relay links to nobody.
+  Otherwise ``Reply-To`` (when it differs) is a second identifier of the same person, *asserted* when From is verified and
   only *inferred* otherwise (with a forged From it would tie the victim's
   address to the forger's, and inferred links never merge); ``To`` and ``Cc`` are other
   people or the business's own mailboxes, so they are recorded in
@@ -135,6 +137,9 @@ class _ParseOncePolicy(EmailPolicy):
 _POLICY = _ParseOncePolicy()
 _MSG_ID = re.compile(r"<([^<>\s]{1,900})>")
 _MSG_ID_BARE = re.compile(r"^[!-;=?-~]{1,900}$")  # printable ASCII without < > and white space
+_NO_REPLY = re.compile(r"(no[-_.]?reply|do[-_.]?not[-_.]?reply)([+.\-_].*)?", re.IGNORECASE)
+"""The local part of a sender that says replies do not go to it (the identity policy's default
+blocklist holds the same pattern)."""
 _SAFE_ID = re.compile(r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~.\-]+@[A-Za-z0-9!#$%&'*+/=?^_`{|}~.\-\[\]]+$")
 _AUTOMATED_PRECEDENCE = {"bulk", "junk", "list", "auto_reply"}
 _MAX_LISTED = 50
@@ -154,6 +159,13 @@ class EmailConfig(AdapterConfig):
     ``dmarc=pass`` for the From domain makes From *verified*. ``None``: From is asserted."""
     from_address: str | None = None
     """Default sender of outbound replies when the OutboundMessage has no ``sender``."""
+    relay_senders: tuple[str, ...] = ()
+    """Senders that write on someone else's behalf and name that person in ``Reply-To``: a
+    contact form or a marketplace (``mailer@shopify.com``, or a whole domain as
+    ``@forms.example``). A message from one, with a Reply-To, is the Reply-To person's: that
+    address is the endpoint (replies go there) and the relay's address is linked to nobody
+    (``metadata["relay"]``). A ``noreply@`` / ``do-not-reply@`` sender with a Reply-To is
+    treated so without being listed."""
 
 
 def message_ids(value: str | None) -> list[str]:
@@ -204,6 +216,20 @@ class EmailAdapter(ChannelAdapter[EmailConfig]):
                 f"EmailConfig.business_addresses holds a value that is not an address: {exc}",
                 channel=_CHANNEL,
             ) from None
+        self._relay_addresses: set[str] = set()
+        self._relay_domains: set[str] = set()
+        for value in self.config.relay_senders:
+            text = value.strip()
+            try:
+                if text.startswith("@"):
+                    self._relay_domains.add(normalize_email("relay" + text).split("@", 1)[1])
+                else:
+                    self._relay_addresses.add(normalize_email(text))
+            except NormalizationError as exc:
+                raise ConfigurationError(
+                    f"EmailConfig.relay_senders holds {text[:80]!r}, neither an address nor an @domain: {exc}",
+                    channel=_CHANNEL,
+                ) from None
 
     # --- inbound ----------------------------------------------------------------
 
@@ -336,6 +362,15 @@ class EmailAdapter(ChannelAdapter[EmailConfig]):
                 out.append((canonical, _clean(display, 256)))
         return out
 
+    def _is_relay(self, address: str) -> bool:
+        """True when ``address`` writes for others: listed in ``relay_senders``, or a no-reply sender."""
+        local, _, domain = address.rpartition("@")
+        return (
+            address in self._relay_addresses
+            or domain in self._relay_domains
+            or bool(_NO_REPLY.fullmatch(local))
+        )
+
     def _from_assurance(self, msg: StdMessage, address: str) -> Assurance:
         authserv = self.config.trusted_authserv_id
         if authserv is None:
@@ -389,6 +424,28 @@ class EmailAdapter(ChannelAdapter[EmailConfig]):
                 Direction.OUTBOUND,
                 Author(role=AuthorRole.AGENT, id=address, name=display),
             )
+        reply_to = [
+            pair
+            for pair in self._addresses(msg, "reply-to")[:1]
+            if pair[0] != address and pair[0] not in self._business
+        ]
+        if reply_to and self._is_relay(address):
+            # a contact form or a marketplace writing for the person named in Reply-To: that person
+            # is the customer, asserted as a From is; the relay's own address is nobody's
+            person, person_display = reply_to[0]
+            metadata["relay"] = address
+            endpoint = normalize_identifier("email", person)
+            observed = [
+                ObservedIdentifier(
+                    identifier=endpoint, assurance=Assurance.ASSERTED, display_name=person_display
+                )
+            ]
+            return (
+                endpoint,
+                observed,
+                Direction.INBOUND,
+                Author(role=AuthorRole.CUSTOMER, name=person_display),
+            )
         endpoint = normalize_identifier("email", address)
         assurance = self._from_assurance(msg, address)
         if assurance is Assurance.VERIFIED:
@@ -397,15 +454,14 @@ class EmailAdapter(ChannelAdapter[EmailConfig]):
         # Reply-To is only as trustworthy as the From it comes with: with a forged From it would
         # tie the victim's address to the forger's, so it stays a mere inference unless From verified.
         reply_assurance = Assurance.ASSERTED if assurance is Assurance.VERIFIED else Assurance.INFERRED
-        for reply_address, reply_display in self._addresses(msg, "reply-to")[:1]:
-            if reply_address != address and reply_address not in self._business:
-                observed.append(
-                    ObservedIdentifier(
-                        identifier=normalize_identifier("email", reply_address),
-                        assurance=reply_assurance,
-                        display_name=reply_display or display,
-                    )
+        for reply_address, reply_display in reply_to:
+            observed.append(
+                ObservedIdentifier(
+                    identifier=normalize_identifier("email", reply_address),
+                    assurance=reply_assurance,
+                    display_name=reply_display or display,
                 )
+            )
         return endpoint, observed, Direction.INBOUND, Author(role=AuthorRole.CUSTOMER, name=display)
 
     def _bounce_identity(
