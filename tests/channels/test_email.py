@@ -527,3 +527,14 @@ def test_a_long_message_id_and_sender_are_hashed_together() -> None:
     other = raw.replace(b"bob@xxx.mailgun.org", b"eve@xxx.mailgun.org")
     assert parse_one(other).dedupe_key.startswith("mid-sha256:")
     assert parse_one(other).dedupe_key != first
+
+
+def test_the_outbound_request_names_the_message_id_it_gave_the_reply() -> None:
+    adapter = EmailAdapter(EmailConfig(from_address="help@acme.example"))
+    message = OutboundMessage(text="Refunded today.", subject="Refund", reply_to="q1@gmail.com")
+    built = adapter.build_outbound(message, Identifier(kind="email", value="ana@mailbox.org"))
+    assert built.message_id is not None
+    assert built.message_id.endswith("@acme.example")
+    assert f"Message-ID: <{built.message_id}>".encode() in built.body
+    again = adapter.build_outbound(message, Identifier(kind="email", value="ana@mailbox.org"))
+    assert again == built  # a retried send keeps its id

@@ -106,6 +106,9 @@ def streams(draw: st.DrawFn) -> list[m.Interaction | str]:
             if earlier and draw(st.booleans()):
                 thread["in_reply_to"] = draw(st.sampled_from(earlier))
             extra["subject"] = draw(st.sampled_from(["Order 7", "Re: Order 7", "Refund", None]))
+            automation = draw(st.sampled_from([None, None, "auto_reply", "bounce"]))
+            if automation is not None and direction == "inbound":  # an out-of-office, a bounce
+                extra.update(automated=True, metadata={"automation": automation})
         elif kind == "webchat":
             thread["thread_id"] = draw(st.sampled_from(["s1", "s2"]))
         elif messages and draw(st.booleans()):

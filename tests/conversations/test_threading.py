@@ -124,6 +124,44 @@ def test_email_reply_reopens_a_resolved_conversation_even_after_the_idle_window(
     assert result.events[1].actor == "agent-7"
 
 
+def _resolved_then(answer: m.Message, rules: ContinuityRules | None = None) -> Any:
+    first = msg("m1", 0, "email", EMAIL, subject="Refund", thread={"message_id": "m1@x"})
+    resolve = ConversationAction(type="resolve", conversation_id=conversation_id(first.id), at=at(10))
+    return thread_conversations("c", [first, answer], [resolve], rules)
+
+
+def auto_answer(automation: str, **extra: Any) -> m.Message:
+    return msg(
+        "m2",
+        20,
+        "email",
+        EMAIL,
+        subject="Automatic reply: Refund",
+        thread={"message_id": "m2@x", "in_reply_to": "m1@x"},
+        automated=True,
+        metadata={"automation": automation},
+        **extra,
+    )
+
+
+def test_an_out_of_office_reply_does_not_reopen_a_resolved_conversation() -> None:
+    result = _resolved_then(auto_answer("auto_reply"))
+    (conversation,) = result.conversations
+    assert conversation.status is m.ConversationStatus.RESOLVED
+    assert [e.type for e in result.events] == [E.OPENED, E.RESOLVED]
+    assert result.membership[auto_answer("auto_reply").id] == conversation.id  # kept, in its thread
+    assert conversation.last_activity_at == at(0)  # an auto-reply is no contact
+    reopened = _resolved_then(auto_answer("auto_reply"), ContinuityRules(auto_replies_reopen=True))
+    assert reopened.conversations[0].status is m.ConversationStatus.OPEN
+
+
+def test_a_bounce_of_the_last_message_reopens_it() -> None:
+    """A delivery failure: the customer never got the answer, someone must act."""
+    result = _resolved_then(auto_answer("bounce"))
+    assert result.conversations[0].status is m.ConversationStatus.OPEN
+    assert [e.type for e in result.events] == [E.OPENED, E.RESOLVED, E.REOPENED]
+
+
 def test_a_new_message_after_resolution_opens_a_new_conversation() -> None:
     first = msg("a", 0)
     resolve = ConversationAction(type="resolve", conversation_id=conversation_id(first.id), at=at(5))

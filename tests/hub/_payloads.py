@@ -119,6 +119,7 @@ def email(
     message_id: str,
     in_reply_to: str | None = None,
     reply_to: str | None = None,
+    extra_headers: tuple[str, ...] = (),
 ) -> InboundRequest:
     lines = [
         f"From: {sender}",
@@ -130,7 +131,7 @@ def email(
     ]
     if in_reply_to:
         lines += [f"In-Reply-To: <{in_reply_to}>", f"References: <{in_reply_to}>"]
-    lines += ["MIME-Version: 1.0", 'Content-Type: text/plain; charset="utf-8"', "", text, ""]
+    lines += [*extra_headers, "MIME-Version: 1.0", 'Content-Type: text/plain; charset="utf-8"', "", text, ""]
     return InboundRequest(
         url="smtp://support@shopdemo.io",
         headers={"Content-Type": "message/rfc822"},

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -261,3 +262,68 @@ def test_a_tag_on_a_channel_without_tags_is_refused_not_dropped(tmp_path: Path) 
         (conversation,) = hub.conversations(customer_id)
         with pytest.raises(ValidationError, match="tag"):
             hub.reply(conversation.id, OutboundMessage(text="Hi", tag="HUMAN_AGENT"))
+
+
+def test_an_out_of_office_answer_to_the_resolution_keeps_the_conversation_resolved(tmp_path: Path) -> None:
+    """The agent answers and resolves; the customer's mailbox answers by itself (RFC 3834's
+    ``Auto-Submitted: auto-replied``): recorded in the conversation, which stays resolved."""
+    now = [at(5)]  # the agent answers at 5 minutes
+    with Hub.open(f"sqlite:///{tmp_path / 'o.db'}", channels=p.adapters(), clock=lambda: now[0]) as hub:
+        hub.ingest(
+            "email",
+            p.email(at(0), "Ana <ana.silva@gmail.com>", "Refund", "Where is it?", message_id="q1@gmail.com"),
+        )
+        customer_id = hub.customer_of(Identifier(kind="email", value="ana.silva@gmail.com"))
+        assert customer_id is not None
+        (conversation,) = hub.conversations(customer_id)
+        reply = hub.reply(conversation.id, "Refunded today.", agent="agent-7")
+        assert reply.request is not None
+        (ours,) = re.findall(rb"Message-ID: <([^>]+)>", reply.request.body)
+        hub.resolve(conversation.id, actor="agent-7", at=at(10))
+        now[0] = at(30)
+        auto = p.email(
+            at(20),
+            "Ana <ana.silva@gmail.com>",
+            "Automatic reply: Re: Refund",
+            "I am away until Monday.",
+            message_id="ooo1@gmail.com",
+            in_reply_to=ours.decode(),
+            extra_headers=("Auto-Submitted: auto-replied",),
+        )
+        hub.ingest("email", auto)
+        (after,) = hub.conversations(customer_id)
+        assert after.status == "resolved"
+        texts = [e.interaction.text for e in hub.timeline(customer_id).entries if e.interaction]
+        assert any("away until Monday" in (t or "") for t in texts)
+
+
+def test_a_customers_answer_to_our_email_reopens_its_conversation_days_later(tmp_path: Path) -> None:
+    """Our reply carries the Message-ID the email adapter gave it: the customer's answer, which
+    names it in In-Reply-To, continues that conversation (reopening it), however late."""
+    now = [at(5)]
+    with Hub.open(f"sqlite:///{tmp_path / 'r.db'}", channels=p.adapters(), clock=lambda: now[0]) as hub:
+        hub.ingest(
+            "email",
+            p.email(at(0), "Ana <ana.silva@gmail.com>", "Refund", "Where is it?", message_id="q1@gmail.com"),
+        )
+        customer_id = hub.customer_of(Identifier(kind="email", value="ana.silva@gmail.com"))
+        assert customer_id is not None
+        (conversation,) = hub.conversations(customer_id)
+        reply = hub.reply(conversation.id, "Refunded today.", agent="agent-7")
+        assert reply.request is not None
+        assert reply.request.message_id is not None
+        assert f"Message-ID: <{reply.request.message_id}>".encode() in reply.request.body
+        hub.resolve(conversation.id, actor="agent-7", at=at(10))
+        now[0] = at(60 * 24 * 9)
+        answer = p.email(
+            at(60 * 24 * 8),  # eight days later, past every idle window
+            "Ana <ana.silva@gmail.com>",
+            "money still missing",
+            "It has not arrived.",
+            message_id="q2@gmail.com",
+            in_reply_to=reply.request.message_id,
+        )
+        result = hub.ingest("email", answer)
+        assert result.accepted[0].conversation_id == conversation.id
+        (after,) = hub.conversations(customer_id)
+        assert after.status == "open"

@@ -710,7 +710,8 @@ class EmailAdapter(ChannelAdapter[EmailConfig]):
                 "utf-8", "replace"
             )
         ).hexdigest()
-        out["Message-ID"] = f"<omnicx.{digest[:40]}@{sender.rsplit('@', 1)[1]}>"
+        message_id = f"omnicx.{digest[:40]}@{sender.rsplit('@', 1)[1]}"
+        out["Message-ID"] = f"<{message_id}>"
         if parent:
             out["In-Reply-To"] = f"<{parent}>"
         if references:
@@ -721,6 +722,7 @@ class EmailAdapter(ChannelAdapter[EmailConfig]):
             url=f"mailto:{endpoint.value}",
             headers={"content-type": "message/rfc822"},
             body=out.as_bytes(),
+            message_id=message_id,
         )
 
     @staticmethod

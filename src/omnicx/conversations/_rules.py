@@ -23,7 +23,10 @@ class ContinuityRules(OmnicxModel):
        message of a conversation, a message that replies to a platform message
        (``reply_to``), or a chat message of the same session (``thread_id`` on a
        ``session_channels`` channel) joins that conversation, reopening it if it
-       was resolved.
+       was resolved. An automated message (``Message.automated``: an out-of-office or
+       other auto-reply) does not reopen it unless ``auto_replies_reopen``; a delivery
+       failure (``metadata["automation"] == "bounce"``) does: the customer never got the
+       last message.
     2. **Email subject.** With ``email_subject_threading``, an email whose
        normalized subject (``Re:``/``Fwd:`` stripped) equals an open email
        conversation's subject joins it.
@@ -45,6 +48,9 @@ class ContinuityRules(OmnicxModel):
     cross_channel_window: Window = timedelta(hours=24)
     session_channels: frozenset[Name] = frozenset({"webchat"})
     email_subject_threading: bool = True
+    auto_replies_reopen: bool = False
+    """Whether an automated reply (not a bounce) to a resolved conversation reopens it: an
+    out-of-office answer to the resolution would reopen every conversation it resolved."""
     version: int = 1
 
     def idle_for(self, channel: str) -> timedelta:

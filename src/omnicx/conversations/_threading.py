@@ -224,6 +224,11 @@ def _target(state: _State, item: Interaction) -> str | None:
     return None
 
 
+def _auto_reply(item: Message | CallRecord) -> bool:
+    """An automated message that is no delivery failure (an out-of-office reply, a list copy)."""
+    return isinstance(item, Message) and item.automated and item.metadata.get("automation") != "bounce"
+
+
 def _place(state: _State, item: Interaction) -> None:
     target = _target(state, item)
     if target is not None:
@@ -247,6 +252,10 @@ def _place(state: _State, item: Interaction) -> None:
     if explicit is not None:
         conv = state.convs[explicit]
         if conv.status is ConversationStatus.RESOLVED and inbound:
+            if _auto_reply(item) and not state.rules.auto_replies_reopen:
+                # an out-of-office answer to the resolution: kept in the conversation, not contact
+                state.join(conv, item, activity=False)
+                return
             state.reopen(conv, item.occurred_at, interaction_id=item.id, channel=item.channel)
         state.join(conv, item, activity=True)
         return

@@ -1268,8 +1268,14 @@ class Hub:
                 endpoint=latest.endpoint,
                 parts=(TextPart(text=outbound.text or ""),) if outbound.text else (),
                 subject=outbound.subject,
+                # the id the adapter gave the message (an email's Message-ID): the customer's
+                # answer to it names it, and threads into this conversation
                 thread=latest.thread.model_copy(
-                    update={"message_id": None, "in_reply_to": outbound.reply_to}
+                    update={
+                        "message_id": request.message_id if request is not None else None,
+                        "in_reply_to": outbound.reply_to,
+                        "references": outbound.references,
+                    }
                 ),
                 metadata={"template": True} if outbound.template_name else {},
             )

@@ -81,7 +81,15 @@ class InboundRequest(_HttpMessage):
 
 
 class OutboundRequest(_HttpMessage):
-    """An HTTP request an adapter built for the host to send with its own client."""
+    """An HTTP request an adapter built for the host to send with its own client.
+
+    ``message_id`` is the id the message will carry on the channel when the adapter gives it
+    one itself (an email's ``Message-ID``, without brackets): the hub records it on the reply,
+    so that the customer's answer to it threads into the conversation. ``None`` when the
+    channel assigns its id on receipt (the host reports it with ``Hub.record_sent``).
+    """
+
+    message_id: Annotated[str, StringConstraints(min_length=1, max_length=1024)] | None = None
 
 
 class InboundEvent(OmnicxModel):
