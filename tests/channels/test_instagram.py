@@ -134,3 +134,9 @@ def test_instagram_takes_the_human_agent_tag_only() -> None:
         )
     assert adapter.reply_refusal(OutboundMessage(text="x", tag="HUMAN_AGENT"), timedelta(days=6)) is None
     assert adapter.reply_refusal(OutboundMessage(text="x"), timedelta(days=2)) is not None
+
+
+def test_instagram_sends_no_metadata() -> None:
+    adapter = InstagramAdapter(InstagramConfig(app_secret=SecretStr("s"), access_token=SecretStr("IGAAT")))
+    built = adapter.build_outbound(OutboundMessage(text="hi", correlation_id="ix_abc"), ENDPOINT)
+    assert json.loads(built.body)["message"] == {"text": "hi"}

@@ -240,3 +240,12 @@ def test_the_standard_window_and_the_tag_windows(tag: str | None, hours: float, 
     if tag is None and not delivered:
         assert refusal is not None
         assert "HUMAN_AGENT" in refusal  # says what goes instead
+
+
+def test_the_correlation_id_goes_out_as_metadata_and_comes_back_on_the_echo() -> None:
+    built = adapter().build_outbound(OutboundMessage(text="hi", correlation_id="ix_abc"), ENDPOINT)
+    assert json.loads(built.body)["message"] == {"text": "hi", "metadata": "ix_abc"}
+    event = filled("messenger_echo_text_docs.json")  # Meta's echo, metadata string included
+    (parsed,) = parse({"object": "page", "entry": [{"id": PAGE_ID, "time": 1, "messaging": [event]}]})
+    assert parsed.interaction.direction is Direction.OUTBOUND
+    assert parsed.interaction.metadata["correlation_id"] == "DEVELOPER_DEFINED_METADATA_STRING"

@@ -159,7 +159,12 @@ GOLDEN = (
                 "identifiers": VERIFIED,
                 "text": "hello, world!",
                 "raw_type": "message_echo",
-                "metadata": {"account_id": PAGE_ID, "app_id": "1517776481860111"},
+                "metadata": {
+                    "account_id": PAGE_ID,
+                    "app_id": "1517776481860111",
+                    # the fixture's message.metadata: what the Send API request carried
+                    "correlation_id": "DEVELOPER_DEFINED_METADATA_STRING",
+                },
             }
         ],
     ),

@@ -90,6 +90,9 @@ class OutboundMessage(BaseModel):
     media_url: str | None = None
     sender: Identifier | None = None
     """The business endpoint to send from (email From, a Twilio number), where the channel needs one."""
+    correlation_id: str | None = Field(default=None, max_length=1000)
+    """An id the channel carries back on its echo of this message (Messenger's ``metadata``), so
+    the echo is known for this message; ``Hub.reply`` sets it to the reply's interaction id."""
     tag: str | None = None
     """A message tag, on channels that take one (:attr:`ChannelAdapter.message_tags`): Messenger's
     and Instagram's ``HUMAN_AGENT`` carries a person's reply up to 7 days after the customer's

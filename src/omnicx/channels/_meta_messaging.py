@@ -262,6 +262,10 @@ class _Parser:
             raw_type = "message_echo"
             if app_id is not None:
                 metadata["app_id"] = app_id
+            # what the Send API request carried in message.metadata (OutboundMessage.correlation_id)
+            correlation = read.text(message, "metadata", here, max_length=1000)
+            if correlation:
+                metadata["correlation_id"] = correlation
         parts = self._parts(message, here)
         fields = self._base(
             who, mid, occurred_at, metadata, direction=direction, author=author, thread=thread

@@ -79,13 +79,15 @@ def send_api_request(
     max_text: int,
     messaging_type: str | None,
     tags: frozenset[str],
+    correlate: bool = False,
 ) -> OutboundRequest:
     """A Send API request carrying ``message.text`` to ``recipient``.
 
     ``messaging_type`` is omitted when ``None``; ``message.tag`` sets
     ``messaging_type: MESSAGE_TAG`` and ``tag``. Raises
     :class:`~omnicx.errors.ValidationError` for a message without text, text
-    longer than ``max_text`` or a tag not in ``tags``.
+    longer than ``max_text`` or a tag not in ``tags``. ``correlate``: send
+    ``message.correlation_id`` as ``message.metadata``, which the echo carries back (Messenger).
     """
     tag = message.tag
     if message.media_url is not None:
@@ -111,6 +113,8 @@ def send_api_request(
     elif messaging_type is not None:
         body["messaging_type"] = messaging_type
     body["message"] = {"text": message.text}
+    if correlate and message.correlation_id:
+        body["message"]["metadata"] = message.correlation_id  # comes back on the echo
     return OutboundRequest(
         method="POST",
         url=url,

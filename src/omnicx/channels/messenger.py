@@ -125,4 +125,5 @@ class MessengerAdapter(MetaAdapter[MessengerConfig]):
             max_text=_MAX_TEXT,
             messaging_type="RESPONSE",
             tags=MESSAGE_TAGS,
+            correlate=True,
         )

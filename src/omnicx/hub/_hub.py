@@ -384,6 +384,13 @@ class Hub:
         item = event.interaction
         if tx.find_interaction(item.adapter, item.dedupe_key) is not None:
             return None
+        if isinstance(item, Message) and item.direction is Direction.OUTBOUND:
+            reply = self._echoed_reply(tx, item)
+            if reply is not None:  # the channel's copy of a reply the hub recorded: the same message
+                if item.platform_message_id:
+                    tx.lock_identifiers([item.endpoint])
+                    self._record_sent(tx, reply, item.platform_message_id, item.occurred_at)
+                return None
         observed = list(event.identifiers) or [
             ObservedIdentifier(identifier=item.endpoint, assurance=Assurance.ASSERTED)
         ]
@@ -1253,11 +1260,14 @@ class Hub:
             adapter.check_tag(outbound)  # also where the host delivers: it would drop the tag
             if sends:
                 self._check_reply_window(tx, adapter, latest, outbound)
+            key = dedupe_key or f"reply:{uuid.uuid4().hex}"
+            reply_id = interaction_id(latest.adapter, key)
+            if outbound.correlation_id is None:  # the channel's echo of it names this reply
+                outbound = outbound.model_copy(update={"correlation_id": reply_id})
             request = adapter.build_outbound(outbound, latest.endpoint) if sends else None
             now = self._clock()
-            key = dedupe_key or f"reply:{uuid.uuid4().hex}"
             interaction = Message(
-                id=interaction_id(latest.adapter, key),
+                id=reply_id,
                 channel=latest.channel,
                 adapter=latest.adapter,
                 dedupe_key=key,
@@ -1375,25 +1385,72 @@ class Hub:
         """
         with self.store.transaction(self.tenant) as tx:
             sent = tx.get_interaction(outbound_id).interaction
-            now = at or self._clock()
-            update = StatusUpdate(
-                id=interaction_id(sent.adapter, f"sent:{outbound_id}"),
-                channel=sent.channel,
-                adapter=sent.adapter,
-                dedupe_key=f"sent:{outbound_id}",
-                occurred_at=now,
-                received_at=now,
-                direction=Direction.OUTBOUND,
-                author=Author(role=AuthorRole.SYSTEM),
-                endpoint=sent.endpoint,
-                target_message_id=platform_message_id,
-                status=DeliveryStatus.SENT,
-                metadata={"outbound_interaction_id": outbound_id},
-            )
             tx.lock_identifiers([sent.endpoint])
-            if tx.find_interaction(update.adapter, update.dedupe_key) is not None:
-                return
-            self._append_threaded(tx, tx.customer_of(sent.endpoint), update, member=True)
+            self._record_sent(tx, sent, platform_message_id, at or self._clock())
+
+    def _record_sent(
+        self, tx: StoreSession, sent: Interaction, platform_message_id: str, now: datetime
+    ) -> None:
+        """The ``sent`` status linking outbound ``sent`` to its platform id (once: a second is a no-op)."""
+        update = StatusUpdate(
+            id=interaction_id(sent.adapter, f"sent:{sent.id}"),
+            channel=sent.channel,
+            adapter=sent.adapter,
+            dedupe_key=f"sent:{sent.id}",
+            occurred_at=now,
+            received_at=now,
+            direction=Direction.OUTBOUND,
+            author=Author(role=AuthorRole.SYSTEM),
+            endpoint=sent.endpoint,
+            target_message_id=platform_message_id,
+            status=DeliveryStatus.SENT,
+            metadata={"outbound_interaction_id": sent.id},
+        )
+        if tx.find_interaction(update.adapter, update.dedupe_key) is not None:
+            return
+        self._append_threaded(tx, tx.customer_of(sent.endpoint), update, member=True)
+
+    def _echoed_reply(self, tx: StoreSession, item: Message) -> Interaction | None:
+        """The reply the hub recorded that outbound ``item`` is the channel's copy of, else None.
+
+        Known by the correlation id the channel carried back (Messenger's ``metadata``), by the
+        Message-ID the email adapter gave it, or by the platform id ``record_sent`` linked it to.
+        Only the endpoint's latest :data:`PAGE` interactions are searched: a copy comes soon.
+        """
+        correlation = item.metadata.get("correlation_id")
+        if isinstance(correlation, str) and correlation.startswith("ix_"):
+            try:
+                stored = tx.get_interaction(correlation).interaction
+            except NotFound:
+                stored = None
+            if (
+                isinstance(stored, Message)
+                and stored.direction is Direction.OUTBOUND
+                and stored.adapter == item.adapter
+                and stored.endpoint == item.endpoint
+            ):
+                return stored
+        message_id, platform_id = item.thread.message_id, item.platform_message_id
+        if not message_id and not platform_id:
+            return None
+        recent = tx.timeline([item.endpoint], limit=PAGE, channels=[item.channel]).items
+        for stored_item in recent:
+            found = stored_item.interaction
+            if found.adapter != item.adapter or found.direction is not Direction.OUTBOUND:
+                continue
+            if message_id and isinstance(found, Message) and found.thread.message_id == message_id:
+                return found
+            if (
+                platform_id
+                and isinstance(found, StatusUpdate)
+                and found.target_message_id == platform_id
+                and isinstance(reply_id := found.metadata.get("outbound_interaction_id"), str)
+            ):
+                try:
+                    return tx.get_interaction(reply_id).interaction
+                except NotFound:
+                    return None
+        return None
 
     def delivery_status(self, interaction_id: str) -> DeliveryStatus | None:
         """The delivery status of an outbound interaction: the highest-ranked status reported for it."""
