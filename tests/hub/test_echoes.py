@@ -69,6 +69,14 @@ def opened(hub: Hub) -> tuple[str, str]:
     return customer_id, conversation.id
 
 
+def sent_as_m_our1(hub: Hub) -> str:
+    """The agent's reply to Ana's message, which the host sent and Messenger called ``m_OUR1``."""
+    customer_id, conversation_id = opened(hub)
+    reply = hub.reply(conversation_id, "Looking into it.", agent="agent-7")
+    hub.record_sent(reply.interaction_id, "m_OUR1")
+    return customer_id
+
+
 def test_an_echo_carrying_the_replys_id_is_the_reply_even_before_record_sent() -> None:
     now = [T0 + timedelta(minutes=5)]
     with Hub.open("memory://", channels=[*p.adapters(), p.messenger_adapter()], clock=lambda: now[0]) as hub:
@@ -88,9 +96,7 @@ def test_an_echo_carrying_the_replys_id_is_the_reply_even_before_record_sent() -
 def test_an_echo_of_a_sent_reply_is_known_by_its_platform_id() -> None:
     now = [T0 + timedelta(minutes=5)]
     with Hub.open("memory://", channels=[*p.adapters(), p.messenger_adapter()], clock=lambda: now[0]) as hub:
-        customer_id, conversation_id = opened(hub)
-        reply = hub.reply(conversation_id, "Looking into it.", agent="agent-7")
-        hub.record_sent(reply.interaction_id, "m_OUR1")
+        customer_id = sent_as_m_our1(hub)
         assert hub.ingest("messenger", echo(now[0], "m_OUR1", "Looking into it.")).status == "duplicate"
         assert outbound_texts(hub, customer_id) == ["Looking into it."]
 
@@ -98,9 +104,7 @@ def test_an_echo_of_a_sent_reply_is_known_by_its_platform_id() -> None:
 def test_an_agents_message_typed_in_the_page_inbox_is_a_message_of_its_own() -> None:
     now = [T0 + timedelta(minutes=5)]
     with Hub.open("memory://", channels=[*p.adapters(), p.messenger_adapter()], clock=lambda: now[0]) as hub:
-        customer_id, conversation_id = opened(hub)
-        reply = hub.reply(conversation_id, "Looking into it.", agent="agent-7")
-        hub.record_sent(reply.interaction_id, "m_OUR1")
+        customer_id = sent_as_m_our1(hub)
         # another echo: an id the hub never gave out, a mid it never saw
         assert (
             hub.ingest("messenger", echo(now[0], "m_INBOX7", "Found it!", "ix_not_ours")).status == "accepted"

@@ -14,7 +14,8 @@ from omnicx import Identifier
 from omnicx.channels import OutboundMessage
 from omnicx.errors import ValidationError
 from omnicx.events import ChannelSwitched, CustomersMerged, InteractionIngested
-from omnicx.hub import Hub
+from omnicx.hub import Hub, ReplyResult
+from omnicx.models import Conversation
 from tests.hub import _payloads as p
 
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
@@ -264,19 +265,24 @@ def test_a_tag_on_a_channel_without_tags_is_refused_not_dropped(tmp_path: Path) 
             hub.reply(conversation.id, OutboundMessage(text="Hi", tag="HUMAN_AGENT"))
 
 
+def answered_by_email(hub: Hub) -> tuple[str, Conversation, ReplyResult]:
+    """Ana's email at minute 0, and the agent's reply to it."""
+    question = p.email(
+        at(0), "Ana <ana.silva@gmail.com>", "Refund", "Where is it?", message_id="q1@gmail.com"
+    )
+    hub.ingest("email", question)
+    customer_id = hub.customer_of(Identifier(kind="email", value="ana.silva@gmail.com"))
+    assert customer_id is not None
+    (conversation,) = hub.conversations(customer_id)
+    return customer_id, conversation, hub.reply(conversation.id, "Refunded today.", agent="agent-7")
+
+
 def test_an_out_of_office_answer_to_the_resolution_keeps_the_conversation_resolved(tmp_path: Path) -> None:
     """The agent answers and resolves; the customer's mailbox answers by itself (RFC 3834's
     ``Auto-Submitted: auto-replied``): recorded in the conversation, which stays resolved."""
     now = [at(5)]  # the agent answers at 5 minutes
     with Hub.open(f"sqlite:///{tmp_path / 'o.db'}", channels=p.adapters(), clock=lambda: now[0]) as hub:
-        hub.ingest(
-            "email",
-            p.email(at(0), "Ana <ana.silva@gmail.com>", "Refund", "Where is it?", message_id="q1@gmail.com"),
-        )
-        customer_id = hub.customer_of(Identifier(kind="email", value="ana.silva@gmail.com"))
-        assert customer_id is not None
-        (conversation,) = hub.conversations(customer_id)
-        reply = hub.reply(conversation.id, "Refunded today.", agent="agent-7")
+        customer_id, conversation, reply = answered_by_email(hub)
         assert reply.request is not None
         (ours,) = re.findall(rb"Message-ID: <([^>]+)>", reply.request.body)
         hub.resolve(conversation.id, actor="agent-7", at=at(10))
@@ -302,14 +308,7 @@ def test_a_customers_answer_to_our_email_reopens_its_conversation_days_later(tmp
     names it in In-Reply-To, continues that conversation (reopening it), however late."""
     now = [at(5)]
     with Hub.open(f"sqlite:///{tmp_path / 'r.db'}", channels=p.adapters(), clock=lambda: now[0]) as hub:
-        hub.ingest(
-            "email",
-            p.email(at(0), "Ana <ana.silva@gmail.com>", "Refund", "Where is it?", message_id="q1@gmail.com"),
-        )
-        customer_id = hub.customer_of(Identifier(kind="email", value="ana.silva@gmail.com"))
-        assert customer_id is not None
-        (conversation,) = hub.conversations(customer_id)
-        reply = hub.reply(conversation.id, "Refunded today.", agent="agent-7")
+        customer_id, conversation, reply = answered_by_email(hub)
         assert reply.request is not None
         assert reply.request.message_id is not None
         assert f"Message-ID: <{reply.request.message_id}>".encode() in reply.request.body
