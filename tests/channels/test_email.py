@@ -538,3 +538,12 @@ def test_the_outbound_request_names_the_message_id_it_gave_the_reply() -> None:
     assert f"Message-ID: <{built.message_id}>".encode() in built.body
     again = adapter.build_outbound(message, Identifier(kind="email", value="ana@mailbox.org"))
     assert again == built  # a retried send keeps its id
+
+
+def test_a_message_id_cut_inside_a_domain_literal_is_no_crash() -> None:
+    """Found by the kit's mutations: the standard library's header parser fails on this with
+    UnboundLocalError (not one of its own errors); the message parses without a Message-ID."""
+    raw = b"From: ana@mailbox.org\nMime-Version: 1.0\nMessage-Id: <a05001902b7f1c33773e9@[\n\nhello\n"
+    message = parse_one(raw)
+    assert message.thread.message_id is None
+    assert (message.text or "").strip() == "hello"

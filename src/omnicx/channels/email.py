@@ -110,6 +110,9 @@ _STDLIB_ERRORS = (
     AttributeError,
     UnicodeError,
     AssertionError,
+    # CPython 3.11's _get_ptext_to_endchars reads an unset local on a header ending in "@["
+    # (Message-Id: <a@[), which raises this instead of a HeaderParseError
+    UnboundLocalError,
 )
 
 
