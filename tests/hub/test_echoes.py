@@ -7,6 +7,7 @@ import json
 from datetime import UTC, datetime, timedelta
 
 from omnicx import Identifier
+from omnicx.channels import default_registry
 from omnicx.channels._meta import SIGNATURE_HEADER as META_HEADER
 from omnicx.channels._signatures import hmac_hex
 from omnicx.hub import Hub
@@ -131,3 +132,54 @@ def test_the_sent_copy_of_an_email_reply_is_that_reply() -> None:
         )
         assert hub.ingest("email", copy).status == "duplicate"
         assert outbound_texts(hub, customer_id) == ["Refunded today."]
+
+
+IG_ID, IGSID = "17841405309211844", "1914016008698472"
+
+
+def instagram(at: datetime, message: dict[str, object], *, echo: bool) -> InboundRequest:
+    """tests/fixtures/instagram_echo.json's shape (``echo``) or the customer's message."""
+    ms = int(at.timestamp() * 1000)
+    sender, recipient = (IG_ID, IGSID) if echo else (IGSID, IG_ID)
+    event = {"sender": {"id": sender}, "recipient": {"id": recipient}, "timestamp": ms, "message": message}
+    body = json.dumps(
+        {"object": "instagram", "entry": [{"id": IG_ID, "time": ms, "messaging": [event]}]}
+    ).encode()
+    headers = {"Content-Type": "application/json", META_HEADER: "sha256=" + hmac_hex(p.META_SECRET, body)}
+    return InboundRequest(
+        url="https://shop.example/hooks/instagram", headers=headers, body=body, received_at=at
+    )
+
+
+def test_an_instagram_echo_that_beats_record_sent_is_known_by_its_text() -> None:
+    """Instagram carries no metadata back: an echo that comes before the host reports the mid is
+    the newest unsent reply of its text, each echo its own reply; a later one is new."""
+    adapters = [
+        *p.adapters(),
+        default_registry().create("instagram", {"app_secret": p.META_SECRET, "access_token": "IGAAT"}),
+    ]
+    now = [T0 + timedelta(minutes=5)]
+    with Hub.open("memory://", channels=adapters, clock=lambda: now[0]) as hub:
+        hub.ingest("instagram", instagram(T0, {"mid": "aWdf_Q1", "text": "Is it in stock?"}, echo=False))
+        customer_id = hub.customer_of(Identifier(kind="instagram_igsid", value=IGSID, scope=IG_ID))
+        assert customer_id is not None
+        (conversation,) = hub.conversations(customer_id)
+        first = hub.reply(conversation.id, "Yes!", agent="agent-7")
+        now[0] += timedelta(seconds=30)
+        second = hub.reply(conversation.id, "Yes!", agent="agent-7")  # the same words twice
+        for n in (1, 2):
+            copy = instagram(
+                now[0] + timedelta(seconds=n),
+                {"mid": f"aWdf_E{n}", "text": "Yes!", "is_echo": True},
+                echo=True,
+            )
+            assert hub.ingest("instagram", copy).status == "duplicate"
+        assert outbound_texts(hub, customer_id) == ["Yes!", "Yes!"]
+        assert hub.delivery_status(first.interaction_id) is DeliveryStatus.SENT
+        assert hub.delivery_status(second.interaction_id) is DeliveryStatus.SENT
+        # the same words from the app, much later: an agent's own message
+        late = instagram(
+            now[0] + timedelta(minutes=30), {"mid": "aWdf_E3", "text": "Yes!", "is_echo": True}, echo=True
+        )
+        assert hub.ingest("instagram", late).status == "accepted"
+        assert outbound_texts(hub, customer_id) == ["Yes!", "Yes!", "Yes!"]

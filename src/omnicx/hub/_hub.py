@@ -7,7 +7,7 @@ import typing
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from collections.abc import Set as AbstractSet
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal, TypeVar
 
 import attrs
@@ -124,6 +124,13 @@ __all__ = ["Hub"]
 E = TypeVar("E", bound=_Event)
 T = TypeVar("T")
 PAGE = 1000
+ECHO_WINDOW = 100
+HUB_REPLY = "hub_reply"
+"""The metadata flag of the replies ``Hub.reply`` records."""
+ECHO_DELAY = timedelta(minutes=10)
+"""How long after a reply its channel's copy may come to be known by its text alone."""
+"""How many of an endpoint's latest messages and statuses the hub searches for the reply an
+outbound copy (an echo) repeats, when the copy names no reply by its correlation id."""
 _SNAKE = re.compile(r"(?<!^)(?=[A-Z])")
 
 
@@ -1287,7 +1294,7 @@ class Hub:
                         "references": outbound.references,
                     }
                 ),
-                metadata={"template": True} if outbound.template_name else {},
+                metadata={HUB_REPLY: True, **({"template": True} if outbound.template_name else {})},
             )
             tx.lock_identifiers([latest.endpoint])  # and its customer: serialized with its ingests
             if dedupe_key is not None:
@@ -1414,8 +1421,11 @@ class Hub:
         """The reply the hub recorded that outbound ``item`` is the channel's copy of, else None.
 
         Known by the correlation id the channel carried back (Messenger's ``metadata``), by the
-        Message-ID the email adapter gave it, or by the platform id ``record_sent`` linked it to.
-        Only the endpoint's latest :data:`PAGE` interactions are searched: a copy comes soon.
+        Message-ID the email adapter gave it, by the platform id ``record_sent`` linked it to, or,
+        when the copy names none of those yet, as the newest reply of the same text sent within
+        :data:`ECHO_DELAY` before it that no platform id claims.
+        Only the endpoint's latest :data:`ECHO_WINDOW` messages and statuses on the channel are
+        searched: a copy comes within seconds, and a customer with a long history costs no more.
         """
         correlation = item.metadata.get("correlation_id")
         if isinstance(correlation, str) and correlation.startswith("ix_"):
@@ -1431,13 +1441,31 @@ class Hub:
             ):
                 return stored
         message_id, platform_id = item.thread.message_id, item.platform_message_id
-        if not message_id and not platform_id:
+        if not message_id and not platform_id and not item.text:
             return None
-        recent = tx.timeline([item.endpoint], limit=PAGE, channels=[item.channel]).items
+        recent = tx.timeline(
+            [item.endpoint], limit=ECHO_WINDOW, channels=[item.channel], types=["message", "status"]
+        ).items
+        linked: set[str] = set()  # replies a sent status already ties to a platform id
         for stored_item in recent:
             found = stored_item.interaction
             if found.adapter != item.adapter or found.direction is not Direction.OUTBOUND:
                 continue
+            if isinstance(found, StatusUpdate) and isinstance(
+                sent_id := found.metadata.get("outbound_interaction_id"), str
+            ):
+                linked.add(sent_id)
+            if (
+                # no id to know it by (an Instagram echo that beat record_sent): the newest
+                # reply not yet sent under a platform id, of the same text, just before it
+                isinstance(found, Message)
+                and found.metadata.get(HUB_REPLY) is True
+                and found.id not in linked
+                and item.text
+                and found.text == item.text
+                and -ECHO_DELAY / 10 <= item.occurred_at - found.occurred_at <= ECHO_DELAY
+            ):
+                return found
             if message_id and isinstance(found, Message) and found.thread.message_id == message_id:
                 return found
             if (
