@@ -108,6 +108,10 @@ def drive(hub: Hub, plan: list[tuple[int, str, int, str]]) -> None:
                     reply = hub.reply(chosen, template, agent="agent-1")
             except (NotFound, ConfigurationError):  # nothing inbound to answer, or no adapter for its channel
                 continue
+            if reply.channel == "email" and reply.request is not None and n % 2:
+                # the mailbox poller reads the Sent folder too: the copy is the reply, not a second one
+                copy = InboundRequest(url="imap://support/Sent", body=reply.request.body, received_at=now)
+                assert hub.ingest("email", copy).status == "duplicate"
             hub.record_sent(reply.interaction_id, f"platform-{n}", at=now)
             continue
         at = {"late": minutes - 60 * 24, "oldest": n}.get(how, minutes)  # old payloads arriving now
