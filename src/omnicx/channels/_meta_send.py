@@ -78,15 +78,14 @@ def send_api_request(
     message: OutboundMessage,
     max_text: int,
     messaging_type: str | None,
-    tags: frozenset[str],
     correlate: bool = False,
 ) -> OutboundRequest:
     """A Send API request carrying ``message.text`` to ``recipient``.
 
-    ``messaging_type`` is omitted when ``None``; ``message.tag`` sets
-    ``messaging_type: MESSAGE_TAG`` and ``tag``. Raises
-    :class:`~omnicx.errors.ValidationError` for a message without text, text
-    longer than ``max_text`` or a tag not in ``tags``. ``correlate``: send
+    ``messaging_type`` is omitted when ``None``; ``message.tag`` (which the adapter's
+    ``check_tag`` has checked) sets ``messaging_type: MESSAGE_TAG`` and ``tag``. Raises
+    :class:`~omnicx.errors.ValidationError` for a message without text or text
+    longer than ``max_text``. ``correlate``: send
     ``message.correlation_id`` as ``message.metadata``, which the echo carries back (Messenger).
     """
     tag = message.tag
@@ -104,11 +103,6 @@ def send_api_request(
         )
     body: dict[str, Any] = {"recipient": recipient}
     if tag is not None:
-        if tag not in tags:
-            raise ValidationError(
-                f"{tag[:40]!r} is not a message tag of this channel; use one of {sorted(tags)}",
-                value=tag[:80],
-            )
         body.update(messaging_type="MESSAGE_TAG", tag=tag)
     elif messaging_type is not None:
         body["messaging_type"] = messaging_type

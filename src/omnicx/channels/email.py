@@ -142,7 +142,7 @@ _MSG_ID = re.compile(r"<([^<>\s]{1,900})>")
 _MSG_ID_BARE = re.compile(r"^[!-;=?-~]{1,900}$")  # printable ASCII without < > and white space
 _NO_REPLY = re.compile(r"(no[-_.]?reply|do[-_.]?not[-_.]?reply)([+.\-_].*)?", re.IGNORECASE)
 """The local part of a sender that says replies do not go to it (the identity policy's default
-blocklist holds the same pattern)."""
+email blocklist holds these among its automated senders)."""
 _SAFE_ID = re.compile(r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~.\-]+@[A-Za-z0-9!#$%&'*+/=?^_`{|}~.\-\[\]]+$")
 _AUTOMATED_PRECEDENCE = {"bulk", "junk", "list", "auto_reply"}
 _MAX_LISTED = 50

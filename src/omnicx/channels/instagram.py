@@ -118,6 +118,7 @@ class InstagramAdapter(MetaAdapter[InstagramConfig]):
         return send_api_refusal(self.display_name, message, elapsed)
 
     def _send(self, message: OutboundMessage, endpoint: Identifier) -> OutboundRequest:
+        self.check_tag(message)
         token = bearer_token(self.config.access_token, channel=CHANNEL, setting="access_token")
         account_id, recipient = scoped_recipient(endpoint, (IdentifierKind.INSTAGRAM_IGSID,), channel=CHANNEL)
         version = self.config.graph_api_version
@@ -137,5 +138,4 @@ class InstagramAdapter(MetaAdapter[InstagramConfig]):
             message=message,
             max_text=_MAX_TEXT,
             messaging_type=None,
-            tags=INSTAGRAM_TAGS,
         )

@@ -113,6 +113,7 @@ class MessengerAdapter(MetaAdapter[MessengerConfig]):
         return send_api_refusal(self.display_name, message, elapsed)
 
     def _send(self, message: OutboundMessage, endpoint: Identifier) -> OutboundRequest:
+        self.check_tag(message)
         token = bearer_token(self.config.page_access_token, channel=CHANNEL, setting="page_access_token")
         page_id, recipient = scoped_recipient(
             endpoint, (IdentifierKind.MESSENGER_PSID, USER_REF_KIND), channel=CHANNEL
@@ -124,6 +125,5 @@ class MessengerAdapter(MetaAdapter[MessengerConfig]):
             message=message,
             max_text=_MAX_TEXT,
             messaging_type="RESPONSE",
-            tags=MESSAGE_TAGS,
             correlate=True,
         )

@@ -125,12 +125,14 @@ E = TypeVar("E", bound=_Event)
 T = TypeVar("T")
 PAGE = 1000
 ECHO_WINDOW = 100
+"""How many of an endpoint's latest messages and statuses the hub searches for the reply an
+outbound copy (an echo) repeats, when the copy names no reply by its correlation id."""
 HUB_REPLY = "hub_reply"
 """The metadata flag of the replies ``Hub.reply`` records."""
 ECHO_DELAY = timedelta(minutes=10)
 """How long after a reply its channel's copy may come to be known by its text alone."""
-"""How many of an endpoint's latest messages and statuses the hub searches for the reply an
-outbound copy (an echo) repeats, when the copy names no reply by its correlation id."""
+ECHO_SKEW = timedelta(minutes=1)
+"""How much earlier than the reply, by the channel's clock, such a copy may be dated."""
 _SNAKE = re.compile(r"(?<!^)(?=[A-Z])")
 
 
@@ -1463,7 +1465,7 @@ class Hub:
                 and found.id not in linked
                 and item.text
                 and found.text == item.text
-                and -ECHO_DELAY / 10 <= item.occurred_at - found.occurred_at <= ECHO_DELAY
+                and -ECHO_SKEW <= item.occurred_at - found.occurred_at <= ECHO_DELAY
             ):
                 return found
             if message_id and isinstance(found, Message) and found.thread.message_id == message_id:

@@ -59,7 +59,6 @@ DEFAULT_SALT = b"omnicx-tombstones-v1"
 
 _RANKS = {Assurance.INFERRED: 0, Assurance.ASSERTED: 1, Assurance.VERIFIED: 2}
 _BY_RANK = {0: Assurance.INFERRED, 1: Assurance.ASSERTED, 2: Assurance.VERIFIED}
-_NO_EV: Ev = (None, None, None, None)
 
 
 class Observation(NamedTuple):
