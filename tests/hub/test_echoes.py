@@ -183,3 +183,20 @@ def test_an_instagram_echo_that_beats_record_sent_is_known_by_its_text() -> None
         )
         assert hub.ingest("instagram", late).status == "accepted"
         assert outbound_texts(hub, customer_id) == ["Yes!", "Yes!", "Yes!"]
+
+
+def test_an_echo_with_a_known_platform_id_is_that_reply_not_a_newer_one_of_the_same_words() -> None:
+    now = [T0 + timedelta(minutes=5)]
+    with Hub.open("memory://", channels=[*p.adapters(), p.messenger_adapter()], clock=lambda: now[0]) as hub:
+        customer_id, conversation_id = opened(hub)
+        first = hub.reply(conversation_id, "Yes!", agent="agent-7")
+        now[0] += timedelta(seconds=1)
+        hub.record_sent(first.interaction_id, "m_A")
+        now[0] += timedelta(seconds=1)
+        second = hub.reply(conversation_id, "Yes!", agent="agent-7")  # not reported sent yet
+        # the echo of the first, without the metadata that would name it
+        assert hub.ingest("messenger", echo(now[0], "m_A", "Yes!")).status == "duplicate"
+        hub.ingest("messenger", delivered(now[0] + timedelta(seconds=2), "m_A"))
+        assert hub.delivery_status(first.interaction_id) is DeliveryStatus.DELIVERED
+        assert hub.delivery_status(second.interaction_id) is None  # m_A is not the second's
+        assert outbound_texts(hub, customer_id) == ["Yes!", "Yes!"]

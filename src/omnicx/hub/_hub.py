@@ -1449,37 +1449,31 @@ class Hub:
             [item.endpoint], limit=ECHO_WINDOW, channels=[item.channel], types=["message", "status"]
         ).items
         linked: set[str] = set()  # replies a sent status already ties to a platform id
+        same_text: list[Message] = []  # hub replies of the echo's words, newest first
         for stored_item in recent:
             found = stored_item.interaction
             if found.adapter != item.adapter or found.direction is not Direction.OUTBOUND:
                 continue
-            if isinstance(found, StatusUpdate) and isinstance(
-                sent_id := found.metadata.get("outbound_interaction_id"), str
-            ):
-                linked.add(sent_id)
-            if (
-                # no id to know it by (an Instagram echo that beat record_sent): the newest
-                # reply not yet sent under a platform id, of the same text, just before it
-                isinstance(found, Message)
-                and found.metadata.get(HUB_REPLY) is True
-                and found.id not in linked
-                and item.text
-                and found.text == item.text
-                and -ECHO_SKEW <= item.occurred_at - found.occurred_at <= ECHO_DELAY
-            ):
-                return found
-            if message_id and isinstance(found, Message) and found.thread.message_id == message_id:
-                return found
-            if (
-                platform_id
-                and isinstance(found, StatusUpdate)
-                and found.target_message_id == platform_id
-                and isinstance(reply_id := found.metadata.get("outbound_interaction_id"), str)
-            ):
+            if isinstance(found, Message):
+                if message_id and found.thread.message_id == message_id:
+                    return found
+                if found.metadata.get(HUB_REPLY) is True and item.text and found.text == item.text:
+                    same_text.append(found)
+                continue
+            sent_id = found.metadata.get("outbound_interaction_id")
+            if not isinstance(found, StatusUpdate) or not isinstance(sent_id, str):
+                continue
+            if platform_id and found.target_message_id == platform_id:
                 try:
-                    return tx.get_interaction(reply_id).interaction
+                    return tx.get_interaction(sent_id).interaction
                 except NotFound:
                     return None
+            linked.add(sent_id)
+        # no id to know it by (an Instagram echo that beat record_sent): the newest reply of the
+        # same words, just before it, that no platform id claims
+        for found in same_text:
+            if found.id not in linked and -ECHO_SKEW <= item.occurred_at - found.occurred_at <= ECHO_DELAY:
+                return found
         return None
 
     def delivery_status(self, interaction_id: str) -> DeliveryStatus | None:
