@@ -32,7 +32,7 @@ import json
 import sys
 import time
 from array import array
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import IO, Any
 
@@ -53,6 +53,8 @@ __all__ = [
     "link_id",
     "normalized_key",
     "ID_PREFIX",
+    "finder",
+    "unite",
     "write_csv_rows",
 ]
 
@@ -444,55 +446,14 @@ class BatchResolver:
                 if t is not None and v > t:
                     hot[x] = 1
         self._hot = hot
-        # candidate pairs, united without constraints
-        parent = list(range(size))
-
-        def find(x: int) -> int:
-            while parent[x] != x:
-                parent[x] = parent[parent[x]]
-                x = parent[x]
-            return x
-
-        candidates: list[int] = []
-        linked: list[int] = []  # the identifiers of candidate pairs (repeats allowed)
-        for pk in pairs:
-            a, b = pk >> _SHIFT, pk & _LOW
-            if blocked[a] or blocked[b] or hot[a] or hot[b]:
-                continue
-            candidates.append(pk)
-            linked.append(a)
-            linked.append(b)
-            ra, rb = find(a), find(b)
-            if ra != rb:
-                if ra < rb:
-                    parent[rb] = ra
-                else:
-                    parent[ra] = rb
-        nodes = list(dict.fromkeys(linked))
-        del linked
-        # components that break a limit are evaluated pair by pair in canonical order
-        # (an identifier in no candidate pair is a customer of its own: within every limit)
-        limits = policy.limits
-        if limits and candidates:
-            limit_by_code = [limits.get(k) for k in kinds]
-            if any(v is not None for v in limit_by_code):
-                per: dict[tuple[int, int], int] = {}
-                broken: set[int] = set()
-                for x in nodes:
-                    lim = limit_by_code[kind_of[x]]
-                    if lim is None:
-                        continue
-                    root = find(x)
-                    rk = (root, kind_of[x])
-                    v = per.get(rk, 0) + 1
-                    per[rk] = v
-                    if v > lim:
-                        broken.add(root)
-                if broken:
-                    self._replay(broken, candidates, parent, find, limit_by_code)
+        candidates = [
+            pk
+            for pk in pairs
+            if not (blocked[pk >> _SHIFT] or blocked[pk & _LOW] or hot[pk >> _SHIFT] or hot[pk & _LOW])
+        ]
+        nodes, roots = self._components(size, candidates)
         # the canonical (oldest) identifier of every customer
         first_at, keys = self.first_at, self.keys
-        roots = [find(x) for x in nodes]
         canon: dict[int, int] = {}
         for x, r in zip(nodes, roots, strict=True):
             old = canon.get(r)
@@ -512,15 +473,55 @@ class BatchResolver:
                 x = flags.find(1, x + 1)
         return out
 
+    def _components(self, size: int, candidates: list[int]) -> tuple[list[int], list[int]]:
+        """Unite the candidate pairs (``lo << 32 | hi``) of ``size`` identifiers: every identifier
+        of a pair, and the root of its customer.
+
+        The pairs are united without constraints (:func:`unite`); a component that breaks no
+        limit is exactly what the ordered evaluation gives (constraints are downward closed, so
+        every merge on the way was acceptable); only components that break a limit or a unique
+        kind are re-evaluated pair by pair in the canonical order (:meth:`_replay`). An
+        identifier in no candidate pair is a customer of its own: within every limit.
+        """
+        parent, find, nodes = unite(size, candidates)
+        limit_by_code = self._limit_by_code()
+        if candidates and any(v is not None for v in limit_by_code):
+            kind_of = self.kind_of
+            per: dict[tuple[int, int], int] = {}
+            broken: set[int] = set()
+            for x in nodes:
+                lim = limit_by_code[kind_of[x]]
+                if lim is None:
+                    continue
+                root = find(x)
+                rk = (root, kind_of[x])
+                v = per.get(rk, 0) + 1
+                per[rk] = v
+                if v > lim:
+                    broken.add(root)
+            if broken:
+                self._replay(broken, candidates, parent, find, kind_of, limit_by_code)
+        return nodes, [find(x) for x in nodes]
+
+    def _limit_by_code(self) -> list[int | None]:
+        """The policy's limit of each identifier kind, by kind code (None: no limit)."""
+        limits = self.policy.limits
+        return [limits.get(k) for k in self.kinds]
+
     def _replay(
         self,
         broken: set[int],
         candidates: list[int],
         parent: list[int],
-        find: Any,
+        find: Callable[[int], int],
+        kind_of: Sequence[int] | Mapping[int, int],
         limit_by_code: list[int | None],
-    ) -> None:
-        """Re-evaluate the components rooted in ``broken`` pair by pair, earliest link first."""
+    ) -> set[int]:
+        """Re-evaluate the components rooted in ``broken`` pair by pair, earliest link first.
+
+        ``kind_of`` gives the kind code of (at least) every identifier of those components.
+        Returns the identifiers re-evaluated.
+        """
         chosen: list[int] = []
         region: set[int] = set()
         for pk in candidates:
@@ -533,7 +534,6 @@ class BatchResolver:
             parent[x] = x
         todo = self._link_order(chosen)
         todo.sort()
-        kind_of = self.kind_of
         members: dict[int, list[int]] = {x: [x] for x in region}
         for _, _, pk in todo:
             a, b = pk >> _SHIFT, pk & _LOW
@@ -559,6 +559,7 @@ class BatchResolver:
             parent[rb] = ra
             ma.extend(mb)
             del members[rb]
+        return region
 
     def _pair_keys(self) -> Iterable[int]:
         """Every pair of identifiers seen together (``lo << 32 | hi``), each once; iterable twice."""
@@ -595,6 +596,40 @@ class BatchResolver:
     def shared_count(self) -> int:
         """How many identifiers are blocklisted or quarantined (after ``labels()``)."""
         return sum(1 for b, h in zip(self.blocked, self._hot, strict=False) if b or h)
+
+
+def finder(parent: list[int]) -> Callable[[int], int]:
+    """The ``find`` of a union-find forest given as its parent list (with path halving)."""
+
+    def find(x: int) -> int:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    return find
+
+
+def unite(size: int, pairs: Iterable[int]) -> tuple[list[int], Callable[[int], int], list[int]]:
+    """Union-find over ``size`` identifiers joined by ``pairs`` (``lo << 32 | hi``).
+
+    Returns the parent list, its ``find`` (with path halving) and every identifier of a
+    pair, each once, in the order the pairs name them.
+    """
+    parent = list(range(size))
+    find = finder(parent)
+    linked: list[int] = []  # the identifiers of the pairs (repeats allowed)
+    for pk in pairs:
+        a, b = pk >> _SHIFT, pk & _LOW
+        linked.append(a)
+        linked.append(b)
+        ra, rb = find(a), find(b)
+        if ra != rb:
+            if ra < rb:
+                parent[rb] = ra
+            else:
+                parent[ra] = rb
+    return parent, find, list(dict.fromkeys(linked))
 
 
 def normalized_key(kind: str, text: str, region: str | None) -> tuple[str, str] | None:

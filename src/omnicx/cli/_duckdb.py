@@ -1,23 +1,25 @@
-"""The DuckDB engine of ``omnicx resolve`` (the ``fast`` extra): the record loop in SQL.
+"""The DuckDB engine of ``omnicx resolve`` (the ``fast`` extra): the batch evaluation in SQL.
 
 :class:`~omnicx.cli._batch.BatchResolver` reads the records one by one in Python;
 at a million records that loop, not the evaluation, is most of the time.
 :class:`DuckDBResolver` lets DuckDB do the relational work on every core and keeps
-the decisions in Python, where the reference code is:
+in Python only what SQL cannot decide exactly as the reference code does:
 
 1. DuckDB reads the JSON Lines file and unnests the identifiers;
 2. raw values are grouped as the batch path's caches group them (emails by their
-   lower-cased ASCII text, phones without spaces, dashes and dots; non-ASCII text,
-   whose folding SQL cannot reproduce, in finer groups that go through
-   ``BatchResolver.identifier`` itself, in input order); Python normalizes each
-   group's first value in input order (half of them in a forked helper process)
-   and checks the blocklist once per key;
-3. DuckDB finds each identifier's first instant and every pair seen together;
-4. ``BatchResolver._evaluate`` decides the customers from those (quarantine,
-   limits with the canonical-order replay, canonical identifiers);
-5. DuckDB gives each record the customer of its first member identifier, computes
-   the customer ids (the SHA-256 of the canonical identifier's first sighting) and
-   writes the CSV.
+   lower-cased ASCII text, phones without spaces, dashes and dots); a group's values all
+   get the answer of its first value in input order;
+3. SQL normalizes the groups whose answer is certain: the shapes the normalizers' own
+   fast paths take (dot-atom ASCII emails, ``+`` and digits, ten North American digits,
+   handles of the platforms with a fixed id pattern), written from the same constants.
+   Every other group goes to the normalizers in Python (half of them in a forked helper
+   process), non-ASCII text through ``BatchResolver.identifier`` itself, in input order;
+4. the blocklist is checked in SQL (the default patterns run as RE2 regexes, on ASCII
+   values), a host's own patterns in Python; quarantine is a count in SQL;
+5. Python unites the candidate pairs (``BatchResolver._components``: union-find, and the
+   canonical-order replay of the few components a limit or unique kind cuts);
+6. DuckDB names each customer (the SHA-256 of its oldest identifier's first sighting),
+   gives each record the customer of its first member identifier and writes the CSV.
 
 Same CSV as the batch path, which is the same as the incremental engine's. The
 engine only takes input it reads exactly as the standard library's ``json`` does:
@@ -30,24 +32,34 @@ path, which reports those lines.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import re
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from datetime import datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import IO, Any
 
 from omnicx.cli._batch import (
     _LOW,
+    _SCOPED,
     _SHIFT,
+    DEFAULT_SCOPE,
+    HANDLE_KINDS,
     ID_PREFIX,
     BatchResolver,
+    finder,
     link_id,
     normalized_key,
     write_csv_rows,
 )
 from omnicx.identity import MergePolicy
+from omnicx.identity._policy import DEFAULT_BLOCKLIST, DEFAULT_PATTERNS_RE2, CompiledPolicy
+from omnicx.normalize._email import FAST_SHAPE, SPECIAL_TLDS
+from omnicx.normalize._phone import _NANP_REGIONS, ASCII_STRIP, E164_DIGITS, _possible
+from omnicx.normalize._platform import _PATTERNS, _SCOPE
 
 __all__ = ["HELPER_BYTES", "DuckDBResolver", "available"]
 
@@ -74,37 +86,37 @@ below it the helper's start and its memory (about 120 MiB) cost more than it sav
 
 
 def available() -> bool:
-    """True when DuckDB can be imported (``pip install 'omnicx[fast]'``)."""
-    try:
-        import duckdb  # noqa: F401
-    except ImportError:
-        return False
-    return True
+    """True when DuckDB and NumPy are installed (``pip install 'omnicx[fast]'``). Neither is
+    imported here: NumPy starts threads on import, and the helper process is only forked from
+    a process with one thread."""
+    return all(importlib.util.find_spec(name) is not None for name in ("duckdb", "numpy"))
 
 
 def _sql_text(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
+def _sql_list(values: Any) -> str:
+    """A SQL list literal of strings (``[]::VARCHAR[]`` when empty)."""
+    items = sorted(values)
+    return "[" + ", ".join(map(_sql_text, items)) + "]" if items else "[]::VARCHAR[]"
+
+
 _LENIENT = (
     "a line may read otherwise than json.loads reads it (a trailing comma, a vertical tab or form feed, "
-    "an escaped ASCII character, a record_id, ts, type or value that is not a string)"
+    "an escaped ASCII character)"
 )
-_STRING_KEYS = (b"record_id", b"ts", b"type", b"value")
-"""The keys whose values DuckDB reads as text; the scan proves every one of them holds a string."""
 
 
 def _scan(path: Path) -> bool:
-    """True when DuckDB reads the file's records exactly as ``json.loads`` does.
+    """True when DuckDB's JSON reader takes the file's records exactly as ``json.loads`` does.
 
-    DuckDB's JSON reader also takes trailing commas and vertical tab or form feed
-    between tokens, and it reads a number or an object as text where a string is
-    expected. So the file must hold none of the first (a match inside a string value
-    only costs the fast path) and every ``"record_id"``, ``"ts"``, ``"type"`` and
-    ``"value"`` must be followed by ``:"`` or ``: "``: with no ``\\u00..`` escape of an
-    ASCII character, every such key is spelled so, and then each of them holds a string.
+    DuckDB's reader also takes trailing commas and a vertical tab or form feed between
+    tokens, so the file must hold none of them (a match inside a string value only costs
+    the fast path); and no ``\\u00..`` escape of an ASCII character, which could spell a
+    key DuckDB would not recognise. The values of ``record_id``, ``ts``, ``type`` and
+    ``value`` are read as JSON and their types checked in SQL.
     """
-    counts = [0] * len(_STRING_KEYS)
     with open(path, "rb") as f:
         tail = b""
         while True:
@@ -119,20 +131,175 @@ def _scan(path: Path) -> bool:
                 or _ASCII_ESCAPE.search(body)
             ):
                 return False
-            for i, key in enumerate(_STRING_KEYS):
-                quoted = b'"' + key + b'"'
-                counts[i] += body.count(quoted) - body.count(quoted + b':"') - body.count(quoted + b': "')
             if not chunk:
-                break
-    return not any(counts)
+                return True
+
+
+# --------------------------------------------------------------------------- SQL normalization
+
+
+_SPACE_CLASS = r"[\t\n\x0b\x0c\r \x1c-\x1f]"
+"""The characters of :data:`_ASCII_SPACE` as an RE2 class."""
+
+
+def _strip(column: str) -> str:
+    """SQL for ``str.strip()`` of an ASCII ``column``: DuckDB's ``trim`` with a character set
+    is slow, and most values have nothing to strip, which a regex tells faster."""
+    return (
+        f"CASE WHEN regexp_matches({column}, '^{_SPACE_CLASS}|{_SPACE_CLASS}$') "
+        f"THEN trim({column}, {_sql_text(_ASCII_SPACE)}) ELSE {column} END"
+    )
+
+
+def _drop(column: str, characters: str) -> str:
+    """SQL for ``column`` without any of ``characters`` (nested ``replace``: faster than ``translate``)."""
+    out = column
+    for char in characters:
+        out = f"replace({out}, {_sql_text(char)}, '')"
+    return out
+
+
+def _pattern_body(pattern: re.Pattern[str]) -> str:
+    """The regex of an anchored ``^…$`` pattern, for a full match."""
+    text = pattern.pattern
+    assert text.startswith("^"), text
+    assert text.endswith("$"), text
+    return text[1:-1]
+
+
+@lru_cache(maxsize=1)
+def _possible_lengths() -> tuple[tuple[int, int], ...]:
+    """``(key, code length)`` of every E.164 number shape whose country calling code and national
+    length phonenumbers finds possible (it decides from those two alone, see
+    ``omnicx.normalize._phone._possible``). The key is the first three digits times 32 plus the
+    number of digits: country codes are prefix-free, so the first three digits name the code."""
+    from phonenumbers.phonenumberutil import COUNTRY_CODE_TO_REGION_CODE
+
+    out = []
+    for code in COUNTRY_CODE_TO_REGION_CODE:
+        text = str(code)
+        for size in range(1, 16 - len(text)):
+            if _possible(code, 10 ** (size - 1)):
+                digits = len(text) + size
+                for rest in range(10 ** (3 - len(text))):
+                    head = int(text + (f"{rest:0{3 - len(text)}d}" if len(text) < 3 else ""))
+                    out.append((head * 32 + digits, len(text)))
+    return tuple(out)
+
+
+def _normalizing_sql(region: str | None) -> str:
+    """A query over ``dv`` adding ``key`` to every ASCII raw value whose answer the normalizers'
+    fast paths give for certain; NULL where Python must decide (see :meth:`DuckDBResolver._normalize`).
+
+    It mirrors, on ASCII text: ``normalize_email``'s dot-atom path, ``normalize_phone``'s
+    ``_fast_path`` and ``omnicx.cli._batch._handle_fast``'s direct returns. Each kind is
+    computed on its own rows only. Needs table ``possible`` (:func:`_possible_lengths`).
+    """
+    import phonenumbers
+
+    columns = "h, kind, raw, wa, s, cnt, ascii, fold, side"
+    # an ASCII email's fold is its lower-cased, stripped text: the fast path's input
+    email = f"""
+        SELECT {columns}, CASE WHEN regexp_full_match(fold, {_sql_text(FAST_SHAPE)}) AND length(fold) <= 254
+                AND strpos(fold, '@') <= 65
+                AND NOT list_contains({_sql_list(SPECIAL_TLDS)}, regexp_extract(fold, '[^.]*$'))
+                AND strpos(split_part(fold, '@', 2), '--') = 0
+            THEN 'email:' || fold END AS key
+        FROM dv WHERE ascii AND kind = 'email'"""
+    # "+" and digits: the country calling code is the one prefix of 1 to 3 digits that is a
+    # code (codes are prefix-free, so the first three digits tell it), its national number
+    # must not start with 0, and (code, national length) must be possible: table
+    # ``possible`` holds the code's length for each possible (first three digits, length)
+    possible = "p.ccl IS NOT NULL AND substr(pc, p.ccl + 2, 1) <> '0'"
+    nanp = region is not None and region.upper() in _NANP_REGIONS and _possible(1, 10**9)
+    national = (
+        "CASE WHEN regexp_full_match(pc, '[2-9][0-9]{9}') THEN 'phone:+1' || pc END" if nanp else "NULL"
+    )
+    if region is None or region.upper() in phonenumbers.SUPPORTED_REGIONS:
+        phone = f"""
+        SELECT {columns}, CASE WHEN left(ps, 1) <> '+' THEN {national}
+                WHEN regexp_full_match(pc, {_sql_text("[+]" + E164_DIGITS)}) AND ({possible})
+                THEN 'phone:' || pc END AS key
+        FROM (
+            SELECT *, {_drop("ps", ASCII_STRIP)} AS pc FROM (
+                SELECT *, CASE WHEN wa AND regexp_full_match(raw, '[0-9]+') THEN '+' || raw
+                               ELSE {_strip("raw")} END AS ps
+                FROM dv WHERE ascii AND kind = 'phone'))
+        LEFT JOIN possible p ON p.k = try_cast(substr(pc, 2, 3) AS INTEGER) * 32 + length(pc) - 1"""
+    else:  # every phone fails on the region: Python says so
+        phone = f"SELECT {columns}, NULL::VARCHAR AS key FROM dv WHERE ascii AND kind = 'phone'"
+    platforms = " ".join(
+        f"WHEN {_sql_text(name)} THEN {_sql_text(kind)}" for name, kind in sorted(HANDLE_KINDS.items())
+    )
+    rules = " ".join(
+        f"WHEN {_sql_text(kind)} THEN regexp_full_match(hv, {_sql_text(_pattern_body(rule[0]))})"
+        for kind, rule in sorted(_PATTERNS.items())
+    )
+    scope_ok = f"regexp_full_match(hs, {_sql_text(_pattern_body(_SCOPE))})"
+    # platform[@scope]:id, split at the first ":" and the head's first "@" (the value may
+    # hold any character, the regex matches whenever there is a ":")
+    split = r"(?s)^([^:@]*)(@?)([^:]*):(.*)$"
+    handle = f"""
+        SELECT {columns}, CASE WHEN hc > 1 AND length(m.v) > 0 AND list_contains({_sql_list(_PATTERNS)}, hk)
+                AND (CASE hk {rules} END) AND length(hv) <= 512
+            THEN CASE WHEN m.at = '' AND NOT list_contains({_sql_list(_SCOPED)}, hk) THEN hk || ':' || hv
+                      WHEN m.at = '' THEN hk || '@{DEFAULT_SCOPE}:' || hv
+                      WHEN length(hs) > 0 AND {scope_ok} THEN hk || '@' || hs || ':' || hv END END AS key
+        FROM (
+            SELECT *, CASE lower(m.p) {platforms} ELSE lower(m.p) END AS hk,
+                {_strip("m.v")} AS hv, {_strip("m.scope")} AS hs
+            FROM (
+                SELECT *, strpos(hx, ':') AS hc,
+                    regexp_extract(hx, {_sql_text(split)}, ['p', 'at', 'scope', 'v']) AS m
+                FROM (SELECT *, {_strip("raw")} AS hx FROM dv WHERE ascii AND kind = 'handle')))"""
+    rest = f"""
+        SELECT {columns}, NULL::VARCHAR AS key FROM dv
+        WHERE NOT ascii OR kind NOT IN ('email', 'phone', 'handle')"""
+    return " UNION ALL ".join((email, phone, handle, rest))
+
+
+# --------------------------------------------------------------------------- SQL blocklist
+
+
+def _blocklist_sql(policy: CompiledPolicy, kinds: list[str]) -> tuple[str, set[str]]:
+    """A SQL condition on ``kind``, ``key`` and ``value`` that is the policy's blocklist verdict,
+    and the kinds it cannot decide (a host's own patterns, which Python checks).
+
+    Exact values and host identifiers are plain comparisons. Patterns run as RE2 regexes with
+    the case ignored, as the policy compiles them: the default patterns only, each as it is or
+    as :data:`~omnicx.identity._policy.DEFAULT_PATTERNS_RE2` rewrites it; on ASCII values,
+    where RE2 and Python's ``re`` read them alike. A kind with any other pattern (its own or
+    one for every kind) is left to Python.
+    """
+    default = {k: set(v) for k, v in DEFAULT_BLOCKLIST.patterns.items()}
+    own = {
+        kind
+        for kind, patterns in policy.patterns.items()
+        if any(p.pattern not in default.get(kind, ()) for p in patterns)
+    }
+    python = set(kinds) if "*" in own else own & set(kinds)
+    terms = [f"key IN (SELECT unnest({_sql_list(policy.host)}))"]
+    for kind in sorted({*kinds, "*"}):
+        exact = policy.exact.get(kind)
+        patterns = policy.patterns.get(kind, ())
+        parts = []
+        if exact:
+            parts.append(f"value IN (SELECT unnest({_sql_list(exact)}))")
+        if patterns:
+            joined = "|".join(f"(?:{DEFAULT_PATTERNS_RE2.get(p.pattern, p.pattern)})" for p in patterns)
+            parts.append(f"regexp_full_match(value, {_sql_text(joined)}, 'i')")
+        if parts:
+            condition = " OR ".join(parts)
+            terms.append(condition if kind == "*" else f"(kind = {_sql_text(kind)} AND ({condition}))")
+    return " OR ".join(terms), python
 
 
 class DuckDBResolver(BatchResolver):
     """``omnicx resolve``'s batch evaluation over a JSON Lines file read by DuckDB.
 
     :meth:`load` reads the file (or declines it); then :meth:`label_list`,
-    :meth:`labels`, :meth:`write_csv` and :meth:`shared_count` answer as
-    :class:`~omnicx.cli._batch.BatchResolver` does.
+    :meth:`labels`, :meth:`write_csv`, :meth:`customer_count` and :meth:`shared_count`
+    answer as :class:`~omnicx.cli._batch.BatchResolver` does.
     """
 
     def __init__(
@@ -146,9 +313,9 @@ class DuckDBResolver(BatchResolver):
     ) -> None:
         """``threads``: DuckDB's threads (default: one per core). ``worker``: fork one helper
         process, before DuckDB starts any thread, that checks the file and normalizes half of
-        the raw values while this process does the rest (for a command-line run). It is only
-        forked from a process with one thread (on Linux, where that can be seen): forking a
-        process whose other threads may hold a lock can hang the child.
+        the values SQL leaves to Python while this process does the rest (for a command-line
+        run). It is only forked from a process with one thread (on Linux, where that can be
+        seen): forking a process whose other threads may hold a lock can hang the child.
         ``memory_mib``: DuckDB's memory limit; past it DuckDB spills to temporary files."""
         super().__init__(policy, region)
         import duckdb
@@ -158,7 +325,7 @@ class DuckDBResolver(BatchResolver):
             import multiprocessing
 
             context = multiprocessing.get_context("fork")
-            self._pool = context.Pool(1, initializer=_worker_init, initargs=(policy, region))
+            self._pool = context.Pool(1, initializer=_worker_init, initargs=(region,))
         self._tmp = tempfile.TemporaryDirectory(prefix="omnicx-resolve-")
         self._db = duckdb.connect(":memory:")
         if threads is not None:
@@ -170,7 +337,6 @@ class DuckDBResolver(BatchResolver):
         """How many records :meth:`load` read."""
         self.declined: str | None = None
         """Why :meth:`load` left the file to the batch path (None when it read it)."""
-        self._pks: list[int] = []
         self._labelled = False
 
     def close(self) -> None:
@@ -209,8 +375,8 @@ class DuckDBResolver(BatchResolver):
             return self._decline(_LENIENT)
         db = self._db
         columns = (
-            "{'record_id': 'VARCHAR', 'ts': 'VARCHAR', 'channel': 'JSON', "
-            "'identifiers': 'STRUCT(type VARCHAR, value VARCHAR)[]'}"
+            "{'record_id': 'JSON', 'ts': 'JSON', 'channel': 'JSON', "
+            "'identifiers': 'STRUCT(type JSON, value JSON)[]'}"
         )
         try:
             db.execute(
@@ -224,15 +390,20 @@ class DuckDBResolver(BatchResolver):
             )
         if scanning is not None and not scanning.get():
             return self._decline(_LENIENT)
+        # rowid is the line order from here on: no later table needs its rows in order
+        db.execute("SET preserve_insertion_order = false")
         db.execute(
             f"""
-            CREATE TABLE recs AS SELECT
-                rowid AS n, record_id AS rid,
-                CASE WHEN json_type(channel) = 'VARCHAR' THEN channel ->> '$' END AS channel, ts,
-                CASE WHEN record_id IS NOT NULL AND identifiers IS NOT NULL
-                          AND regexp_full_match(ts, {_sql_text(_TS)})
+            CREATE TABLE recs AS SELECT n, rid, channel, ts,
+                CASE WHEN rid IS NOT NULL AND ok AND regexp_full_match(ts, {_sql_text(_TS)})
                      THEN epoch_us(try_cast(ts AS TIMESTAMPTZ)) END AS at_us
-            FROM raw
+            FROM (
+                SELECT rowid AS n, identifiers IS NOT NULL AS ok,
+                    CASE WHEN json_type(record_id) = 'VARCHAR' THEN record_id ->> '$' END AS rid,
+                    channel,
+                    CASE WHEN json_type(ts) = 'VARCHAR' THEN ts ->> '$' END AS ts
+                FROM raw
+            )
             """
         )
         got = db.execute("SELECT count(*) FILTER (WHERE at_us IS NULL), count(*) FROM recs").fetchone()
@@ -243,140 +414,305 @@ class DuckDBResolver(BatchResolver):
                 "or 2024-01-31T11:00:00+02:00"
             )
         self.records = int(got[1])
-        space = _sql_text(_ASCII_SPACE)
+        # each identifier item; h, a hash of what the item says, lets the items find their
+        # distinct value by one integer (checked free of collisions)
         db.execute(
             """
             CREATE TABLE item AS
             WITH e AS (
-                SELECT rowid AS n, coalesce(json_type(channel) = 'VARCHAR' AND channel ->> '$' = 'whatsapp', false) AS wa,
+                SELECT rowid AS n, coalesce(channel = '"whatsapp"', false) AS wa,
                        unnest(identifiers) AS e, generate_subscripts(identifiers, 1) AS pos
                 FROM raw
+            ), v AS (
+                SELECT n, pos,
+                    CASE WHEN json_type(e.type) = 'VARCHAR' THEN e.type ->> '$' END AS kind,
+                    CASE WHEN json_type(e.value) = 'VARCHAR' THEN e.value ->> '$' END AS raw,
+                    wa AND coalesce(e.type = '"phone"', false) AS wa
+                FROM e
             )
-            SELECT n, pos, wa, e.type AS kind, e.value AS raw, e.type IS NOT NULL AND e.value IS NOT NULL AS ok,
-                   strlen(e.value) = length(e.value) AS ascii
-            FROM e
+            SELECT *, CASE WHEN kind IS NOT NULL AND raw IS NOT NULL THEN hash(kind, raw, wa) END AS h FROM v
             """
         )
         db.execute("DROP TABLE raw")
-        # Group raw values as BatchResolver's caches do, or finer for non-ASCII text, whose
-        # folding SQL cannot reproduce: a group's values all get the answer of its first
-        # value in input order.
-        db.execute(
-            f"""
-            CREATE TABLE grouped AS SELECT n, pos, raw, wa, kind, ascii,
-                CASE WHEN NOT ascii THEN raw
-                     WHEN kind = 'email' THEN lower(trim(raw, {space}))
-                     WHEN kind = 'phone' THEN translate(
-                         CASE WHEN wa AND regexp_full_match(raw, '[0-9]+') THEN '+' || raw ELSE raw END,
-                         {_sql_text(" " + chr(9) + "-.")}, '')
-                     ELSE raw END AS fold,
-                CASE WHEN kind = 'phone' AND NOT ascii THEN 1 + wa::INTEGER ELSE 0 END AS side,
-                n * 4294967296 + pos AS seq
-            FROM item WHERE ok
-            """
-        )
-        db.execute(
-            """
-            CREATE TABLE grp AS
-            SELECT kind, fold, ascii, side, min(seq) AS g, arg_min(raw, seq) AS raw, arg_min(wa, seq) AS wa
-            FROM grouped GROUP BY kind, fold, ascii, side
-            """
-        )
-        groups = db.execute("SELECT g, kind, raw, wa, ascii FROM grp").fetchall()
-        xs = self._normalize_groups(groups)
-        self._table("gx", ("g", "x"), zip((g for g, *_ in groups), xs, strict=True))
-        del groups, xs
-        db.execute(
-            """
-            CREATE TABLE mapped AS SELECT n, pos, x FROM grouped JOIN grp USING (kind, fold, ascii, side) JOIN gx USING (g)
-            """
-        )
-        for name in ("grouped", "grp", "gx"):
-            db.execute(f"DROP TABLE {name}")
-        db.execute("CREATE TABLE ids AS SELECT n, x, min(pos) AS pos FROM mapped WHERE x >= 0 GROUP BY n, x")
-        bad = db.execute(
-            "SELECT (SELECT count(*) FROM item WHERE NOT ok) + (SELECT count(*) FROM mapped WHERE x < 0)"
-        ).fetchone()
-        assert bad is not None
-        self.bad_identifiers = int(bad[0])
-        db.execute("DROP TABLE mapped")
-        db.execute("DROP TABLE item")
-        self._sightings()
-        self._pairs()
+        self._group()
+        self._normalize()
+        self._identify()
         return True
+
+    def _upload(self, name: str, columns: dict[str, Any]) -> None:
+        """Create table ``name`` from NumPy arrays of equal length (no copy through Python objects)."""
+        view = f"{name}_upload"
+        self._db.register(view, columns)
+        try:
+            self._db.execute(f"CREATE TABLE {name} AS SELECT * FROM {view}")
+        finally:
+            self._db.unregister(view)
 
     def _decline(self, reason: str) -> bool:
         self.declined = reason
         return False
 
-    def _normalize_groups(self, groups: list[tuple[int, str, str, bool, bool]]) -> list[int]:
-        """The identifier int of each group's first value (-1: unreadable).
+    def _group(self) -> None:
+        """Table ``dvk``: each distinct raw value (per kind, and WhatsApp for phones) with its
+        first position ``s``, its count, its fold group and the key SQL gives it (NULL where
+        Python must decide)."""
+        db = self._db
+        # The fold groups of BatchResolver's caches: emails by their lower-cased ASCII text,
+        # phones without spaces, tabs, dashes and dots; non-ASCII text, whose folding SQL
+        # cannot reproduce, in finer groups that BatchResolver.identifier folds itself.
+        db.execute(
+            f"""
+            CREATE TABLE dv AS
+            SELECT h, kind, raw, wa, s, cnt, ascii,
+                CASE WHEN NOT ascii THEN raw
+                     WHEN kind = 'email' THEN lower({_strip("raw")})
+                     WHEN kind = 'phone' THEN {_drop("CASE WHEN wa AND regexp_full_match(raw, '[0-9]+') THEN '+' || raw ELSE raw END", " " + chr(9) + "-.")}
+                     ELSE raw END AS fold,
+                CASE WHEN kind = 'phone' AND NOT ascii THEN 1 + wa::INTEGER ELSE 0 END AS side
+            FROM (
+                SELECT h, kind, raw, wa, min(n * 4294967296 + pos) AS s, count(*) AS cnt,
+                    strlen(raw) = length(raw) AS ascii
+                FROM item WHERE h IS NOT NULL GROUP BY h, kind, raw, wa
+            )
+            """
+        )
+        ((clashes,),) = db.execute(
+            "SELECT count(*) FROM (SELECT h FROM dv GROUP BY h HAVING count(*) > 1)"
+        ).fetchall()
+        self._by_hash = clashes == 0
+        if db.execute("SELECT count(*) FROM dv WHERE kind = 'phone' AND ascii").fetchall() != [(0,)]:
+            shapes = _possible_lengths()
+            db.execute(
+                "CREATE TABLE possible AS SELECT unnest($1::INTEGER[]) AS k, unnest($2::INTEGER[]) AS ccl",
+                [[k for k, _ in shapes], [c for _, c in shapes]],
+            )
+        else:
+            db.execute("CREATE TABLE possible (k INTEGER, ccl INTEGER)")
+        db.execute(f"CREATE TABLE dvk AS {_normalizing_sql(self.region)}")
+        db.execute("DROP TABLE dv")
+        db.execute("DROP TABLE possible")
 
-        A group is ``(first position, kind, first raw value, whatsapp, ascii)``. Non-ASCII
-        emails and phones go through ``BatchResolver.identifier`` in input order (its caches
-        fold them); every other group is one of its cache entries, normalized directly, half
-        of them in the helper process when there is one.
+    def _normalize(self) -> None:
+        """Table ``dvx``: the key of every distinct raw value (NULL: unreadable).
+
+        A value takes the answer of its fold group's first value in input order, as in
+        BatchResolver's caches. Where SQL answers every value of a group, they all get the
+        same key (the SQL rules read only what folding keeps), so those need no grouping;
+        a group with a value SQL cannot answer takes its first value's answer, from SQL or
+        from Python.
         """
-        out = [-1] * len(groups)
-        direct: list[int] = []
-        later: list[int] = []
-        for i, (_, kind, _, _, ascii) in enumerate(groups):
-            (later if not ascii and kind in ("email", "phone") else direct).append(i)
-        texts = [_text(*groups[i][1:4]) for i in direct]
+        import numpy as np
+
+        db = self._db
+        db.execute(
+            """
+            CREATE TABLE ug AS
+            WITH f AS (SELECT DISTINCT kind, fold, ascii, side FROM dvk WHERE key IS NULL),
+            m AS (
+                SELECT kind, fold, ascii, side, min(s) AS g FROM dvk JOIN f USING (kind, fold, ascii, side)
+                GROUP BY kind, fold, ascii, side
+            )
+            SELECT m.kind, m.fold, m.ascii, m.side, m.g, d.raw AS rep, d.wa, d.key FROM m JOIN dvk d ON d.s = m.g
+            """
+        )
+        rest = db.execute("SELECT g, kind, rep, wa, ascii FROM ug WHERE key IS NULL ORDER BY g").fetchall()
+        got: list[str | None] = [None] * len(rest)
+        direct = [
+            i for i, (_, kind, _, _, ascii) in enumerate(rest) if ascii or kind not in ("email", "phone")
+        ]
+        texts = [_text(*rest[i][1:4]) for i in direct]
         half = len(direct) // 2 if self._pool is not None else 0
         helped = self._pool.apply_async(_normalize_many, (texts[:half],)) if half else None
-        intern, region = self._intern, self.region
+        region = self.region
         for i, (kind, text) in zip(direct[half:], texts[half:], strict=True):
-            got = normalized_key(kind, text, region)
-            if got is not None:
-                out[i] = intern(*got)
+            answer = normalized_key(kind, text, region)
+            got[i] = answer[0] if answer else None
+        # non-ASCII emails and phones, in input order: BatchResolver's caches fold them
+        keys = self.keys
+        for i, (_, kind, raw, wa, ascii) in enumerate(rest):
+            if not ascii and kind in ("email", "phone"):
+                x = self.identifier(kind, raw, wa)
+                got[i] = None if x < 0 else keys[x]
         if helped is not None:
-            for i, got3 in zip(direct[:half], helped.get(), strict=True):
-                if got3 is not None:
-                    out[i] = intern(*got3)
-        identifier = self.identifier
-        for i in sorted(later, key=lambda i: groups[i][0]):
-            _, kind, raw, wa, _ = groups[i]
-            out[i] = identifier(kind, raw, wa)
-        return out
-
-    def _table(self, name: str, columns: tuple[str, str], rows: Iterable[tuple[int, int]]) -> None:
-        """Create table ``name`` of two BIGINT ``columns`` from pairs of ints, through a CSV file
-        (far faster than a list parameter)."""
-        file = Path(self._tmp.name) / f"{name}.csv"
-        file.write_text("".join([f"{a},{b}\n" for a, b in rows]))
-        a, b = columns
-        self._db.execute(
-            f"CREATE TABLE {name} AS SELECT * FROM read_csv({_sql_text(str(file))}, "
-            f"columns = {{'{a}': 'BIGINT', '{b}': 'BIGINT'}}, header = false, auto_detect = false)"
+            for i, key in zip(direct[:half], helped.get(), strict=True):
+                got[i] = key
+        self._upload(
+            "py",
+            {
+                "g": np.array([g for g, *_ in rest], dtype=np.int64),
+                "key": np.array(got, dtype=object),
+            },
         )
-        file.unlink()
+        del rest, got, texts
+        db.execute(
+            """
+            CREATE TABLE dvx AS
+            SELECT d.h, d.kind, d.raw, d.wa, d.cnt,
+                CASE WHEN u.g IS NULL THEN d.key ELSE coalesce(u.key, py.key) END AS key
+            FROM dvk d LEFT JOIN ug u USING (kind, fold, ascii, side) LEFT JOIN py ON py.g = u.g
+            """
+        )
+        for name in ("dvk", "ug", "py"):
+            db.execute(f"DROP TABLE {name}")
 
-    def _sightings(self) -> None:
-        """Each identifier's first instant (epoch microseconds)."""
+    def _identify(self) -> None:
+        """Tables ``kx`` (every identifier: int ``x``, key, kind, blocked), ``ids`` (each record's
+        identifiers with their positions), ``first`` (first instants) and ``pairs``."""
+        import numpy as np
+
         db = self._db
+        db.execute(
+            """
+            CREATE TABLE kx AS
+            SELECT (row_number() OVER () - 1)::BIGINT AS x, key, regexp_extract(key, '^[a-z][a-z0-9_]*') AS kind,
+                substr(key, strpos(key, ':') + 1) AS value, NULL::BOOLEAN AS blocked
+            FROM (SELECT DISTINCT key FROM dvx WHERE key IS NOT NULL)
+            """
+        )
+        kinds = [k for (k,) in db.execute("SELECT DISTINCT kind FROM kx ORDER BY kind").fetchall()]
+        condition, python = _blocklist_sql(self.policy, kinds)
+        db.execute(
+            f"UPDATE kx SET blocked = ({condition}) "
+            f"WHERE strlen(value) = length(value) AND kind NOT IN (SELECT unnest({_sql_list(python)}))"
+        )
+        rest = db.execute("SELECT x, kind, key, value FROM kx WHERE blocked IS NULL").fetchall()
+        if rest:
+            blocked = self.policy.is_blocked
+            self._upload(
+                "verdict",
+                {
+                    "x": np.array([x for x, *_ in rest], dtype=np.int64),
+                    "b": np.array([blocked(kind, value, key) for _, kind, key, value in rest], dtype=bool),
+                },
+            )
+            db.execute("UPDATE kx SET blocked = verdict.b FROM verdict WHERE kx.x = verdict.x")
+            db.execute("DROP TABLE verdict")
+        del rest
+        self.kinds = kinds
+        self._kind_code = {k: i for i, k in enumerate(kinds)}
+        db.execute("CREATE TABLE vx AS SELECT h, dvx.kind, raw, wa, cnt, x FROM dvx JOIN kx USING (key)")
+        db.execute("DROP TABLE dvx")
+        ((bad,),) = db.execute(
+            "SELECT (SELECT count(*) FROM item) - (SELECT coalesce(sum(cnt), 0) FROM vx)"
+        ).fetchall()
+        self.bad_identifiers = int(bad)
+        # each record's identifiers with their positions; an identifier a record names twice
+        # is there twice, which no later query minds
+        on = "USING (h)" if self._by_hash else "USING (kind, raw, wa)"
+        db.execute(f"CREATE TABLE ids AS SELECT n, x, pos FROM item JOIN vx {on}")
+        db.execute("DROP TABLE vx")
+        db.execute("DROP TABLE item")
         db.execute(
             "CREATE TABLE first AS SELECT x, min(at_us) AS at_us FROM ids JOIN recs USING (n) GROUP BY x"
         )
-        first_at: list[Any] = [None] * len(self.keys)
-        for x, at_us in db.execute("SELECT x, at_us FROM first").fetchall():
-            first_at[x] = at_us
-        self.first_at = first_at
-
-    def _pairs(self) -> None:
-        self._db.execute(
+        db.execute(
             """
             CREATE TABLE pairs AS
             SELECT DISTINCT a.x AS lo, b.x AS hi FROM ids a JOIN ids b ON a.n = b.n AND a.x < b.x
             """
         )
-        rows = self._db.execute(f"SELECT (lo << {_SHIFT}) | hi FROM pairs").fetchall()
-        self._pks = [pk for (pk,) in rows]
 
     # ------------------------------------------------------------------ evaluation
 
-    def _pair_keys(self) -> Iterable[int]:
-        return self._pks
+    def _evaluate_sql(self) -> None:
+        """Table ``cx``: the customer (canonical identifier) of every identifier that has one."""
+        import numpy as np
+
+        db = self._db
+        policy = self.policy
+        kinds = self.kinds
+        qualifying = policy.min_assurance_rank <= 1
+        thresholds = [(k, policy.threshold(k)) for k in kinds]
+        db.execute("CREATE TABLE hot (x BIGINT)")
+        if qualifying and any(t is not None for _, t in thresholds):
+            db.execute(
+                "CREATE TABLE thr AS SELECT unnest($1::VARCHAR[]) AS kind, unnest($2::BIGINT[]) AS t",
+                [[k for k, t in thresholds if t is not None], [t for _, t in thresholds if t is not None]],
+            )
+            # quarantine: distinct non-blocked partners of each kind
+            db.execute(
+                """
+                INSERT INTO hot
+                WITH p AS (
+                    SELECT p.lo, p.hi, a.kind AS ka, b.kind AS kb FROM pairs p
+                    JOIN kx a ON a.x = p.lo JOIN kx b ON b.x = p.hi
+                    WHERE NOT a.blocked AND NOT b.blocked
+                ), c AS (SELECT lo AS x, kb AS kind FROM p UNION ALL SELECT hi AS x, ka AS kind FROM p)
+                SELECT DISTINCT x FROM c JOIN thr USING (kind) GROUP BY x, kind, t HAVING count(*) > t
+                """
+            )
+        db.execute("CREATE TABLE shared AS SELECT x FROM kx WHERE blocked UNION SELECT x FROM hot")
+        empty = np.zeros(0, dtype=np.int64)
+        lo, hi = empty, empty
+        if qualifying:
+            got = db.execute(
+                """
+                SELECT lo, hi FROM pairs
+                WHERE lo NOT IN (SELECT x FROM shared) AND hi NOT IN (SELECT x FROM shared)
+                """
+            ).fetchnumpy()
+            lo, hi = got["lo"].astype(np.int64), got["hi"].astype(np.int64)
+            del got
+        nodes, roots = _components(lo, hi)
+        self._upload("lab", {"x": nodes, "r": roots})
+        limits = [(k, lim) for k, lim in zip(kinds, self._limit_by_code(), strict=True) if lim is not None]
+        if len(lo) and limits:
+            # components over a limit, replayed pair by pair in the canonical order
+            broken = db.execute(
+                """
+                SELECT DISTINCT r FROM lab JOIN kx USING (x)
+                JOIN (SELECT unnest($1::VARCHAR[]) AS kind, unnest($2::BIGINT[]) AS lim) USING (kind)
+                GROUP BY r, kind, lim HAVING count(*) > lim
+                """,
+                [[k for k, _ in limits], [lim for _, lim in limits]],
+            ).fetchall()
+            if broken:
+                ((size,),) = db.execute("SELECT count(*) FROM kx").fetchall()
+                forest = np.arange(size, dtype=np.int64)
+                forest[nodes] = roots
+                parent = forest.tolist()
+                del forest
+                find = finder(parent)
+                self._upload("broken", {"r": np.array([r for (r,) in broken], dtype=np.int64)})
+                codes = self._kind_code
+                kind_of = {
+                    x: codes[kind]
+                    for x, kind in db.execute(
+                        "SELECT x, kind FROM lab JOIN kx USING (x) WHERE r IN (SELECT r FROM broken)"
+                    ).fetchall()
+                }
+                candidates = ((lo << _SHIFT) | hi).tolist()
+                region = sorted(
+                    self._replay(
+                        {r for (r,) in broken}, candidates, parent, find, kind_of, self._limit_by_code()
+                    )
+                )
+                db.execute("DELETE FROM lab WHERE r IN (SELECT r FROM broken)")
+                self._upload(
+                    "relab",
+                    {
+                        "x": np.array(region, dtype=np.int64),
+                        "r": np.array([find(x) for x in region], dtype=np.int64),
+                    },
+                )
+                db.execute("INSERT INTO lab SELECT x, r FROM relab")
+                for name in ("broken", "relab"):
+                    db.execute(f"DROP TABLE {name}")
+        del lo, hi, nodes, roots
+        # the canonical (oldest) identifier of every customer; a singleton is its own
+        db.execute(
+            """
+            CREATE TABLE cx AS
+            WITH canon AS (
+                SELECT r, arg_min(x, (f.at_us, k.key)) AS c FROM lab
+                JOIN first f USING (x) JOIN kx k USING (x) GROUP BY r
+            )
+            SELECT k.x, coalesce(canon.c, k.x) AS c FROM kx k
+            LEFT JOIN lab USING (x) LEFT JOIN canon USING (r)
+            WHERE k.x NOT IN (SELECT x FROM shared)
+            """
+        )
+        db.execute("DROP TABLE lab")
 
     def _link_order(self, pks: list[int]) -> list[tuple[Any, str, int]]:
         """The earliest link of each pair: its time and, of the records at that time, the smallest link id."""
@@ -389,16 +725,20 @@ class DuckDBResolver(BatchResolver):
                 SELECT w.pk, a.n FROM want w
                 JOIN ids a ON a.x = w.pk >> {_SHIFT} JOIN ids b ON b.x = w.pk & {_LOW} AND a.n = b.n
             ),
-            timed AS (SELECT s.pk, s.n, r.at_us, r.ts, r.channel, r.rid FROM seen s JOIN recs r USING (n))
-            SELECT pk, at_us, ts, channel, rid FROM timed
+            timed AS (
+                SELECT s.pk, s.n, r.at_us, r.ts, r.rid,
+                    CASE WHEN json_type(r.channel) = 'VARCHAR' THEN r.channel ->> '$' END AS channel
+                FROM seen s JOIN recs r USING (n)
+            )
+            SELECT pk, at_us, ts, channel, rid, ka.key, kb.key FROM timed
+            JOIN kx ka ON ka.x = pk >> {_SHIFT} JOIN kx kb ON kb.x = pk & {_LOW}
             WHERE at_us = (SELECT min(t.at_us) FROM timed t WHERE t.pk = timed.pk)
             """,
             [pks],
         ).fetchall()
-        keys = self.keys
         best: dict[int, tuple[int, str]] = {}
-        for pk, at_us, ts, channel, rid in rows:
-            lid = link_id(keys[pk >> _SHIFT], keys[pk & _LOW], str(datetime.fromisoformat(ts)), channel, rid)
+        for pk, at_us, ts, channel, rid, a, b in rows:
+            lid = link_id(a, b, str(datetime.fromisoformat(ts)), channel, rid)
             old = best.get(pk)
             if old is None or lid < old[1]:
                 best[pk] = (at_us, lid)
@@ -409,32 +749,18 @@ class DuckDBResolver(BatchResolver):
         if self._labelled:
             return
         db = self._db
-        customer = self._evaluate()
-        self._table("cx", ("x", "c"), enumerate(customer))
-        del customer
-        db.execute(
-            "CREATE TABLE rc AS SELECT n, arg_min(c, pos) AS c FROM ids JOIN cx USING (x) WHERE c >= 0 GROUP BY n"
-        )
-        # The customer id: the birth id of its canonical identifier (Core.birth_id) in SQL;
-        # the key list is the only upload.
-        canon = [c for (c,) in db.execute("SELECT DISTINCT c FROM rc").fetchall()]
-        keys = self.keys
-        db.execute(
-            "CREATE TABLE ck AS SELECT unnest($1::BIGINT[]) AS c, unnest($2::VARCHAR[]) AS key",
-            [canon, [keys[c] for c in canon]],
-        )
-        del canon
+        self._evaluate_sql()
+        db.execute("CREATE TABLE rc AS SELECT n, arg_min(c, pos) AS c FROM ids JOIN cx USING (x) GROUP BY n")
+        # The customer id: the birth id of its canonical identifier (Core.birth_id) in SQL.
         prefix = _sql_text(ID_PREFIX.decode("ascii"))
         db.execute(
             f"""
-            CREATE TABLE named AS SELECT ck.c, 'cus_' || left(sha256(
-                {prefix} || ck.key || chr(31) || f.at_us::VARCHAR
+            CREATE TABLE named AS SELECT c, 'cus_' || left(sha256(
+                {prefix} || k.key || chr(31) || f.at_us::VARCHAR
             ), 26) AS name
-            FROM ck JOIN first f ON f.x = ck.c
+            FROM (SELECT DISTINCT c FROM rc) JOIN kx k ON k.x = c JOIN first f ON f.x = c
             """
         )
-        db.execute("DROP TABLE ck")
-        db.execute("DROP TABLE cx")
         self._labelled = True
 
     def label_list(self) -> list[str]:
@@ -449,6 +775,13 @@ class DuckDBResolver(BatchResolver):
         """How many customers the records name."""
         self._label()
         got = self._db.execute("SELECT count(*) FROM named").fetchone()
+        assert got is not None
+        return int(got[0])
+
+    def shared_count(self) -> int:
+        """How many identifiers are blocklisted or quarantined."""
+        self._label()
+        got = self._db.execute("SELECT count(*) FROM shared").fetchone()
         assert got is not None
         return int(got[0])
 
@@ -471,6 +804,35 @@ class DuckDBResolver(BatchResolver):
             write_csv_rows(sink, self.labels())
 
 
+def _components(lo: Any, hi: Any) -> tuple[Any, Any]:
+    """The connected components of the graph whose edges join ``lo[i]`` and ``hi[i]`` (NumPy int
+    arrays): every node of an edge, and the smallest node of its component.
+
+    Min-label propagation with pointer jumping, each round a few passes over the edges in
+    NumPy: every edge lowers both its ends' labels to the smaller one, then every label is
+    replaced by its label's label until none changes. At the fixed point both ends of every
+    edge carry one label, the smallest node of their component.
+    """
+    import numpy as np
+
+    nodes = np.unique(np.concatenate((lo, hi)))
+    a, b = np.searchsorted(nodes, lo), np.searchsorted(nodes, hi)
+    label = np.arange(len(nodes))
+    while True:
+        lowest = np.minimum(label[a], label[b])
+        hooked = label.copy()
+        np.minimum.at(hooked, a, lowest)
+        np.minimum.at(hooked, b, lowest)
+        while True:
+            jumped = hooked[hooked]
+            if np.array_equal(jumped, hooked):
+                break
+            hooked = jumped
+        if np.array_equal(hooked, label):
+            return nodes, nodes[label]
+        label = hooked
+
+
 def _single_threaded() -> bool:
     """True when this process runs one thread (threads of native libraries such as DuckDB count)."""
     try:
@@ -484,28 +846,18 @@ def _text(kind: str, raw: str, wa: bool) -> tuple[str, str]:
     return kind, ("+" + raw if wa and kind == "phone" and raw.isdigit() else raw)
 
 
-_WORKER: tuple[Any, str | None] | None = None
+_WORKER: str | None = None
 
 
-def _worker_init(policy: MergePolicy, region: str | None) -> None:
+def _worker_init(region: str | None) -> None:
     global _WORKER
-    _WORKER = (policy.compile(), region)
+    _WORKER = region
 
 
-def _normalize_many(texts: list[tuple[str, str]]) -> list[tuple[str, str, bool] | None]:
-    """In the helper process: ``(key, kind, blocked)`` of each value, None when unreadable."""
-    assert _WORKER is not None
-    policy, region = _WORKER
-    blocked: dict[str, bool] = {}
-    out: list[tuple[str, str, bool] | None] = []
+def _normalize_many(texts: list[tuple[str, str]]) -> list[str | None]:
+    """In the helper process: the key of each value, None when unreadable."""
+    out = []
     for kind, text in texts:
-        got = normalized_key(kind, text, region)
-        if got is None:
-            out.append(None)
-            continue
-        key, real = got
-        verdict = blocked.get(key)
-        if verdict is None:
-            verdict = blocked[key] = policy.is_blocked(real, key.split(":", 1)[1], key)
-        out.append((key, real, verdict))
+        got = normalized_key(kind, text, _WORKER)
+        out.append(got[0] if got else None)
     return out

@@ -127,6 +127,14 @@ DEFAULT_BLOCKLIST = Blocklist(
 )
 """The documented default blocklist (see docs/guides/identity.md)."""
 
+DEFAULT_PATTERNS_RE2: dict[str, str] = {
+    r"\+\d*?(\d)\1{6,}": r"\+[0-9]*(?:0{7,}|1{7,}|2{7,}|3{7,}|4{7,}|5{7,}|6{7,}|7{7,}|8{7,}|9{7,})",
+}
+"""The default patterns RE2 (DuckDB's regex engine) cannot read as they are, rewritten without
+the back-reference: on ASCII text each form fully matches exactly what its pattern does
+(``omnicx resolve``'s DuckDB engine checks the default blocklist in SQL; the other default
+patterns are RE2 as written)."""
+
 DEFAULT_QUARANTINE: dict[str, int] = {
     "email": 3,
     "phone": 3,

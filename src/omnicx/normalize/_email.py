@@ -16,8 +16,13 @@ __all__ = ["normalize_email"]
 # that email-validator accepts; anything else takes the full validator.
 _LOCAL = r"[a-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[a-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
 _LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
-_FAST = re.compile(rf"^({_LOCAL})@((?:{_LABEL}\.)+[a-z]{{2,24}})$")
-_SPECIAL_TLDS = frozenset(email_validator.SPECIAL_USE_DOMAIN_NAMES)
+FAST_SHAPE = rf"({_LOCAL})@((?:{_LABEL}\.)+[a-z]{{2,24}})"
+"""The lower-cased, stripped ASCII addresses of the fast path: local part and domain. Their
+canonical form is the text itself when it is at most 254 characters, the local part at most 64,
+the last label is not one of :data:`SPECIAL_TLDS` and the domain holds no ``--`` (the DuckDB
+engine of ``omnicx resolve`` applies the same rule in SQL)."""
+_FAST = re.compile(f"^{FAST_SHAPE}$")
+SPECIAL_TLDS = frozenset(email_validator.SPECIAL_USE_DOMAIN_NAMES)
 _GMAIL = frozenset({"gmail.com", "googlemail.com"})
 
 
@@ -55,7 +60,7 @@ def _normalize(raw: str, fold_local_case: bool, provider_rules: bool, fold_plus_
         match = _FAST.match(text.lower())
         if match is not None and len(text) <= 254 and len(match.group(1)) <= 64:
             local, domain = match.group(1), match.group(2)
-            if domain.rsplit(".", 1)[-1] not in _SPECIAL_TLDS and "--" not in domain:
+            if domain.rsplit(".", 1)[-1] not in SPECIAL_TLDS and "--" not in domain:
                 return _provider(local, domain, provider_rules, fold_plus_tags)
     local, domain = _validate(text)
     if fold_local_case:

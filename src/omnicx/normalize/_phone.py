@@ -12,11 +12,15 @@ from omnicx.errors import NormalizationError
 
 __all__ = ["normalize_phone"]
 
-_E164 = re.compile(r"^\+([1-9]\d{6,14})$")
+E164_DIGITS = r"[1-9]\d{6,14}"
+"""The digits after the ``+`` of an E.164 number."""
+_E164 = re.compile(rf"^\+({E164_DIGITS})$")
 _URI_PREFIXES = ("tel:", "whatsapp:", "sms:", "callto:", "wa:")
 _SEPARATORS = re.compile(r"[\s\-.()/\u00a0\u2010-\u2015]")
 _DIGITS = re.compile(r"^\d+$")
-_STRIP = str.maketrans("", "", " -.()/\u00a0\u2010\u2011\u2012\u2013\u2014\u2015")
+ASCII_STRIP = " -.()/"
+"""The ASCII characters the fast path drops (with no-break spaces and Unicode dashes)."""
+_STRIP = str.maketrans("", "", ASCII_STRIP + "\u00a0\u2010\u2011\u2012\u2013\u2014\u2015")
 _NANP_REGIONS = frozenset(phonenumbers.region_codes_for_country_code(1))
 
 
