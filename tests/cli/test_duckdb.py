@@ -20,7 +20,7 @@ from omnicx.cli._duckdb import _TS, DuckDBResolver, _scan, _single_threaded
 from omnicx.cli._resolve import Outcome, resolve_file
 from omnicx.identity import MergePolicy
 
-from .test_batch import EMAILS, HANDLES, OTHER, PHONES, POLICIES, _record
+from .test_batch import CUSTOM_POLICIES, EMAILS, HANDLES, OTHER, PHONES, POLICIES, _record
 
 pytest.importorskip("duckdb")
 
@@ -96,7 +96,7 @@ DUMPS = [
 @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     records=st.lists(_clean_record(), min_size=1, max_size=25),
-    policy=st.sampled_from(POLICIES),
+    policy=st.sampled_from(POLICIES + CUSTOM_POLICIES),
     dumps=st.sampled_from(DUMPS),
 )
 def test_the_duckdb_engine_writes_the_batch_paths_csv(

@@ -269,7 +269,7 @@ def _blocklist_sql(policy: CompiledPolicy, kinds: list[str]) -> tuple[str, set[s
     the case ignored, as the policy compiles them: the default patterns only, each as it is or
     as :data:`~omnicx.identity._policy.DEFAULT_PATTERNS_RE2` rewrites it; on ASCII values,
     where RE2 and Python's ``re`` read them alike. A kind with any other pattern (its own or
-    one for every kind) is left to Python.
+    one for every kind) is left to Python, and the condition holds no pattern of it.
     """
     default = {k: set(v) for k, v in DEFAULT_BLOCKLIST.patterns.items()}
     own = {
@@ -279,7 +279,7 @@ def _blocklist_sql(policy: CompiledPolicy, kinds: list[str]) -> tuple[str, set[s
     }
     python = set(kinds) if "*" in own else own & set(kinds)
     terms = [f"key IN (SELECT unnest({_sql_list(policy.host)}))"]
-    for kind in sorted({*kinds, "*"}):
+    for kind in sorted({*kinds, "*"} - python - (own & {"*"})):
         exact = policy.exact.get(kind)
         patterns = policy.patterns.get(kind, ())
         parts = []
