@@ -155,14 +155,55 @@ def test_sql_answers_the_common_shapes_itself() -> None:
     keys = _sql_keys(values, "US")
     assert keys == [_python_key(*v, "US") for v in values]
     assert None not in keys
-    # shapes only Python decides: a trunk prefix, a URI, non-ASCII text, another kind
+    # shapes only Python decides: a prefix the region transforms, a URI, non-ASCII text, another kind
     rest = [
-        ("phone", "+44 (0) 7911 123456", False),
+        ("phone", "+55 (0) 319 964 413 13", False),
         ("phone", "tel:+14155238886", False),
         ("email", "zoë@example.org", False),
         ("external_id", "acct-1", False),
     ]
     assert _sql_keys(rest, "US") == [None] * len(rest)
+
+
+def _trunk_phones() -> st.SearchStrategy[str]:
+    """``+CC`` then a national part starting with 0 (a trunk prefix, "(0)", or zeros kept)."""
+    from phonenumbers.phonenumberutil import COUNTRY_CODE_TO_REGION_CODE
+
+    codes = sorted(str(c) for c in COUNTRY_CODE_TO_REGION_CODE)
+    return st.tuples(
+        st.sampled_from(codes),
+        st.sampled_from([" (0) ", "(0)", " 0", "0", "-0", " (0)", " 00", "0 1800", "0 180020"]),
+        st.text(alphabet="0123456789", min_size=0, max_size=12),
+        st.sampled_from(["", " ", "-"]),
+        st.text(alphabet="0123456789", min_size=0, max_size=4),
+    ).map(lambda t: "+" + "".join(t))
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    values=st.lists(_trunk_phones(), min_size=1, max_size=60, unique=True),
+    region=st.sampled_from(["US", None]),
+)
+def test_trunk_prefixes_are_answered_as_phonenumbers_parse_reads_them(
+    values: list[str], region: str | None
+) -> None:
+    items = [("phone", v, False) for v in values]
+    for (_, raw, _), key in zip(items, _sql_keys(items, region), strict=True):
+        if key is not None:
+            assert key == _python_key("phone", raw, False, region), raw
+
+
+def test_sql_answers_trunk_prefixes_of_the_common_countries() -> None:
+    values = [
+        ("phone", "+44 (0) 7911 123456", False),
+        ("phone", "+33 (0) 764 817 245", False),
+        ("phone", "+49 (0) 30 901820", False),
+        ("phone", "+39 06 6982 1234", False),  # Italy keeps its leading zero
+    ]
+    keys = _sql_keys(values, "US")
+    assert keys == [_python_key(*v, "US") for v in values]
+    assert None not in keys
+    assert keys[3] == "phone:+390669821234"
 
 
 @settings(max_examples=200, deadline=None)

@@ -114,8 +114,9 @@ def _scan(path: Path) -> bool:
     DuckDB's reader also takes trailing commas and a vertical tab or form feed between
     tokens, so the file must hold none of them (a match inside a string value only costs
     the fast path); and no ``\\u00..`` escape of an ASCII character, which could spell a
-    key DuckDB would not recognise. The values of ``record_id``, ``ts``, ``type`` and
-    ``value`` are read as JSON and their types checked in SQL.
+    key DuckDB would not recognise. The values of ``record_id``, ``type`` and ``value`` are
+    read as JSON and their types checked in SQL; ``ts`` is read as text, and whatever is no
+    string (a number, an object) fails the shape of time the engine takes.
     """
     with open(path, "rb") as f:
         tail = b""
@@ -258,6 +259,88 @@ def _normalizing_sql(region: str | None) -> str:
     return " UNION ALL ".join((email, phone, handle, rest))
 
 
+def _code_of_prefix() -> dict[int, int]:
+    """Each three-digit start of an E.164 number's digits → the length of its country calling
+    code (codes are prefix-free: the first three digits name one code at most)."""
+    from phonenumbers.phonenumberutil import COUNTRY_CODE_TO_REGION_CODE
+
+    out: dict[int, int] = {}
+    for code in COUNTRY_CODE_TO_REGION_CODE:
+        text = str(code)
+        for rest in range(10 ** (3 - len(text))):
+            out[int(text + (f"{rest:0{3 - len(text)}d}" if len(text) < 3 else ""))] = len(text)
+    return out
+
+
+_CODE_OF_PREFIX = _code_of_prefix()
+
+
+def _trunk_sql(codes: list[str]) -> str | None:
+    """A query over table ``trunk`` (``s``, country code ``cc``, national digits ``nat0``
+    starting with 0) giving each number's key as ``phonenumbers.parse`` and omnicx's
+    possible-length check give it, or NULL where that is no number (Python says why).
+
+    It mirrors ``parse`` after the country code: the region's national prefix for parsing is
+    stripped (``_maybe_strip_national_prefix_carrier_code``: not when the number fits the
+    region's general pattern and what is left does not) when what is left has a length the
+    region accepts (``_test_number_length``); a leading zero that stays is kept, as the
+    Italian leading zero. Codes whose region transforms the prefix are left to Python.
+    None when no code of ``codes`` can be answered.
+    """
+    import phonenumbers
+    from phonenumbers import PhoneMetadata
+    from phonenumbers.phonenumberutil import (
+        ValidationResult,
+        _test_number_length,
+        region_code_for_country_code,
+    )
+
+    strip_ok = (ValidationResult.IS_POSSIBLE, ValidationResult.TOO_LONG)
+    possible = (ValidationResult.IS_POSSIBLE, ValidationResult.IS_POSSIBLE_LOCAL_ONLY)
+    prefix, viable, viable_rest, keeps, fits, handled = [], [], [], [], [], []
+    for cc in codes:
+        metadata = PhoneMetadata.metadata_for_region_or_calling_code(
+            int(cc), region_code_for_country_code(int(cc))
+        )
+        if metadata is None or metadata.national_prefix_transform_rule:
+            continue
+        general = metadata.general_desc.national_number_pattern if metadata.general_desc else None
+        lengths = {size: _test_number_length("0" * size, metadata) for size in range(18)}
+        when = f"WHEN {_sql_text(cc)} THEN"
+        npfp = metadata.national_prefix_for_parsing
+        if npfp:
+            prefix.append(f"{when} regexp_extract(nat0, {_sql_text('^(?:' + npfp + ')')})")
+        if general:
+            viable.append(f"{when} regexp_full_match(nat0, {_sql_text(general)})")
+            viable_rest.append(f"{when} regexp_full_match(cand, {_sql_text(general)})")
+        keeps.append(
+            f"{when} length(stripped) IN ({', '.join(str(n) for n, r in lengths.items() if r in strip_ok) or 'NULL'})"
+        )
+        fits.append(
+            f"{when} length(nat) IN ({', '.join(str(n) for n, r in lengths.items() if r in possible) or 'NULL'})"
+        )
+        handled.append(cc)
+    if not handled:
+        return None
+    del phonenumbers
+
+    def case(branches: list[str], otherwise: str) -> str:
+        return f"CASE cc {' '.join(branches)} ELSE {otherwise} END" if branches else otherwise
+
+    return f"""
+        SELECT s, CASE WHEN length(nat) BETWEEN 2 AND 17 AND {case(fits, "false")}
+                  THEN 'phone:+' || cc || nat END AS key
+        FROM (
+            SELECT *, CASE WHEN NOT keep0 AND {case(keeps, "false")} THEN stripped ELSE nat0 END AS nat FROM (
+                SELECT *, CASE WHEN keep0 THEN nat0 ELSE cand END AS stripped FROM (
+                    SELECT *, length(m) = 0 OR ({case(viable, "false")} AND NOT {case(viable_rest, "false")}) AS keep0
+                    FROM (
+                        SELECT *, substr(nat0, length(m) + 1) AS cand FROM (
+                            SELECT *, {case(prefix, "''")} AS m FROM trunk
+                            WHERE cc IN ({", ".join(map(_sql_text, handled))}) AND length(nat0) >= 2)))))
+    """
+
+
 # --------------------------------------------------------------------------- SQL blocklist
 
 
@@ -375,7 +458,7 @@ class DuckDBResolver(BatchResolver):
             return self._decline(_LENIENT)
         db = self._db
         columns = (
-            "{'record_id': 'JSON', 'ts': 'JSON', 'channel': 'JSON', "
+            "{'record_id': 'JSON', 'ts': 'VARCHAR', 'channel': 'JSON', "
             "'identifiers': 'STRUCT(type JSON, value JSON)[]'}"
         )
         try:
@@ -401,7 +484,7 @@ class DuckDBResolver(BatchResolver):
                 SELECT rowid AS n, identifiers IS NOT NULL AS ok,
                     CASE WHEN json_type(record_id) = 'VARCHAR' THEN record_id ->> '$' END AS rid,
                     channel,
-                    CASE WHEN json_type(ts) = 'VARCHAR' THEN ts ->> '$' END AS ts
+                    ts
                 FROM raw
             )
             """
@@ -491,6 +574,46 @@ class DuckDBResolver(BatchResolver):
         db.execute(f"CREATE TABLE dvk AS {_normalizing_sql(self.region)}")
         db.execute("DROP TABLE dv")
         db.execute("DROP TABLE possible")
+        self._trunk_prefixes()
+
+    def _trunk_prefixes(self) -> None:
+        """Answer in SQL the ``+`` numbers whose national part starts with 0, written with a
+        trunk prefix after the country code (``+44 (0) 7911 123456``), as ``phonenumbers.parse``
+        reads them (see :func:`_trunk_sql`); Python answers the rest."""
+        import phonenumbers
+
+        if self.region is not None and self.region.upper() not in phonenumbers.SUPPORTED_REGIONS:
+            return  # every phone fails on the region
+        db = self._db
+        space = _SPACE_CLASS
+        db.execute(
+            "CREATE TABLE cc3 AS SELECT unnest($1::INTEGER[]) AS p, unnest($2::INTEGER[]) AS ccl",
+            [list(_CODE_OF_PREFIX), list(_CODE_OF_PREFIX.values())],
+        )
+        db.execute(
+            f"""
+            CREATE TABLE trunk AS SELECT s, left(substr(pc, 2), ccl) AS cc, substr(pc, ccl + 2) AS nat0 FROM (
+                SELECT s, ps, {_drop("ps", ASCII_STRIP)} AS pc FROM (
+                    SELECT s, CASE WHEN wa AND regexp_full_match(raw, '[0-9]+') THEN '+' || raw
+                                   ELSE {_strip("raw")} END AS ps
+                    FROM dvk WHERE kind = 'phone' AND ascii AND key IS NULL AND NOT regexp_matches(raw, '^{space}*$')
+                )
+            ) JOIN cc3 ON cc3.p = try_cast(substr(pc, 2, 3) AS INTEGER)
+            WHERE left(ps, 1) = '+' AND length(ps) <= 250 AND regexp_full_match(pc, {_sql_text("[+]" + E164_DIGITS)})
+                AND substr(pc, ccl + 2, 1) = '0' AND length(pc) >= ccl + 3
+            """
+        )
+        codes = [c for (c,) in db.execute("SELECT DISTINCT cc FROM trunk ORDER BY cc").fetchall()]
+        answer = _trunk_sql(codes)
+        if answer is not None:
+            db.execute(
+                f"""
+                UPDATE dvk SET key = t.key FROM ({answer}) t
+                WHERE dvk.s = t.s AND t.key IS NOT NULL
+                """
+            )
+        db.execute("DROP TABLE trunk")
+        db.execute("DROP TABLE cc3")
 
     def _normalize(self) -> None:
         """Table ``dvx``: the key of every distinct raw value (NULL: unreadable).
@@ -681,7 +804,8 @@ class DuckDBResolver(BatchResolver):
                         "SELECT x, kind FROM lab JOIN kx USING (x) WHERE r IN (SELECT r FROM broken)"
                     ).fetchall()
                 }
-                candidates = ((lo << _SHIFT) | hi).tolist()
+                cut = np.isin(roots[np.searchsorted(nodes, lo)], [r for (r,) in broken])
+                candidates = ((lo[cut] << _SHIFT) | hi[cut]).tolist()
                 region = sorted(
                     self._replay(
                         {r for (r,) in broken}, candidates, parent, find, kind_of, self._limit_by_code()
