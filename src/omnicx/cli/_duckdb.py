@@ -222,7 +222,8 @@ def _normalizing_sql(region: str | None) -> str:
                 WHEN regexp_full_match(pc, {_sql_text("[+]" + E164_DIGITS)}) AND ({possible})
                 THEN 'phone:' || pc END AS key
         FROM (
-            SELECT *, {_drop("ps", ASCII_STRIP)} AS pc FROM (
+            SELECT *, CASE WHEN regexp_full_match(ps, '[+]?[0-9]+') THEN ps
+                           ELSE {_drop("ps", ASCII_STRIP)} END AS pc FROM (
                 SELECT *, CASE WHEN wa AND regexp_full_match(raw, '[0-9]+') THEN '+' || raw
                                ELSE {_strip("raw")} END AS ps
                 FROM dv WHERE ascii AND kind = 'phone'))
@@ -237,8 +238,24 @@ def _normalizing_sql(region: str | None) -> str:
         for kind, rule in sorted(_PATTERNS.items())
     )
     scope_ok = f"regexp_full_match(hs, {_sql_text(_pattern_body(_SCOPE))})"
-    # platform[@scope]:id, split at the first ":" and the head's first "@" (the value may
-    # hold any character, the regex matches whenever there is a ":")
+    # the common spelling first: a platform's name in lower case, ":" and a valid id, nothing
+    # around them; its key is the name's kind (scoped to the default scope) and the id
+    names = {
+        **{kind: kind for kind in _PATTERNS},
+        **{n: k for n, k in HANDLE_KINDS.items() if k in _PATTERNS},
+    }
+    plain = "|".join(
+        f"(?:{re.escape(name)}:{_pattern_body(_PATTERNS[kind][0])})" for name, kind in sorted(names.items())
+    )
+    named = " ".join(
+        f"WHEN {_sql_text(name)} THEN {_sql_text(kind + ('@' + DEFAULT_SCOPE if kind in _SCOPED else '') + ':')}"
+        for name, kind in sorted(names.items())
+    )
+    common = f"""
+        SELECT {columns}, CASE split_part(raw, ':', 1) {named} END || substr(raw, strpos(raw, ':') + 1) AS key
+        FROM dv WHERE ascii AND kind = 'handle' AND regexp_full_match(raw, {_sql_text(plain)})"""
+    # anything else: platform[@scope]:id, split at the first ":" and the head's first "@"
+    # (the value may hold any character, the regex matches whenever there is a ":")
     split = r"(?s)^([^:@]*)(@?)([^:]*):(.*)$"
     handle = f"""
         SELECT {columns}, CASE WHEN hc > 1 AND length(m.v) > 0 AND list_contains({_sql_list(_PATTERNS)}, hk)
@@ -252,11 +269,13 @@ def _normalizing_sql(region: str | None) -> str:
             FROM (
                 SELECT *, strpos(hx, ':') AS hc,
                     regexp_extract(hx, {_sql_text(split)}, ['p', 'at', 'scope', 'v']) AS m
-                FROM (SELECT *, {_strip("raw")} AS hx FROM dv WHERE ascii AND kind = 'handle')))"""
+                FROM (
+                    SELECT *, {_strip("raw")} AS hx FROM dv
+                    WHERE ascii AND kind = 'handle' AND NOT regexp_full_match(raw, {_sql_text(plain)}))))"""
     rest = f"""
         SELECT {columns}, NULL::VARCHAR AS key FROM dv
         WHERE NOT ascii OR kind NOT IN ('email', 'phone', 'handle')"""
-    return " UNION ALL ".join((email, phone, handle, rest))
+    return " UNION ALL ".join((email, phone, common, handle, rest))
 
 
 def _code_of_prefix() -> dict[int, int]:
