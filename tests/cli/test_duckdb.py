@@ -60,7 +60,7 @@ def _clean_record() -> st.SearchStrategy[dict[str, Any]]:
         {
             # few distinct ids and times: equal times (ties broken by entry ids) and repeats are common;
             # record ids that the CSV must quote
-            "record_id": st.sampled_from([f"r{i}" for i in range(8)] + ["a,b", 'q"q', "", "é"]),
+            "record_id": st.sampled_from([f"r{i}" for i in range(8)] + ["a,b", 'q"q', "", "é", "#7", "a\rb"]),
             "ts": st.sampled_from(TIMES),
             "channel": st.sampled_from(["email", "whatsapp", "sms", None, 7]),
             "identifiers": st.lists(_clean_item(), max_size=4),
@@ -379,4 +379,15 @@ def test_windows_line_ends_and_a_byte_order_mark_read_alike(
     (fast, fast_csv), (slow, slow_csv) = _both(path, MergePolicy())
     assert fast.engine == "duckdb"
     assert _counts(fast) == _counts(slow)
+    assert fast_csv == slow_csv
+
+
+@pytest.mark.parametrize("rid", ["#1", "a#", "a\rb", "", "a,b", 'q"q', "x\ny"])
+def test_a_record_id_csv_writers_quote_differently_is_written_as_the_batch_path_writes_it(
+    tmp_path: Path, rid: str
+) -> None:
+    path = tmp_path / "in.jsonl"
+    path.write_text(GOOD + "\n" + GOOD.replace('"r1"', json.dumps(rid)) + "\n", encoding="utf-8")
+    (fast, fast_csv), (_, slow_csv) = _both(path, MergePolicy())
+    assert fast.engine == "duckdb"
     assert fast_csv == slow_csv

@@ -79,7 +79,10 @@ _LABELS = (
     "LEFT JOIN rc USING (n) LEFT JOIN named m USING (c) ORDER BY r.n"
 )
 """Each record's customer id (NULL when it has none), in input order."""
-_CSV_SPECIAL = re.compile(r'[,"\r\n]')
+_CSV_SPECIAL = re.compile(r'[,"\r\n#]')
+"""What DuckDB's CSV writer quotes in a record id: Python's ``csv`` quotes the first three
+and a line feed, DuckDB also a carriage return and ``#``; with any of them, or an empty id,
+the CSV is written by Python."""
 HELPER_BYTES = 64 << 20
 """From this input size on, ``omnicx resolve`` forks the helper process (about 400k records):
 below it the helper's start and its memory (about 120 MiB) cost more than it saves."""
