@@ -366,25 +366,27 @@ def _trunk_sql(codes: list[str]) -> str | None:
 # --------------------------------------------------------------------------- SQL blocklist
 
 
-def _blocklist_sql(policy: CompiledPolicy, kinds: list[str]) -> tuple[str, set[str]]:
+def _blocklist_sql(policy: CompiledPolicy) -> tuple[str, frozenset[str] | None]:
     """A SQL condition on ``kind``, ``key`` and ``value`` that is the policy's blocklist verdict,
-    and the kinds it cannot decide (a host's own patterns, which Python checks).
+    and the kinds it cannot decide (a host's own patterns, which Python checks; None: every
+    kind, for a host's own pattern for every kind).
 
     Exact values and host identifiers are plain comparisons. Patterns run as RE2 regexes with
     the case ignored, as the policy compiles them: the default patterns only, each as it is or
     as :data:`~omnicx.identity._policy.DEFAULT_PATTERNS_RE2` rewrites it; on ASCII values,
-    where RE2 and Python's ``re`` read them alike. A kind with any other pattern (its own or
-    one for every kind) is left to Python, and the condition holds no pattern of it.
+    where RE2 and Python's ``re`` read them alike. A kind with any other pattern is left to
+    Python, and the condition holds no pattern of it.
     """
     default = {k: set(v) for k, v in DEFAULT_BLOCKLIST.patterns.items()}
-    own = {
+    python = frozenset(
         kind
         for kind, patterns in policy.patterns.items()
         if any(p.pattern not in default.get(kind, ()) for p in patterns)
-    }
-    python = set(kinds) if "*" in own else own & set(kinds)
+    )
+    if "*" in python:
+        return "NULL", None
     terms = [f"key IN (SELECT unnest({_sql_list(policy.host)}))"]
-    for kind in sorted({*kinds, "*"} - python - (own & {"*"})):
+    for kind in sorted({*policy.exact, *policy.patterns} - python):
         exact = policy.exact.get(kind)
         patterns = policy.patterns.get(kind, ())
         parts = []
@@ -706,20 +708,22 @@ class DuckDBResolver(BatchResolver):
         import numpy as np
 
         db = self._db
+        condition, python = _blocklist_sql(self.policy)
+        decided = "false" if python is None else f"kind NOT IN (SELECT unnest({_sql_list(python)}))"
+        # the blocklist's verdict in SQL where it can be given there (ASCII values); NULL: Python's
         db.execute(
-            """
+            f"""
             CREATE TABLE kx AS
-            SELECT (row_number() OVER () - 1)::BIGINT AS x, key, regexp_extract(key, '^[a-z][a-z0-9_]*') AS kind,
-                substr(key, strpos(key, ':') + 1) AS value, NULL::BOOLEAN AS blocked
-            FROM (SELECT DISTINCT key FROM dvx WHERE key IS NOT NULL)
+            SELECT x, key, kind, value,
+                CASE WHEN strlen(value) = length(value) AND {decided} THEN ({condition})::BOOLEAN END AS blocked
+            FROM (
+                SELECT (row_number() OVER () - 1)::BIGINT AS x, key,
+                    regexp_extract(key, '^[a-z][a-z0-9_]*') AS kind, substr(key, strpos(key, ':') + 1) AS value
+                FROM (SELECT DISTINCT key FROM dvx WHERE key IS NOT NULL)
+            )
             """
         )
         kinds = [k for (k,) in db.execute("SELECT DISTINCT kind FROM kx ORDER BY kind").fetchall()]
-        condition, python = _blocklist_sql(self.policy, kinds)
-        db.execute(
-            f"UPDATE kx SET blocked = ({condition}) "
-            f"WHERE strlen(value) = length(value) AND kind NOT IN (SELECT unnest({_sql_list(python)}))"
-        )
         rest = db.execute("SELECT x, kind, key, value FROM kx WHERE blocked IS NULL").fetchall()
         if rest:
             blocked = self.policy.is_blocked
