@@ -299,13 +299,14 @@ def test_components_are_those_of_a_union_find(edges: list[tuple[int, int]]) -> N
     pairs = sorted({(min(a, b), max(a, b)) for a, b in edges})
     lo = np.array([a for a, _ in pairs], dtype=np.int64)
     hi = np.array([b for _, b in pairs], dtype=np.int64)
-    nodes, roots = _components(lo, hi)
+    nodes, roots, edge_roots = _components(lo, hi)
     _, find, expected_nodes = unite(41, [a << 32 | b for a, b in pairs])
     assert sorted(nodes.tolist()) == sorted(expected_nodes)
     got: dict[int, int] = dict(zip(nodes.tolist(), roots.tolist(), strict=True))
     for x in expected_nodes:
         for y in expected_nodes:
             assert (got[x] == got[y]) == (find(x) == find(y))
-    # each component is named by its smallest node
+    # each component is named by its smallest node, and so is each edge's
     for x, r in got.items():
         assert r == min(y for y in got if find(y) == find(x))
+    assert edge_roots.tolist() == [got[a] for a, _ in pairs]

@@ -802,7 +802,7 @@ class DuckDBResolver(BatchResolver):
             ).fetchnumpy()
             lo, hi = got["lo"].astype(np.int64), got["hi"].astype(np.int64)
             del got
-        nodes, roots = _components(lo, hi)
+        nodes, roots, edge_roots = _components(lo, hi)
         self._upload("lab", {"x": nodes, "r": roots})
         limits = [(k, lim) for k, lim in zip(kinds, self._limit_by_code(), strict=True) if lim is not None]
         if len(lo) and limits:
@@ -830,7 +830,7 @@ class DuckDBResolver(BatchResolver):
                         "SELECT x, kind FROM lab JOIN kx USING (x) WHERE r IN (SELECT r FROM broken)"
                     ).fetchall()
                 }
-                cut = np.isin(roots[np.searchsorted(nodes, lo)], [r for (r,) in broken])
+                cut = np.isin(edge_roots, [r for (r,) in broken])
                 candidates = ((lo[cut] << _SHIFT) | hi[cut]).tolist()
                 region = sorted(
                     self._replay(
@@ -848,7 +848,7 @@ class DuckDBResolver(BatchResolver):
                 db.execute("INSERT INTO lab SELECT x, r FROM relab")
                 for name in ("broken", "relab"):
                     db.execute(f"DROP TABLE {name}")
-        del lo, hi, nodes, roots
+        del lo, hi, nodes, roots, edge_roots
         # the canonical (oldest) identifier of every customer; a singleton is its own
         db.execute(
             """
@@ -954,9 +954,10 @@ class DuckDBResolver(BatchResolver):
             write_csv_rows(sink, self.labels())
 
 
-def _components(lo: Any, hi: Any) -> tuple[Any, Any]:
+def _components(lo: Any, hi: Any) -> tuple[Any, Any, Any]:
     """The connected components of the graph whose edges join ``lo[i]`` and ``hi[i]`` (NumPy int
-    arrays): every node of an edge, and the smallest node of its component.
+    arrays): every node of an edge, the smallest node of its component, and the component of
+    each edge (by that smallest node).
 
     Min-label propagation with pointer jumping, each round a few passes over the edges in
     NumPy: every edge lowers both its ends' labels to the smaller one, then every label is
@@ -965,8 +966,9 @@ def _components(lo: Any, hi: Any) -> tuple[Any, Any]:
     """
     import numpy as np
 
-    nodes = np.unique(np.concatenate((lo, hi)))
-    a, b = np.searchsorted(nodes, lo), np.searchsorted(nodes, hi)
+    # (the inverse's path of np.unique sorts; without it NumPy 2 hashes, several times slower here)
+    nodes, inverse = np.unique(np.concatenate((lo, hi)), return_inverse=True)
+    a, b = inverse[: len(lo)], inverse[len(lo) :]
     label = np.arange(len(nodes))
     while True:
         lowest = np.minimum(label[a], label[b])
@@ -979,7 +981,7 @@ def _components(lo: Any, hi: Any) -> tuple[Any, Any]:
                 break
             hooked = jumped
         if np.array_equal(hooked, label):
-            return nodes, nodes[label]
+            return nodes, nodes[label], nodes[label[a]]
         label = hooked
 
 
