@@ -192,8 +192,9 @@ def _possible_lengths() -> tuple[tuple[int, int], ...]:
 
 
 def _normalizing_sql(region: str | None) -> str:
-    """A query over ``dv`` adding ``key`` to every ASCII raw value whose answer the normalizers'
-    fast paths give for certain; NULL where Python must decide (see :meth:`DuckDBResolver._normalize`).
+    """A query over ``dv`` giving ``s`` and ``key`` of every raw value: the key where the
+    normalizers' fast paths give it for certain (on ASCII text), NULL where Python must decide
+    (see :meth:`DuckDBResolver._normalize`).
 
     It mirrors, on ASCII text: ``normalize_email``'s dot-atom path, ``normalize_phone``'s
     ``_fast_path`` and ``omnicx.cli._batch._handle_fast``'s direct returns. Each kind is
@@ -201,7 +202,7 @@ def _normalizing_sql(region: str | None) -> str:
     """
     import phonenumbers
 
-    columns = "h, kind, raw, wa, s, cnt, ascii, fold, side"
+    columns = "s"
     # an ASCII email's fold is its lower-cased, stripped text: the fast path's input
     email = f"""
         SELECT {columns}, CASE WHEN regexp_full_match(fold, {_sql_text(FAST_SHAPE)}) AND length(fold) <= 254
@@ -560,9 +561,9 @@ class DuckDBResolver(BatchResolver):
         return False
 
     def _group(self) -> None:
-        """Table ``dvk``: each distinct raw value (per kind, and WhatsApp for phones) with its
-        first position ``s``, its count, its fold group and the key SQL gives it (NULL where
-        Python must decide)."""
+        """Table ``dv``: each distinct raw value (per kind, and WhatsApp for phones) with its
+        first position ``s``, its count and its fold group; table ``sk``: the key SQL gives it
+        (NULL where Python must decide); view ``dvk``: both."""
         db = self._db
         # The fold groups of BatchResolver's caches: emails by their lower-cased ASCII text,
         # phones without spaces, tabs, dashes and dots; non-ASCII text, whose folding SQL
@@ -595,8 +596,8 @@ class DuckDBResolver(BatchResolver):
             )
         else:
             db.execute("CREATE TABLE possible (k INTEGER, ccl INTEGER)")
-        db.execute(f"CREATE TABLE dvk AS {_normalizing_sql(self.region)}")
-        db.execute("DROP TABLE dv")
+        db.execute(f"CREATE TABLE sk AS {_normalizing_sql(self.region)}")
+        db.execute("CREATE VIEW dvk AS SELECT dv.*, sk.key FROM dv JOIN sk USING (s)")
         db.execute("DROP TABLE possible")
         self._trunk_prefixes()
 
@@ -632,8 +633,8 @@ class DuckDBResolver(BatchResolver):
         if answer is not None:
             db.execute(
                 f"""
-                UPDATE dvk SET key = t.key FROM ({answer}) t
-                WHERE dvk.s = t.s AND t.key IS NOT NULL
+                UPDATE sk SET key = t.key FROM ({answer}) t
+                WHERE sk.s = t.s AND t.key IS NOT NULL
                 """
             )
         db.execute("DROP TABLE trunk")
@@ -699,7 +700,8 @@ class DuckDBResolver(BatchResolver):
             FROM dvk d LEFT JOIN ug u USING (kind, fold, ascii, side) LEFT JOIN py ON py.g = u.g
             """
         )
-        for name in ("dvk", "ug", "py"):
+        db.execute("DROP VIEW dvk")
+        for name in ("sk", "dv", "ug", "py"):
             db.execute(f"DROP TABLE {name}")
 
     def _identify(self) -> None:
