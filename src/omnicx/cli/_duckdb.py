@@ -74,10 +74,7 @@ _ASCII_SPACE = "".join(map(chr, (32, 9, 10, 13, 11, 12, 28, 29, 30, 31)))
 _TRAILING_COMMA = re.compile(rb",[ \t\r\n]*[\]}]")
 _ASCII_ESCAPE = re.compile(rb"\\u00[0-7]")
 _CHUNK = 1 << 23
-_LABELS = (
-    "SELECT r.rid AS record_id, m.name AS customer_id FROM recs r "
-    "LEFT JOIN rc USING (n) LEFT JOIN named m USING (c) ORDER BY r.n"
-)
+_LABELS = "SELECT r.rid AS record_id, m.name AS customer_id FROM recs r LEFT JOIN rc m USING (n) ORDER BY r.n"
 """Each record's customer id (NULL when it has none), in input order."""
 _CSV_SPECIAL = re.compile(r'[,"\r\n#]')
 """What DuckDB's CSV writer quotes in a record id: Python's ``csv`` quotes the first three
@@ -897,12 +894,12 @@ class DuckDBResolver(BatchResolver):
         return [(at_us, lid, pk) for pk, (at_us, lid) in best.items()]
 
     def _label(self) -> None:
-        """The tables of :data:`_LABELS`: ``rc`` (each record's customer identifier) and ``named`` (their ids)."""
+        """Table ``rc`` of :data:`_LABELS`: each record's customer id (of its first identifier
+        that is in a customer)."""
         if self._labelled:
             return
         db = self._db
         self._evaluate_sql()
-        db.execute("CREATE TABLE rc AS SELECT n, arg_min(c, pos) AS c FROM ids JOIN cx USING (x) GROUP BY n")
         # The customer id: the birth id of its canonical identifier (Core.birth_id) in SQL.
         prefix = _sql_text(ID_PREFIX.decode("ascii"))
         db.execute(
@@ -910,8 +907,12 @@ class DuckDBResolver(BatchResolver):
             CREATE TABLE named AS SELECT c, 'cus_' || left(sha256(
                 {prefix} || k.key || chr(31) || f.at_us::VARCHAR
             ), 26) AS name
-            FROM (SELECT DISTINCT c FROM rc) JOIN kx k ON k.x = c JOIN first f ON f.x = c
+            FROM (SELECT DISTINCT c FROM cx) JOIN kx k ON k.x = c JOIN first f ON f.x = c
             """
+        )
+        db.execute(
+            "CREATE TABLE rc AS SELECT n, arg_min(name, pos) AS name FROM ids JOIN cx USING (x) "
+            "JOIN named USING (c) GROUP BY n"
         )
         self._labelled = True
 
@@ -926,7 +927,7 @@ class DuckDBResolver(BatchResolver):
     def customer_count(self) -> int:
         """How many customers the records name."""
         self._label()
-        got = self._db.execute("SELECT count(*) FROM named").fetchone()
+        got = self._db.execute("SELECT count(DISTINCT name) FROM rc").fetchone()
         assert got is not None
         return int(got[0])
 
