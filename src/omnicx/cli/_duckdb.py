@@ -38,7 +38,7 @@ import re
 import tempfile
 from collections.abc import Iterator
 from datetime import datetime
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import IO, Any
 
@@ -168,23 +168,21 @@ def _pattern_body(pattern: re.Pattern[str]) -> str:
     return text[1:-1]
 
 
-@lru_cache(maxsize=1)
-def _possible_lengths() -> tuple[tuple[int, int], ...]:
-    """``(key, code length)`` of every E.164 number shape whose country calling code and national
-    length phonenumbers finds possible (it decides from those two alone, see
+@cache
+def _possible_lengths(code: int) -> tuple[tuple[int, int], ...]:
+    """``(key, code length)`` of every E.164 number shape of the country calling code ``code``
+    whose national length phonenumbers finds possible (it decides from those two alone, see
     ``omnicx.normalize._phone._possible``). The key is the first three digits times 32 plus the
-    number of digits: country codes are prefix-free, so the first three digits name the code."""
-    from phonenumbers.phonenumberutil import COUNTRY_CODE_TO_REGION_CODE
-
+    number of digits: country codes are prefix-free, so the first three digits name the code.
+    Asked per code (each loads its region's metadata), for the codes the input holds."""
+    text = str(code)
     out = []
-    for code in COUNTRY_CODE_TO_REGION_CODE:
-        text = str(code)
-        for size in range(1, 16 - len(text)):
-            if _possible(code, 10 ** (size - 1)):
-                digits = len(text) + size
-                for rest in range(10 ** (3 - len(text))):
-                    head = int(text + (f"{rest:0{3 - len(text)}d}" if len(text) < 3 else ""))
-                    out.append((head * 32 + digits, len(text)))
+    for size in range(1, 16 - len(text)):
+        if _possible(code, 10 ** (size - 1)):
+            digits = len(text) + size
+            for rest in range(10 ** (3 - len(text))):
+                head = int(text + (f"{rest:0{3 - len(text)}d}" if len(text) < 3 else ""))
+                out.append((head * 32 + digits, len(text)))
     return tuple(out)
 
 
@@ -195,7 +193,8 @@ def _normalizing_sql(region: str | None) -> str:
 
     It mirrors, on ASCII text: ``normalize_email``'s dot-atom path, ``normalize_phone``'s
     ``_fast_path`` and ``omnicx.cli._batch._handle_fast``'s direct returns. Each kind is
-    computed on its own rows only. Needs table ``possible`` (:func:`_possible_lengths`).
+    computed on its own rows only. Needs table ``possible`` (:func:`_possible_lengths` of the
+    codes the input holds).
     """
     import phonenumbers
 
@@ -585,8 +584,16 @@ class DuckDBResolver(BatchResolver):
             "SELECT count(*) FROM (SELECT h FROM dv GROUP BY h HAVING count(*) > 1)"
         ).fetchall()
         self._by_hash = clashes == 0
-        if db.execute("SELECT count(*) FROM dv WHERE kind = 'phone' AND ascii").fetchall() != [(0,)]:
-            shapes = _possible_lengths()
+        # the country codes the phones may start with: every digit string's first three digits
+        heads = db.execute(
+            "SELECT DISTINCT left(regexp_replace(raw, '[^0-9]', '', 'g'), 3) AS p FROM dv "
+            "WHERE kind = 'phone' AND ascii"
+        ).fetchall()
+        codes = {
+            int(p[: _CODE_OF_PREFIX[int(p)]]) for (p,) in heads if len(p) == 3 and int(p) in _CODE_OF_PREFIX
+        }
+        if codes:
+            shapes = [shape for code in sorted(codes) for shape in _possible_lengths(code)]
             db.execute(
                 "CREATE TABLE possible AS SELECT unnest($1::INTEGER[]) AS k, unnest($2::INTEGER[]) AS ccl",
                 [[k for k, _ in shapes], [c for _, c in shapes]],
