@@ -5,20 +5,22 @@ at a million records that loop, not the evaluation, is most of the time.
 :class:`DuckDBResolver` lets DuckDB do the relational work on every core and keeps
 in Python only what SQL cannot decide exactly as the reference code does:
 
-1. DuckDB reads the JSON Lines file and unnests the identifiers;
-2. raw values are grouped as the batch path's caches group them (emails by their
-   lower-cased ASCII text, phones without spaces, dashes and dots); a group's values all
-   get the answer of its first value in input order;
-3. SQL normalizes the groups whose answer is certain: the shapes the normalizers' own
-   fast paths take (dot-atom ASCII emails, ``+`` and digits, ten North American digits,
-   handles of the platforms with a fixed id pattern), written from the same constants.
-   Every other group goes to the normalizers in Python (half of them in a forked helper
-   process), non-ASCII text through ``BatchResolver.identifier`` itself, in input order;
-4. the blocklist is checked in SQL (the default patterns run as RE2 regexes, on ASCII
+1. DuckDB reads the JSON Lines file (identifier values and record ids as JSON, whose
+   types it checks) and unnests the identifiers;
+2. each distinct raw value gets, in SQL, the key the normalizers' own fast paths give it
+   for certain (dot-atom ASCII emails, ``+`` and digits, ten North American digits,
+   handles of the platforms with a fixed id pattern), written from the same constants,
+   and so do trunk prefixes after a country code (:func:`_trunk_sql`, from phonenumbers'
+   metadata). A value takes the answer of its fold group's first value in input order, as
+   in BatchResolver's caches; groups SQL answers whole need no grouping, and the few
+   values SQL cannot answer go to the normalizers in Python (half of them in a forked
+   helper process), non-ASCII text through ``BatchResolver.identifier`` in input order;
+3. the blocklist is checked in SQL (the default patterns as RE2 regexes, on ASCII
    values), a host's own patterns in Python; quarantine is a count in SQL;
-5. Python unites the candidate pairs (``BatchResolver._components``: union-find, and the
-   canonical-order replay of the few components a limit or unique kind cuts);
-6. DuckDB names each customer (the SHA-256 of its oldest identifier's first sighting),
+4. NumPy finds the components of the candidate pairs (:func:`_components`); the few
+   components over a limit or a unique kind are replayed pair by pair in the canonical
+   order by ``BatchResolver._replay``;
+5. DuckDB names each customer (the SHA-256 of its oldest identifier's first sighting),
    gives each record the customer of its first member identifier and writes the CSV.
 
 Same CSV as the batch path, which is the same as the incremental engine's. The
@@ -32,6 +34,7 @@ path, which reports those lines.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import os
 import re
@@ -175,15 +178,19 @@ def _possible_lengths(code: int) -> tuple[tuple[int, int], ...]:
     ``omnicx.normalize._phone._possible``). The key is the first three digits times 32 plus the
     number of digits: country codes are prefix-free, so the first three digits name the code.
     Asked per code (each loads its region's metadata), for the codes the input holds."""
+    size = len(str(code))
+    return tuple(
+        (head * 32 + size + national, size)
+        for national in range(1, 16 - size)
+        if _possible(code, 10 ** (national - 1))
+        for head in _heads(code)
+    )
+
+
+def _heads(code: int) -> range:
+    """The three-digit starts of the E.164 digits of the country calling code ``code``."""
     text = str(code)
-    out = []
-    for size in range(1, 16 - len(text)):
-        if _possible(code, 10 ** (size - 1)):
-            digits = len(text) + size
-            for rest in range(10 ** (3 - len(text))):
-                head = int(text + (f"{rest:0{3 - len(text)}d}" if len(text) < 3 else ""))
-                out.append((head * 32 + digits, len(text)))
-    return tuple(out)
+    return range(int(text.ljust(3, "0")), int(text.ljust(3, "9")) + 1)
 
 
 def _normalizing_sql(region: str | None) -> str:
@@ -198,10 +205,9 @@ def _normalizing_sql(region: str | None) -> str:
     """
     import phonenumbers
 
-    columns = "s"
     # an ASCII email's fold is its lower-cased, stripped text: the fast path's input
     email = f"""
-        SELECT {columns}, CASE WHEN regexp_full_match(fold, {_sql_text(FAST_SHAPE)}) AND length(fold) <= 254
+        SELECT s, CASE WHEN regexp_full_match(fold, {_sql_text(FAST_SHAPE)}) AND length(fold) <= 254
                 AND strpos(fold, '@') <= 65
                 AND NOT list_contains({_sql_list(SPECIAL_TLDS)}, regexp_extract(fold, '[^.]*$'))
                 AND strpos(split_part(fold, '@', 2), '--') = 0
@@ -218,7 +224,7 @@ def _normalizing_sql(region: str | None) -> str:
     )
     if region is None or region.upper() in phonenumbers.SUPPORTED_REGIONS:
         phone = f"""
-        SELECT {columns}, CASE WHEN left(ps, 1) <> '+' THEN {national}
+        SELECT s, CASE WHEN left(ps, 1) <> '+' THEN {national}
                 WHEN regexp_full_match(pc, {_sql_text("[+]" + E164_DIGITS)}) AND ({possible})
                 THEN 'phone:' || pc END AS key
         FROM (
@@ -229,7 +235,7 @@ def _normalizing_sql(region: str | None) -> str:
                 FROM dv WHERE ascii AND kind = 'phone'))
         LEFT JOIN possible p ON p.k = try_cast(substr(pc, 2, 3) AS INTEGER) * 32 + length(pc) - 1"""
     else:  # every phone fails on the region: Python says so
-        phone = f"SELECT {columns}, NULL::VARCHAR AS key FROM dv WHERE ascii AND kind = 'phone'"
+        phone = "SELECT s, NULL::VARCHAR AS key FROM dv WHERE ascii AND kind = 'phone'"
     platforms = " ".join(
         f"WHEN {_sql_text(name)} THEN {_sql_text(kind)}" for name, kind in sorted(HANDLE_KINDS.items())
     )
@@ -252,13 +258,13 @@ def _normalizing_sql(region: str | None) -> str:
         for name, kind in sorted(names.items())
     )
     common = f"""
-        SELECT {columns}, CASE split_part(raw, ':', 1) {named} END || substr(raw, strpos(raw, ':') + 1) AS key
+        SELECT s, CASE split_part(raw, ':', 1) {named} END || substr(raw, strpos(raw, ':') + 1) AS key
         FROM dv WHERE ascii AND kind = 'handle' AND regexp_full_match(raw, {_sql_text(plain)})"""
     # anything else: platform[@scope]:id, split at the first ":" and the head's first "@"
     # (the value may hold any character, the regex matches whenever there is a ":")
     split = r"(?s)^([^:@]*)(@?)([^:]*):(.*)$"
     handle = f"""
-        SELECT {columns}, CASE WHEN hc > 1 AND length(m.v) > 0 AND list_contains({_sql_list(_PATTERNS)}, hk)
+        SELECT s, CASE WHEN hc > 1 AND length(m.v) > 0 AND list_contains({_sql_list(_PATTERNS)}, hk)
                 AND (CASE hk {rules} END) AND length(hv) <= 512
             THEN CASE WHEN m.at = '' AND NOT list_contains({_sql_list(_SCOPED)}, hk) THEN hk || ':' || hv
                       WHEN m.at = '' THEN hk || '@{DEFAULT_SCOPE}:' || hv
@@ -272,8 +278,8 @@ def _normalizing_sql(region: str | None) -> str:
                 FROM (
                     SELECT *, {_strip("raw")} AS hx FROM dv
                     WHERE ascii AND kind = 'handle' AND NOT regexp_full_match(raw, {_sql_text(plain)}))))"""
-    rest = f"""
-        SELECT {columns}, NULL::VARCHAR AS key FROM dv
+    rest = """
+        SELECT s, NULL::VARCHAR AS key FROM dv
         WHERE NOT ascii OR kind NOT IN ('email', 'phone', 'handle')"""
     return " UNION ALL ".join((email, phone, common, handle, rest))
 
@@ -283,12 +289,7 @@ def _code_of_prefix() -> dict[int, int]:
     code (codes are prefix-free: the first three digits name one code at most)."""
     from phonenumbers.phonenumberutil import COUNTRY_CODE_TO_REGION_CODE
 
-    out: dict[int, int] = {}
-    for code in COUNTRY_CODE_TO_REGION_CODE:
-        text = str(code)
-        for rest in range(10 ** (3 - len(text))):
-            out[int(text + (f"{rest:0{3 - len(text)}d}" if len(text) < 3 else ""))] = len(text)
-    return out
+    return {head: len(str(code)) for code in COUNTRY_CODE_TO_REGION_CODE for head in _heads(code)}
 
 
 _CODE_OF_PREFIX = _code_of_prefix()
@@ -306,7 +307,6 @@ def _trunk_sql(codes: list[str]) -> str | None:
     Italian leading zero. Codes whose region transforms the prefix are left to Python.
     None when no code of ``codes`` can be answered.
     """
-    import phonenumbers
     from phonenumbers import PhoneMetadata
     from phonenumbers.phonenumberutil import (
         ValidationResult,
@@ -341,7 +341,6 @@ def _trunk_sql(codes: list[str]) -> str | None:
         handled.append(cc)
     if not handled:
         return None
-    del phonenumbers
 
     def case(branches: list[str], otherwise: str) -> str:
         return f"CASE cc {' '.join(branches)} ELSE {otherwise} END" if branches else otherwise
@@ -609,6 +608,7 @@ class DuckDBResolver(BatchResolver):
         """Answer in SQL the ``+`` numbers whose national part starts with 0, written with a
         trunk prefix after the country code (``+44 (0) 7911 123456``), as ``phonenumbers.parse``
         reads them (see :func:`_trunk_sql`); Python answers the rest."""
+        import duckdb
         import phonenumbers
 
         if self.region is not None and self.region.upper() not in phonenumbers.SUPPORTED_REGIONS:
@@ -635,12 +635,14 @@ class DuckDBResolver(BatchResolver):
         codes = [c for (c,) in db.execute("SELECT DISTINCT cc FROM trunk ORDER BY cc").fetchall()]
         answer = _trunk_sql(codes)
         if answer is not None:
-            db.execute(
-                f"""
-                UPDATE sk SET key = t.key FROM ({answer}) t
-                WHERE sk.s = t.s AND t.key IS NOT NULL
-                """
-            )
+            # a region's pattern RE2 cannot read fails the update: Python answers them all
+            with contextlib.suppress(duckdb.Error):
+                db.execute(
+                    f"""
+                    UPDATE sk SET key = t.key FROM ({answer}) t
+                    WHERE sk.s = t.s AND t.key IS NOT NULL
+                    """
+                )
         db.execute("DROP TABLE trunk")
         db.execute("DROP TABLE cc3")
 
