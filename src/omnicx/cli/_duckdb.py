@@ -163,6 +163,28 @@ def _drop(column: str, characters: str) -> str:
     return out
 
 
+def _wa_plus(otherwise: str) -> str:
+    """SQL for the text a phone value is read as: a WhatsApp wa_id (digits only) gets its ``+``
+    (as :func:`_text` does); ``otherwise`` for any other value."""
+    return f"CASE WHEN wa AND regexp_full_match(raw, '[0-9]+') THEN '+' || raw ELSE {otherwise} END"
+
+
+def _phone_texts(rows: str) -> str:
+    """SQL adding to ``rows`` (a query with ``raw`` and ``wa``) a phone's stripped text ``ps`` and
+    its compact form ``pc`` without the separators ``normalize_phone``'s fast path drops."""
+    return f"""
+        SELECT *, CASE WHEN regexp_full_match(ps, '[+]?[0-9]+') THEN ps
+                       ELSE {_drop("ps", ASCII_STRIP)} END AS pc
+        FROM (SELECT *, {_wa_plus(_strip("raw"))} AS ps FROM ({rows}))"""
+
+
+def _phones_readable(region: str | None) -> bool:
+    """False when every phone fails on ``region`` (one phonenumbers does not know)."""
+    import phonenumbers
+
+    return region is None or region.upper() in phonenumbers.SUPPORTED_REGIONS
+
+
 def _pattern_body(pattern: re.Pattern[str]) -> str:
     """The regex of an anchored ``^…$`` pattern, for a full match."""
     text = pattern.pattern
@@ -203,8 +225,6 @@ def _normalizing_sql(region: str | None) -> str:
     computed on its own rows only. Needs table ``possible`` (:func:`_possible_lengths` of the
     codes the input holds).
     """
-    import phonenumbers
-
     # an ASCII email's fold is its lower-cased, stripped text: the fast path's input
     email = f"""
         SELECT s, CASE WHEN regexp_full_match(fold, {_sql_text(FAST_SHAPE)}) AND length(fold) <= 254
@@ -222,17 +242,12 @@ def _normalizing_sql(region: str | None) -> str:
     national = (
         "CASE WHEN regexp_full_match(pc, '[2-9][0-9]{9}') THEN 'phone:+1' || pc END" if nanp else "NULL"
     )
-    if region is None or region.upper() in phonenumbers.SUPPORTED_REGIONS:
+    if _phones_readable(region):
         phone = f"""
         SELECT s, CASE WHEN left(ps, 1) <> '+' THEN {national}
                 WHEN regexp_full_match(pc, {_sql_text("[+]" + E164_DIGITS)}) AND ({possible})
                 THEN 'phone:' || pc END AS key
-        FROM (
-            SELECT *, CASE WHEN regexp_full_match(ps, '[+]?[0-9]+') THEN ps
-                           ELSE {_drop("ps", ASCII_STRIP)} END AS pc FROM (
-                SELECT *, CASE WHEN wa AND regexp_full_match(raw, '[0-9]+') THEN '+' || raw
-                               ELSE {_strip("raw")} END AS ps
-                FROM dv WHERE ascii AND kind = 'phone'))
+        FROM ({_phone_texts("SELECT * FROM dv WHERE ascii AND kind = 'phone'")})
         LEFT JOIN possible p ON p.k = try_cast(substr(pc, 2, 3) AS INTEGER) * 32 + length(pc) - 1"""
     else:  # every phone fails on the region: Python says so
         phone = "SELECT s, NULL::VARCHAR AS key FROM dv WHERE ascii AND kind = 'phone'"
@@ -284,15 +299,13 @@ def _normalizing_sql(region: str | None) -> str:
     return " UNION ALL ".join((email, phone, common, handle, rest))
 
 
+@cache
 def _code_of_prefix() -> dict[int, int]:
     """Each three-digit start of an E.164 number's digits → the length of its country calling
     code (codes are prefix-free: the first three digits name one code at most)."""
     from phonenumbers.phonenumberutil import COUNTRY_CODE_TO_REGION_CODE
 
     return {head: len(str(code)) for code in COUNTRY_CODE_TO_REGION_CODE for head in _heads(code)}
-
-
-_CODE_OF_PREFIX = _code_of_prefix()
 
 
 def _trunk_sql(codes: list[str]) -> str | None:
@@ -569,7 +582,7 @@ class DuckDBResolver(BatchResolver):
             SELECT h, kind, raw, wa, s, cnt, ascii,
                 CASE WHEN NOT ascii THEN raw
                      WHEN kind = 'email' THEN lower({_strip("raw")})
-                     WHEN kind = 'phone' THEN {_drop("CASE WHEN wa AND regexp_full_match(raw, '[0-9]+') THEN '+' || raw ELSE raw END", " " + chr(9) + "-.")}
+                     WHEN kind = 'phone' THEN {_drop(_wa_plus("raw"), " " + chr(9) + "-.")}
                      ELSE raw END AS fold,
                 CASE WHEN kind = 'phone' AND NOT ascii THEN 1 + wa::INTEGER ELSE 0 END AS side
             FROM (
@@ -588,9 +601,8 @@ class DuckDBResolver(BatchResolver):
             "SELECT DISTINCT left(regexp_replace(raw, '[^0-9]', '', 'g'), 3) AS p FROM dv "
             "WHERE kind = 'phone' AND ascii"
         ).fetchall()
-        codes = {
-            int(p[: _CODE_OF_PREFIX[int(p)]]) for (p,) in heads if len(p) == 3 and int(p) in _CODE_OF_PREFIX
-        }
+        code_of = _code_of_prefix()
+        codes = {int(p[: code_of[int(p)]]) for (p,) in heads if len(p) == 3 and int(p) in code_of}
         if codes:
             shapes = [shape for code in sorted(codes) for shape in _possible_lengths(code)]
             db.execute(
@@ -609,24 +621,19 @@ class DuckDBResolver(BatchResolver):
         trunk prefix after the country code (``+44 (0) 7911 123456``), as ``phonenumbers.parse``
         reads them (see :func:`_trunk_sql`); Python answers the rest."""
         import duckdb
-        import phonenumbers
 
-        if self.region is not None and self.region.upper() not in phonenumbers.SUPPORTED_REGIONS:
+        if not _phones_readable(self.region):
             return  # every phone fails on the region
         db = self._db
-        space = _SPACE_CLASS
+        code_of = _code_of_prefix()
         db.execute(
             "CREATE TABLE cc3 AS SELECT unnest($1::INTEGER[]) AS p, unnest($2::INTEGER[]) AS ccl",
-            [list(_CODE_OF_PREFIX), list(_CODE_OF_PREFIX.values())],
+            [list(code_of), list(code_of.values())],
         )
         db.execute(
             f"""
             CREATE TABLE trunk AS SELECT s, left(substr(pc, 2), ccl) AS cc, substr(pc, ccl + 2) AS nat0 FROM (
-                SELECT s, ps, {_drop("ps", ASCII_STRIP)} AS pc FROM (
-                    SELECT s, CASE WHEN wa AND regexp_full_match(raw, '[0-9]+') THEN '+' || raw
-                                   ELSE {_strip("raw")} END AS ps
-                    FROM dvk WHERE kind = 'phone' AND ascii AND key IS NULL AND NOT regexp_matches(raw, '^{space}*$')
-                )
+                {_phone_texts("SELECT * FROM dvk WHERE kind = 'phone' AND ascii AND key IS NULL")}
             ) JOIN cc3 ON cc3.p = try_cast(substr(pc, 2, 3) AS INTEGER)
             WHERE left(ps, 1) = '+' AND length(ps) <= 250 AND regexp_full_match(pc, {_sql_text("[+]" + E164_DIGITS)})
                 AND substr(pc, ccl + 2, 1) = '0' AND length(pc) >= ccl + 3
@@ -812,7 +819,8 @@ class DuckDBResolver(BatchResolver):
             del got
         nodes, roots, edge_roots = _components(lo, hi)
         self._upload("lab", {"x": nodes, "r": roots})
-        limits = [(k, lim) for k, lim in zip(kinds, self._limit_by_code(), strict=True) if lim is not None]
+        limit_by_code = self._limit_by_code()
+        limits = [(k, lim) for k, lim in zip(kinds, limit_by_code, strict=True) if lim is not None]
         if len(lo) and limits:
             # components over a limit, replayed pair by pair in the canonical order
             broken = db.execute(
@@ -824,13 +832,14 @@ class DuckDBResolver(BatchResolver):
                 [[k for k, _ in limits], [lim for _, lim in limits]],
             ).fetchall()
             if broken:
+                roots_cut = [r for (r,) in broken]
                 ((size,),) = db.execute("SELECT count(*) FROM kx").fetchall()
                 forest = np.arange(size, dtype=np.int64)
                 forest[nodes] = roots
                 parent = forest.tolist()
                 del forest
                 find = finder(parent)
-                self._upload("broken", {"r": np.array([r for (r,) in broken], dtype=np.int64)})
+                self._upload("broken", {"r": np.array(roots_cut, dtype=np.int64)})
                 codes = self._kind_code
                 kind_of = {
                     x: codes[kind]
@@ -838,12 +847,10 @@ class DuckDBResolver(BatchResolver):
                         "SELECT x, kind FROM lab JOIN kx USING (x) WHERE r IN (SELECT r FROM broken)"
                     ).fetchall()
                 }
-                cut = np.isin(edge_roots, [r for (r,) in broken])
+                cut = np.isin(edge_roots, roots_cut)
                 candidates = ((lo[cut] << _SHIFT) | hi[cut]).tolist()
                 region = sorted(
-                    self._replay(
-                        {r for (r,) in broken}, candidates, parent, find, kind_of, self._limit_by_code()
-                    )
+                    self._replay(set(roots_cut), candidates, parent, find, kind_of, limit_by_code)
                 )
                 db.execute("DELETE FROM lab WHERE r IN (SELECT r FROM broken)")
                 self._upload(
