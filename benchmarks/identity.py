@@ -621,9 +621,14 @@ def run_omnicx_core(folder: Path, prepared: list) -> list[int]:  # type: ignore[
             settle(touched, hot)
         per_record.append(ids)
     out = []
+    flag, find = core.flag, core.find
     for n, ids in enumerate(per_record):
-        member = next((x for x in ids if core.flag[x] == MEMBER), None)
-        out.append(core.find(member) if member is not None else -1 - n)
+        label = -1 - n  # the customer of the record's first member identifier, else its own
+        for x in ids:
+            if flag[x] == MEMBER:
+                label = find(x)
+                break
+        out.append(label)
     return out
 
 

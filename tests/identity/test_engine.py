@@ -322,3 +322,102 @@ def test_link_and_never_link_of_a_forgotten_identifier_dated_before_the_erasure_
     assert engine._core.never_ids == {}
     rebuilt = IdentityEngine.rebuild(entries)
     assert rebuilt.customer_of(BO) == engine.customer_of(BO)
+
+
+# ---------------------------------------------------------------- link ids
+# The core gives an observed link its id only when asked (the SHA-256 of its facts), and
+# knows a repeated link by its facts. These pin that to "the same id is the same link".
+
+
+def _link_ids(change_entries: tuple) -> list[str]:  # type: ignore[type-arg]
+    return [e.id for e in change_entries if isinstance(e, Link)]
+
+
+def test_a_rebuilt_engine_knows_a_repeated_observation_by_its_links_facts() -> None:
+    engine, entries = chain()
+    rebuilt = IdentityEngine.rebuild(entries)
+    again = rebuilt.observe([ANA_PSID, ANA_PHONE], at=at(2), channel="messenger", dedupe_key="p1")
+    assert _link_ids(again.entries) == []
+    assert rebuilt.partition() == engine.partition()
+    # the same payload under another delivery key is another link
+    other = rebuilt.observe([ANA_PSID, ANA_PHONE], at=at(2), channel="messenger", dedupe_key="p2")
+    assert len(_link_ids(other.entries)) == 1
+
+
+def test_an_observed_links_id_is_the_one_its_entry_carries_and_applying_that_entry_adds_nothing() -> None:
+    engine = IdentityEngine()
+    first = engine.observe([ANA, ANA_PHONE], at=at(1), channel="sms", dedupe_key="s1")
+    (lid,) = _link_ids(first.entries)
+    link = next(e for e in first.entries if isinstance(e, Link))
+    # the id is the entry's own stable id: a Link built from the same facts without an id has it
+    rebuilt = Link(
+        at=link.at, a=link.b, b=link.a, kind=link.kind, assurance=link.assurance, evidence=link.evidence
+    )
+    assert rebuilt.id == lid
+    assert engine.apply([link]).entries == ()
+    assert engine.revoke(lid, actor="agent", reason="wrong", at=at(2)).split
+    assert engine.customer_of(ANA) != engine.customer_of(ANA_PHONE)
+
+
+def test_a_link_entry_with_an_id_of_its_own_does_not_stand_for_the_observed_link() -> None:
+    engine = IdentityEngine()
+    facts = {"at": at(1), "a": ANA, "b": ANA_PHONE, "kind": "observed", "assurance": "asserted"}
+    own = Link(id="lnk_imported_1", evidence={"channel": "sms", "dedupe_key": "s1"}, **facts)
+    engine.apply([own])
+    change = engine.observe([ANA, ANA_PHONE], at=at(1), channel="sms", dedupe_key="s1")
+    (lid,) = _link_ids(change.entries)
+    assert lid != own.id
+    # revoking the imported link leaves the observed one: still one customer
+    engine.revoke(own.id, actor="agent", reason="import was wrong", at=at(2))
+    assert engine.customer_of(ANA) == engine.customer_of(ANA_PHONE)
+    engine.revoke(lid, actor="agent", reason="so was the sms", at=at(3))
+    assert engine.customer_of(ANA) != engine.customer_of(ANA_PHONE)
+
+
+def test_a_link_entry_holding_the_id_of_other_facts_is_that_link() -> None:
+    probe = IdentityEngine()
+    (lid,) = _link_ids(probe.observe([ANA, ANA_PHONE], at=at(1), channel="sms", dedupe_key="s1").entries)
+    engine = IdentityEngine()
+    # the id the sms observation gives, carried by a link of other facts (another delivery key)
+    odd = Link(
+        id=lid,
+        at=at(1),
+        a=ANA,
+        b=ANA_PHONE,
+        kind="observed",
+        assurance="asserted",
+        evidence={"channel": "sms", "dedupe_key": "other"},
+    )
+    engine.apply([odd])
+    change = engine.observe([ANA, ANA_PHONE], at=at(1), channel="sms", dedupe_key="s1")
+    assert _link_ids(change.entries) == []  # one id, one link: as a ledger replay of both would have it
+
+
+def test_links_of_one_instant_are_ordered_by_their_ids_in_any_arrival_order() -> None:
+    # three identifiers in one payload: three links of one instant, which only their ids order;
+    # a fourth payload at the same instant refuses one of them (a third phone breaks the limit)
+    third = Identifier(kind="phone", value="+16502530000")
+    payloads = [
+        ([ANA, ANA_PHONE, BO_PHONE], "w1"),
+        ([ANA, third], "w2"),
+        ([BO_PHONE, third], "w3"),
+    ]
+    partitions = set()
+    histories = set()
+    conflicts = set()
+    for order in ((0, 1, 2), (2, 1, 0), (1, 2, 0), (0, 2, 1)):
+        engine = IdentityEngine()
+        for n in order:
+            ids, key = payloads[n]
+            engine.observe(ids, at=at(1), channel="whatsapp", dedupe_key=key)
+        partitions.add(tuple(sorted(tuple(sorted(keys)) for keys in engine.partition().values())))
+        refused = {(c.reason, tuple(sorted(str(i) for i in c.identifiers))) for c in engine.conflicts()}
+        assert refused
+        assert {reason for reason, _ in refused} == {"limit"}
+        conflicts.add(frozenset(refused))
+        cid = engine.customer_of(ANA)
+        assert cid is not None
+        histories.add(tuple((e.type, e.link_id) for e in engine.history(cid)))
+    assert len(partitions) == 1
+    assert len(histories) == 1
+    assert len(conflicts) == 1

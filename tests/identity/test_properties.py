@@ -93,7 +93,9 @@ def test_split_then_relink_restores_the_original(ops, data) -> None:
 
 def _ends(engine: IdentityEngine, link_id: str) -> tuple[Identifier, Identifier]:
     core = engine._core
-    rec = core.links[core.link_ids[link_id]]
+    i = core.link_index(link_id)
+    assert i is not None
+    rec = core.links[i]
     assert rec is not None
     return Identifier.parse(core.keys[rec.a] or ""), Identifier.parse(core.keys[rec.b] or "")
 

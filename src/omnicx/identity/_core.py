@@ -55,7 +55,8 @@ __all__ = [
 
 Ev = tuple[str | None, str | None, str | None, str | None]
 """Evidence as (channel, dedupe_key, actor, reason)."""
-OrderKey = tuple[datetime, str]
+OrderKey = tuple[datetime, "LinkRec"]
+"""A pair's place in the canonical order: the time and the link (which orders by its id)."""
 
 # identifier flags
 MEMBER, BLOCKED, HOT, ERASED = 0, 1, 2, 3
@@ -84,9 +85,15 @@ def evidence_string(ev: Ev) -> str:
 
 @attrs.define(slots=True, eq=False)
 class LinkRec:
-    """One ledger link, by identifier ints."""
+    """One ledger link, by identifier ints (``ka`` and ``kb``: the keys of ``a`` and ``b``).
 
-    id: str
+    A link the core derives itself (an observation) is created without its id
+    (``id=None``): the id is its SHA-256 over the link's facts (:func:`link_id`), and
+    most links are never asked for it, so :attr:`id` computes it on first use. Links
+    order by id (the tie-break of the canonical order), computed as needed.
+    """
+
+    _id: str | None
     a: int
     b: int
     at: datetime
@@ -94,10 +101,58 @@ class LinkRec:
     rank: int
     assurance: str
     ev: Ev
+    ka: str
+    kb: str
     active: bool = True
     revoked_by: str | None = None
     revoked_at: datetime | None = None
     revoked_ev: Ev | None = None
+
+    @property
+    def id(self) -> str:
+        """The link's entry id (given, or computed from its facts once)."""
+        lid = self._id
+        if lid is None:
+            lid = self._id = link_id(self.ka, self.kb, self.kind, self.at, self.ev)
+        return lid
+
+    @property
+    def natural(self) -> bool:
+        """True when the id is the one its facts give (not an id a ledger entry brought)."""
+        return self._id is None or self._id == link_id(self.ka, self.kb, self.kind, self.at, self.ev)
+
+    def facts(self) -> Facts:
+        """What the id of a link the core derives is a function of, as a dict key (see :data:`Facts`)."""
+        a, b = (self.a, self.b) if self.a < self.b else (self.b, self.a)
+        return a, b, (self.kind, self.at, self.at.utcoffset(), evidence_string(self.ev))
+
+    def __lt__(self, other: LinkRec) -> bool:
+        return self.id < other.id
+
+    def __gt__(self, other: LinkRec) -> bool:
+        return self.id > other.id
+
+    def __le__(self, other: LinkRec) -> bool:
+        return self is other or self.id < other.id
+
+    def __ge__(self, other: LinkRec) -> bool:
+        return self is other or self.id > other.id
+
+
+def link_id(ka: str, kb: str, kind: str, at: datetime, ev: Ev) -> str:
+    """The entry id of a link between the identifiers keyed ``ka`` and ``kb`` (in either order)."""
+    lo, hi = (ka, kb) if ka < kb else (kb, ka)
+    return entry_id("lnk", lo, hi, kind, str(at), evidence_string(ev))
+
+
+Stamp = tuple[str, datetime, timedelta | None, str]
+"""The facts of a link that one observation shares: link kind, time, its UTC offset (which
+``str(at)`` writes) and the evidence string."""
+Facts = tuple[int, int, Stamp]
+"""A link's facts: its two identifier ints (smaller first) and its :data:`Stamp`. Two links
+have the same id (:func:`link_id`) exactly when they have the same facts: the id hashes the
+identifiers' keys, ``str(at)`` (the instant and the offset it is written with), the kind
+and the evidence string."""
 
 
 @attrs.define(slots=True, eq=False)
@@ -173,16 +228,19 @@ class Core:
         "flag",
         "flag_reason",
         "id_prefix",
+        "ided",
         "index",
         "keys",
         "kinds",
         "last_at",
+        "link_facts",
         "link_ids",
         "links",
         "members",
         "nbrs",
         "never",
         "never_ids",
+        "odd_ids",
         "pairs",
         "parent",
         "policy",
@@ -221,6 +279,15 @@ class Core:
         self.pairs: dict[tuple[int, int], Pair] = {}
         self.links: list[LinkRec | None] = []
         self.link_ids: dict[str, int] = {}
+        """Link id → index, for the links before :attr:`ided` and those added with their id
+        (see :meth:`link_index`)."""
+        self.ided = 0
+        """Every link before this index is in :attr:`link_ids`."""
+        self.link_facts: dict[Facts, int] = {}
+        """The facts of every link whose id is the one its facts give → index: how an
+        observation finds a link it repeats without computing ids."""
+        self.odd_ids: set[str] = set()
+        """Ids of links that ledger entries brought and that their facts do not give."""
         self.never: dict[int, dict[int, set[str]]] = {}
         """Active never-link rules: identifier → other identifier → rule ids (a pair may have several)."""
         self.never_ids: dict[str, NeverRec] = {}
@@ -354,22 +421,27 @@ class Core:
         return self.canon.get(root, root)
 
     def _union(self, ra: int, rb: int, key: OrderKey) -> int:
-        ma, mb = self.members_of(ra), self.members_of(rb)
+        members, canon, cmax = self.members, self.canon, self.cmax
+        ma, mb = members.get(ra), members.get(rb)
+        if ma is None:
+            ma = [ra]
+        if mb is None:
+            mb = [rb]
         if len(ma) < len(mb):
             ra, rb, ma, mb = rb, ra, mb, ma
         self.parent[rb] = ra
-        if ra in self.members:
+        if ra in members:
             ma.extend(mb)
         else:
-            self.members[ra] = ma + mb
-        self.members.pop(rb, None)
-        ca, cb = self.canon_of(ra), self.canon.pop(rb, rb)
-        self.canon[ra] = cb if self.older(cb, ca) else ca
+            members[ra] = ma + mb
+        members.pop(rb, None)
+        ca, cb = canon.get(ra, ra), canon.pop(rb, rb)
+        canon[ra] = cb if self.older(cb, ca) else ca
         best = key
-        for k in (self.cmax.get(ra), self.cmax.pop(rb, None)):
+        for k in (cmax.get(ra), cmax.pop(rb, None)):
             if k is not None and k > best:
                 best = k
-        self.cmax[ra] = best
+        cmax[ra] = best
         return ra
 
     def add_never(self, rule: NeverRec) -> None:
@@ -427,17 +499,56 @@ class Core:
 
     # ------------------------------------------------------------------ links
 
+    def link_index(self, lid: str) -> int | None:
+        """The index of the link with id ``lid`` (None: no such link). The first call after
+        new links computes their ids."""
+        i = self.link_ids.get(lid)
+        if i is None and self.ided < len(self.links):
+            links, ids = self.links, self.link_ids
+            for n in range(self.ided, len(links)):
+                rec = links[n]
+                if rec is not None:
+                    ids[rec.id] = n
+            self.ided = len(links)
+            i = ids.get(lid)
+        return i
+
+    def drop_link(self, i: int) -> LinkRec:
+        """Remove link ``i`` (an erasure); returns it."""
+        rec = self.links[i]
+        assert rec is not None
+        lid = rec.id
+        self.link_ids.pop(lid, None)
+        self.odd_ids.discard(lid)
+        facts = rec.facts()
+        if self.link_facts.get(facts) == i:
+            del self.link_facts[facts]
+        self.links[i] = None
+        return rec
+
     def add_link(self, rec: LinkRec) -> tuple[Pair, int] | None:
-        """Append a link to the graph; None when its id is known already.
+        """Append a link that comes with its id (a ledger entry) to the graph; None when a
+        link with that id is known already.
 
         Returns its pair and what changed: 0 nothing for the verdict, 1 the pair's
         order key moved earlier, 2 the pair got its first qualifying link.
         """
-        if rec.id in self.link_ids:
+        lid = rec.id
+        if self.link_index(lid) is not None:
             return None
         i = len(self.links)
         self.links.append(rec)
-        self.link_ids[rec.id] = i
+        self.link_ids[lid] = i
+        if self.ided == i:
+            self.ided = i + 1
+        if rec.natural:
+            self.link_facts.setdefault(rec.facts(), i)
+        else:
+            self.odd_ids.add(lid)
+        return self._attach(rec, i)
+
+    def _attach(self, rec: LinkRec, i: int) -> tuple[Pair, int]:
+        """Put link ``i`` into its pair (see :meth:`add_link`)."""
         pk = _pk(rec.a, rec.b)
         pair = self.pairs.get(pk)
         if pair is None:
@@ -447,11 +558,11 @@ class Core:
             self.nbrs.setdefault(rec.b, []).append(rec.a)
         else:
             pair.links.append(i)
-        if not self._qualifies(rec):
-            if pair.key is None:
+        if not (rec.active and rec.kind != "suggested" and rec.rank >= self.policy.min_assurance_rank):
+            if pair.key is None:  # (not _qualifies(rec), inlined)
                 self.static_status(pair)
             return pair, 0
-        key = (rec.at, rec.id)
+        key = (rec.at, rec)
         if pair.key is None:
             pair.key = key
             return pair, 2
@@ -474,9 +585,13 @@ class Core:
         Returns the identifiers that became hot.
         """
         hot: list[int] = []
+        flag, kinds, nbrs, threshold = self.flag, self.kinds, self.nbrs, self.policy.threshold
         for x, y in ((pair.a, pair.b), (pair.b, pair.a)):
-            if self.flag[x] == MEMBER and self._is_hot(x, self.kinds[y]):
-                hot.append(x)
+            if flag[x] == MEMBER:
+                # x can only be hot with more neighbours than the threshold, of any kind
+                limit = threshold(kinds[y])
+                if limit is not None and len(nbrs[x]) > limit and self._is_hot(x, kinds[y]):
+                    hot.append(x)
         return hot
 
     def _is_hot(self, x: int, kind: str) -> bool:
@@ -684,22 +799,27 @@ class Core:
         touched: list[Pair] = []
         hot: list[int] = []
         if len(ids) > 1:
-            evs = evidence_string(ev)
-            stamp = str(at)
+            # a link is known already when a link has its facts, or (rarely) when a ledger
+            # entry brought the id its facts give under other facts
+            stamp: Stamp = (link_kind, at, at.utcoffset(), evidence_string(ev))
+            facts, links, names, odd = self.link_facts, self.links, self.keys, self.odd_ids
             for i in range(len(ids)):
                 for j in range(i + 1, len(ids)):
                     x, y = ids[i], ids[j]
-                    kx, ky = self.keys[x], self.keys[y]
+                    fact = (x, y, stamp) if x < y else (y, x, stamp)
+                    if fact in facts:
+                        continue
+                    kx, ky = names[x], names[y]
                     assert kx is not None
                     assert ky is not None
-                    lo, hi = (kx, ky) if kx < ky else (ky, kx)
-                    lid = entry_id("lnk", lo, hi, link_kind, stamp, evs)
                     pr = min(id_ranks[i], id_ranks[j])
-                    rec = LinkRec(lid, x, y, at, link_kind, pr, ASSURANCE_NAMES[pr], ev)
-                    got = self.add_link(rec)
-                    if got is None:
+                    rec = LinkRec(None, x, y, at, link_kind, pr, ASSURANCE_NAMES[pr], ev, kx, ky)
+                    if odd and self.link_index(rec.id) is not None:
                         continue
-                    pair, change = got
+                    n = len(links)
+                    links.append(rec)
+                    facts[fact] = n
+                    pair, change = self._attach(rec, n)
                     new_links.append(rec)
                     if change:
                         touched.append(pair)
@@ -738,7 +858,7 @@ class Core:
         for i in pair.links:
             rec = self._link(i)
             if self._qualifies(rec):
-                k = (rec.at, rec.id)
+                k = (rec.at, rec)
                 if best is None or k < best:
                     best = k
         pair.key = best

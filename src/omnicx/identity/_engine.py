@@ -309,11 +309,13 @@ class IdentityEngine:
             ka, kb = e.a.key, e.b.key
             if ka == kb or self._void(ka, e.at) or self._void(kb, e.at):
                 return set()
-            if e.id in c.link_ids:
+            if c.link_index(e.id) is not None:
                 return set()
             x = c.sight(ka, e.a.kind, e.at, 0, stand_in=True)
             y = c.sight(kb, e.b.kind, e.at, 0, stand_in=True)
-            rec = LinkRec(e.id, x, y, e.at, str(e.kind), e.assurance.rank, str(e.assurance), _ev(e.evidence))
+            rec = LinkRec(
+                e.id, x, y, e.at, str(e.kind), e.assurance.rank, str(e.assurance), _ev(e.evidence), ka, kb
+            )
             for rev in self._pending_revocations.pop(e.id, ()):
                 self._revocations[rev.id] = rev
                 _mark_revoked(rec, rev)
@@ -348,7 +350,7 @@ class IdentityEngine:
         c = self._core
         if e.id in self._revocations:
             return set()
-        i = c.link_ids.get(e.link_id)
+        i = c.link_index(e.link_id)
         if i is not None:
             rec = c.links[i]
             assert rec is not None
@@ -418,12 +420,10 @@ class IdentityEngine:
                 pair = c.pairs.pop(pk, None)
                 if pair is not None:
                     for i in pair.links:
-                        rec = c.links[i]
-                        if rec is not None:
+                        if c.links[i] is not None:
+                            rec = c.drop_link(i)
                             removed.append(rec.id)
                             drop_revocations(rec.id)
-                            del c.link_ids[rec.id]
-                            c.links[i] = None
                 if y not in gone:
                     lst = c.nbrs.get(y)
                     if lst is not None:
@@ -811,7 +811,7 @@ class IdentityEngine:
         Raises :class:`~omnicx.errors.IdentityError` when no link or rule has that id.
         """
         c = self._core
-        if entry_id_ not in c.link_ids and entry_id_ not in c.never_ids:
+        if c.link_index(entry_id_) is None and entry_id_ not in c.never_ids:
             raise IdentityError(
                 f"no link or never-link rule has id {entry_id_!r}; see history() for link ids"
             )

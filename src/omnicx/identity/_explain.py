@@ -53,8 +53,7 @@ def why_linked(
     for u, v in pairwise(path):
         pair = c.pairs[(min(u, v), max(u, v))]
         assert pair.key is not None
-        rec = c.links[c.link_ids[pair.key[1]]]
-        assert rec is not None
+        rec = pair.key[1]
         steps.append(
             EvidenceStep(
                 source=ident(u),
@@ -98,11 +97,10 @@ def history(c: Core, ident: Callable[[int], Identifier], root: int) -> tuple[His
         parent[rb] = ra
         canon[ra] = keep
         assert p.key is not None
-        rec = c.links[c.link_ids[p.key[1]]]
-        assert rec is not None
+        rec = p.key[1]
         events.append(
             (
-                p.key,
+                (rec.at, rec.id),
                 HistoryEvent(
                     type="merged",
                     at=rec.at,
@@ -116,33 +114,32 @@ def history(c: Core, ident: Callable[[int], Identifier], root: int) -> tuple[His
         )
     for p in pairs:
         for i in p.links:
-            rec = c.links[i]
-            if rec is None:
+            link = c.links[i]
+            if link is None:
                 continue
-            if not rec.active and rec.revoked_at is not None:
-                assert rec.revoked_ev is not None
-                assert rec.revoked_by is not None
+            if not link.active and link.revoked_at is not None:
+                assert link.revoked_ev is not None
+                assert link.revoked_by is not None
                 events.append(
                     (
-                        (rec.revoked_at, rec.revoked_by),
+                        (link.revoked_at, link.revoked_by),
                         HistoryEvent(
                             type="revoked",
-                            at=rec.revoked_at,
+                            at=link.revoked_at,
                             customer_id=current,
-                            identifiers=(ident(rec.a), ident(rec.b)),
-                            link_id=rec.id,
+                            identifiers=(ident(link.a), ident(link.b)),
+                            link_id=link.id,
                             reason="link revoked",
-                            evidence=evidence(rec.revoked_ev),
+                            evidence=evidence(link.revoked_ev),
                         ),
                     )
                 )
         if p.status in core.REFUSED and p.key is not None:
             status, detail = c.verdict(p)
-            rec = c.links[c.link_ids[p.key[1]]]
-            assert rec is not None
+            rec = p.key[1]
             events.append(
                 (
-                    p.key,
+                    (rec.at, rec.id),
                     HistoryEvent(
                         type="refused",
                         at=rec.at,
