@@ -77,7 +77,10 @@ _ASCII_SPACE = "".join(map(chr, (32, 9, 10, 13, 11, 12, 28, 29, 30, 31)))
 _TRAILING_COMMA = re.compile(rb",[ \t\r\n]*[\]}]")
 _ASCII_ESCAPE = re.compile(rb"\\u00[0-7]")
 _CHUNK = 1 << 23
-_LABELS = "SELECT r.rid AS record_id, m.name AS customer_id FROM recs r LEFT JOIN rc m USING (n) ORDER BY r.n"
+_LABELS = (
+    "SELECT r.rid AS record_id, m.name AS customer_id FROM recs r LEFT JOIN rc USING (n) "
+    "LEFT JOIN named m USING (c) ORDER BY r.n"
+)
 """Each record's customer id (NULL when it has none), in input order."""
 _CSV_SPECIAL = re.compile(r'[,"\r\n#]')
 """What DuckDB's CSV writer quotes in a record id: Python's ``csv`` quotes the first three
@@ -728,16 +731,18 @@ class DuckDBResolver(BatchResolver):
         # the blocklist's verdict in SQL where it can be given there (ASCII values); NULL: Python's
         db.execute(
             f"""
-            CREATE TABLE kx AS
-            SELECT x, key, kind, value,
+            CREATE TABLE kx0 AS
+            SELECT key, kind, value,
                 CASE WHEN strlen(value) = length(value) AND {decided} THEN ({condition})::BOOLEAN END AS blocked
             FROM (
-                SELECT (row_number() OVER () - 1)::BIGINT AS x, key,
-                    regexp_extract(key, '^[a-z][a-z0-9_]*') AS kind, substr(key, strpos(key, ':') + 1) AS value
+                SELECT key, regexp_extract(key, '^[a-z][a-z0-9_]*') AS kind, substr(key, strpos(key, ':') + 1) AS value
                 FROM (SELECT DISTINCT key FROM dvx WHERE key IS NOT NULL)
             )
             """
         )
+        # the identifiers' ints: the rows' places in the new table (0 to n - 1), which a row
+        # number over the whole table would give on one thread only
+        db.execute("CREATE VIEW kx AS SELECT rowid AS x, key, kind, value, blocked FROM kx0")
         kinds = [k for (k,) in db.execute("SELECT DISTINCT kind FROM kx ORDER BY kind").fetchall()]
         rest = db.execute("SELECT x, kind, key, value FROM kx WHERE blocked IS NULL").fetchall()
         if rest:
@@ -749,7 +754,7 @@ class DuckDBResolver(BatchResolver):
                     "b": np.array([blocked(kind, value, key) for _, kind, key, value in rest], dtype=bool),
                 },
             )
-            db.execute("UPDATE kx SET blocked = verdict.b FROM verdict WHERE kx.x = verdict.x")
+            db.execute("UPDATE kx0 SET blocked = verdict.b FROM verdict WHERE kx0.rowid = verdict.x")
             db.execute("DROP TABLE verdict")
         del rest
         self.kinds = kinds
@@ -910,8 +915,8 @@ class DuckDBResolver(BatchResolver):
         return [(at_us, lid, pk) for pk, (at_us, lid) in best.items()]
 
     def _label(self) -> None:
-        """Table ``rc`` of :data:`_LABELS`: each record's customer id (of its first identifier
-        that is in a customer)."""
+        """Tables ``named`` (each customer's id) and ``rc`` of :data:`_LABELS`: each record's
+        customer (of its first identifier that is in a customer), by its canonical identifier."""
         if self._labelled:
             return
         db = self._db
@@ -926,10 +931,7 @@ class DuckDBResolver(BatchResolver):
             FROM (SELECT DISTINCT c FROM cx) JOIN kx k ON k.x = c JOIN first f ON f.x = c
             """
         )
-        db.execute(
-            "CREATE TABLE rc AS SELECT n, arg_min(name, pos) AS name FROM ids JOIN cx USING (x) "
-            "JOIN named USING (c) GROUP BY n"
-        )
+        db.execute("CREATE TABLE rc AS SELECT n, arg_min(c, pos) AS c FROM ids JOIN cx USING (x) GROUP BY n")
         self._labelled = True
 
     def label_list(self) -> list[str]:
@@ -943,7 +945,7 @@ class DuckDBResolver(BatchResolver):
     def customer_count(self) -> int:
         """How many customers the records name."""
         self._label()
-        got = self._db.execute("SELECT count(DISTINCT name) FROM rc").fetchone()
+        got = self._db.execute("SELECT count(DISTINCT c) FROM rc").fetchone()
         assert got is not None
         return int(got[0])
 
