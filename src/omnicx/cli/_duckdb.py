@@ -573,7 +573,7 @@ class DuckDBResolver(BatchResolver):
 
     def _group(self) -> None:
         """Table ``dv``: each distinct raw value (per kind, and WhatsApp for phones) with its
-        first position ``s``, its count and its fold group; table ``sk``: the key SQL gives it
+        first position ``s`` and its fold group; table ``sk``: the key SQL gives it
         (NULL where Python must decide); view ``dvk``: both."""
         db = self._db
         # The fold groups of BatchResolver's caches: emails by their lower-cased ASCII text,
@@ -582,14 +582,14 @@ class DuckDBResolver(BatchResolver):
         db.execute(
             f"""
             CREATE TABLE dv AS
-            SELECT h, kind, raw, wa, s, cnt, ascii,
+            SELECT h, kind, raw, wa, s, ascii,
                 CASE WHEN NOT ascii THEN raw
                      WHEN kind = 'email' THEN lower({_strip("raw")})
                      WHEN kind = 'phone' THEN {_drop(_wa_plus("raw"), " " + chr(9) + "-.")}
                      ELSE raw END AS fold,
                 CASE WHEN kind = 'phone' AND NOT ascii THEN 1 + wa::INTEGER ELSE 0 END AS side
             FROM (
-                SELECT h, kind, raw, wa, min(n * 4294967296 + pos) AS s, count(*) AS cnt,
+                SELECT h, kind, raw, wa, min(n * 4294967296 + pos) AS s,
                     strlen(raw) = length(raw) AS ascii
                 FROM item WHERE h IS NOT NULL GROUP BY h, kind, raw, wa
             )
@@ -711,7 +711,7 @@ class DuckDBResolver(BatchResolver):
         db.execute(
             """
             CREATE TABLE dvx AS
-            SELECT d.h, d.kind, d.raw, d.wa, d.cnt,
+            SELECT d.h, d.kind, d.raw, d.wa,
                 CASE WHEN u.g IS NULL THEN d.key ELSE coalesce(u.key, py.key) END AS key
             FROM dvk d LEFT JOIN ug u USING (kind, fold, ascii, side) LEFT JOIN py ON py.g = u.g
             """
@@ -759,17 +759,16 @@ class DuckDBResolver(BatchResolver):
         del rest
         self.kinds = kinds
         self._kind_code = {k: i for i, k in enumerate(kinds)}
-        db.execute("CREATE TABLE vx AS SELECT h, dvx.kind, raw, wa, cnt, x FROM dvx JOIN kx USING (key)")
-        db.execute("DROP TABLE dvx")
-        ((bad,),) = db.execute(
-            "SELECT (SELECT count(*) FROM item) - (SELECT coalesce(sum(cnt), 0) FROM vx)"
-        ).fetchall()
-        self.bad_identifiers = int(bad)
         # each record's identifiers with their positions; an identifier a record names twice
         # is there twice, which no later query minds
         on = "USING (h)" if self._by_hash else "USING (kind, raw, wa)"
-        db.execute(f"CREATE TABLE ids AS SELECT n, x, pos FROM item JOIN vx {on}")
-        db.execute("DROP TABLE vx")
+        db.execute(
+            f"CREATE TABLE ids AS SELECT n, x, pos FROM item JOIN (SELECT h, d.kind, raw, wa, x FROM dvx d "
+            f"JOIN kx USING (key)) {on}"
+        )
+        db.execute("DROP TABLE dvx")
+        ((bad,),) = db.execute("SELECT (SELECT count(*) FROM item) - (SELECT count(*) FROM ids)").fetchall()
+        self.bad_identifiers = int(bad)
         db.execute("DROP TABLE item")
         db.execute(
             "CREATE TABLE first AS SELECT x, min(at_us) AS at_us FROM ids JOIN recs USING (n) GROUP BY x"
