@@ -554,8 +554,13 @@ class Core:
         if pair is None:
             pair = Pair(pk[0], pk[1], [i])
             self.pairs[pk] = pair
-            self.nbrs.setdefault(rec.a, []).append(rec.b)
-            self.nbrs.setdefault(rec.b, []).append(rec.a)
+            nbrs = self.nbrs
+            for x, y in ((rec.a, rec.b), (rec.b, rec.a)):
+                known = nbrs.get(x)
+                if known is None:
+                    nbrs[x] = [y]
+                else:
+                    known.append(y)
         else:
             pair.links.append(i)
         if not (rec.active and rec.kind != "suggested" and rec.rank >= self.policy.min_assurance_rank):
