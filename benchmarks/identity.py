@@ -672,6 +672,7 @@ def contender(name: str, folder: Path) -> dict[str, object]:
         del raw
     if name in ("splink", "omnicx-batch"):
         import duckdb  # noqa: F401
+        import numpy  # noqa: F401  (Splink imports it with itself; omnicx's DuckDB engine on first use)
     if name == "splink":
         import splink  # noqa: F401
     if name.startswith(("uf", "splink")):

@@ -135,7 +135,7 @@ def _scan(path: Path) -> bool:
                 b"\x0b" in body
                 or b"\x0c" in body
                 or _TRAILING_COMMA.search(body)
-                or _ASCII_ESCAPE.search(body)
+                or (b"\\" in body and _ASCII_ESCAPE.search(body))  # most files hold no backslash
             ):
                 return False
             if not chunk:
@@ -497,10 +497,20 @@ class DuckDBResolver(BatchResolver):
             "{'record_id': 'JSON', 'ts': 'VARCHAR', 'channel': 'JSON', "
             "'identifiers': 'STRUCT(type JSON, value JSON)[]'}"
         )
+        # each record's id and time are read with the file (rowid is the line order)
         try:
             db.execute(
-                "CREATE TABLE raw AS SELECT * FROM read_json("
-                f"{_sql_text(str(path))}, format = 'newline_delimited', columns = {columns})"
+                f"""
+                CREATE TABLE raw AS SELECT rid, channel, ts,
+                    CASE WHEN rid IS NOT NULL AND identifiers IS NOT NULL AND regexp_full_match(ts, {_sql_text(_TS)})
+                         THEN epoch_us(try_cast(ts AS TIMESTAMPTZ)) END AS at_us,
+                    identifiers
+                FROM (
+                    SELECT CASE WHEN json_type(record_id) = 'VARCHAR' THEN record_id ->> '$' END AS rid,
+                        channel, ts, identifiers
+                    FROM read_json({_sql_text(str(path))}, format = 'newline_delimited', columns = {columns})
+                )
+                """
             )
         except duckdb.Error as exc:
             # not JSON Lines as DuckDB reads them: bad lines for the batch path to report
@@ -511,20 +521,7 @@ class DuckDBResolver(BatchResolver):
             return self._decline(_LENIENT)
         # rowid is the line order from here on: no later table needs its rows in order
         db.execute("SET preserve_insertion_order = false")
-        db.execute(
-            f"""
-            CREATE TABLE recs AS SELECT n, rid, channel, ts,
-                CASE WHEN rid IS NOT NULL AND ok AND regexp_full_match(ts, {_sql_text(_TS)})
-                     THEN epoch_us(try_cast(ts AS TIMESTAMPTZ)) END AS at_us
-            FROM (
-                SELECT rowid AS n, identifiers IS NOT NULL AS ok,
-                    CASE WHEN json_type(record_id) = 'VARCHAR' THEN record_id ->> '$' END AS rid,
-                    channel,
-                    ts
-                FROM raw
-            )
-            """
-        )
+        db.execute("CREATE TABLE recs AS SELECT rowid AS n, rid, channel, ts, at_us FROM raw")
         got = db.execute("SELECT count(*) FILTER (WHERE at_us IS NULL), count(*) FROM recs").fetchone()
         assert got is not None
         if got[0]:
@@ -539,11 +536,11 @@ class DuckDBResolver(BatchResolver):
             """
             CREATE TABLE item AS
             WITH e AS (
-                SELECT rowid AS n, coalesce(channel = '"whatsapp"', false) AS wa,
+                SELECT rowid AS n, at_us, coalesce(channel = '"whatsapp"', false) AS wa,
                        unnest(identifiers) AS e, generate_subscripts(identifiers, 1) AS pos
                 FROM raw
             ), v AS (
-                SELECT n, pos,
+                SELECT n, at_us, pos,
                     CASE WHEN json_type(e.type) = 'VARCHAR' THEN e.type ->> '$' END AS kind,
                     CASE WHEN json_type(e.value) = 'VARCHAR' THEN e.value ->> '$' END AS raw,
                     wa AND coalesce(e.type = '"phone"', false) AS wa
@@ -763,16 +760,14 @@ class DuckDBResolver(BatchResolver):
         # is there twice, which no later query minds
         on = "USING (h)" if self._by_hash else "USING (kind, raw, wa)"
         db.execute(
-            f"CREATE TABLE ids AS SELECT n, x, pos FROM item JOIN (SELECT h, d.kind, raw, wa, x FROM dvx d "
+            f"CREATE TABLE ids AS SELECT n, x, pos, at_us FROM item JOIN (SELECT h, d.kind, raw, wa, x FROM dvx d "
             f"JOIN kx USING (key)) {on}"
         )
         db.execute("DROP TABLE dvx")
         ((bad,),) = db.execute("SELECT (SELECT count(*) FROM item) - (SELECT count(*) FROM ids)").fetchall()
         self.bad_identifiers = int(bad)
         db.execute("DROP TABLE item")
-        db.execute(
-            "CREATE TABLE first AS SELECT x, min(at_us) AS at_us FROM ids JOIN recs USING (n) GROUP BY x"
-        )
+        db.execute("CREATE TABLE first AS SELECT x, min(at_us) AS at_us FROM ids GROUP BY x")
         db.execute(
             """
             CREATE TABLE pairs AS
