@@ -12,6 +12,7 @@ from omnicx.identity import (
     IdentityEngine,
     Link,
     NeverLink,
+    Observation,
     Revocation,
     Sighting,
     ledger_entry_adapter,
@@ -421,3 +422,26 @@ def test_links_of_one_instant_are_ordered_by_their_ids_in_any_arrival_order() ->
     assert len(partitions) == 1
     assert len(histories) == 1
     assert len(conflicts) == 1
+
+
+@pytest.mark.parametrize("bulk", [False, True], ids=["observe", "observe_many"])
+def test_a_revocation_applied_before_its_link_revokes_the_observation_that_brings_the_link(bulk: bool) -> None:
+    # a replica applies a ledger out of order: the revocation first, then the webhook that
+    # made the link is delivered again; the link must come revoked, as a rebuild has it
+    origin = IdentityEngine()
+    made = origin.observe([ANA, ANA_PHONE], at=at(1), channel="sms", dedupe_key="s1")
+    (lid,) = _link_ids(made.entries)
+    undo = origin.revoke(lid, actor="agent", reason="wrong person", at=at(2))
+    replica = IdentityEngine()
+    replica.apply(undo.entries)
+    if bulk:
+        got = replica.observe_many([Observation([ANA, ANA_PHONE], at(1), "sms", "s1")]).entries
+    else:
+        got = replica.observe([ANA, ANA_PHONE], at=at(1), channel="sms", dedupe_key="s1").entries
+    assert _link_ids(got) == [lid]
+    assert replica.customer_of(ANA) != replica.customer_of(ANA_PHONE)
+    assert replica.partition() == origin.partition()
+    assert IdentityEngine.rebuild([*undo.entries, *got]).partition() == replica.partition()
+    cid = replica.customer_of(ANA)
+    assert cid is not None
+    assert [(e.type, e.link_id) for e in replica.history(cid)] == [("revoked", lid)]

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 
 import attrs
@@ -223,6 +223,7 @@ class Core:
     __slots__ = (
         "born",
         "canon",
+        "claim",
         "cmax",
         "first_at",
         "flag",
@@ -243,6 +244,7 @@ class Core:
         "odd_ids",
         "pairs",
         "parent",
+        "pending",
         "policy",
         "rank",
         "reborn",
@@ -288,6 +290,10 @@ class Core:
         observation finds a link it repeats without computing ids."""
         self.odd_ids: set[str] = set()
         """Ids of links that ledger entries brought and that their facts do not give."""
+        self.pending: Mapping[str, object] = {}
+        """Ids of links a revocation names that came before them (the engine's); an observed
+        link of such an id is handed to :attr:`claim` before it counts."""
+        self.claim: Callable[[LinkRec], None] | None = None
         self.never: dict[int, dict[int, set[str]]] = {}
         """Active never-link rules: identifier → other identifier → rule ids (a pair may have several)."""
         self.never_ids: dict[str, NeverRec] = {}
@@ -807,7 +813,13 @@ class Core:
             # a link is known already when a link has its facts, or (rarely) when a ledger
             # entry brought the id its facts give under other facts
             stamp: Stamp = (link_kind, at, at.utcoffset(), evidence_string(ev))
-            facts, links, names, odd = self.link_facts, self.links, self.keys, self.odd_ids
+            facts, links, names, odd, pending = (
+                self.link_facts,
+                self.links,
+                self.keys,
+                self.odd_ids,
+                self.pending,
+            )
             for i in range(len(ids)):
                 for j in range(i + 1, len(ids)):
                     x, y = ids[i], ids[j]
@@ -821,6 +833,8 @@ class Core:
                     rec = LinkRec(None, x, y, at, link_kind, pr, ASSURANCE_NAMES[pr], ev, kx, ky)
                     if odd and self.link_index(rec.id) is not None:
                         continue
+                    if pending and rec.id in pending and self.claim is not None:
+                        self.claim(rec)  # revoked before it came: a ledger applied out of order
                     n = len(links)
                     links.append(rec)
                     facts[fact] = n

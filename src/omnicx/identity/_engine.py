@@ -220,6 +220,7 @@ class IdentityEngine:
         self._core = Core(self._policy.compile(), self._salt)
         self._pending_revocations: dict[str, list[Revocation]] = {}
         """Revocations applied before their link or rule, by its id."""
+        self._core.pending, self._core.claim = self._pending_revocations, self._claim
         self._revocations: dict[str, Revocation] = {}
         self._erasures: dict[str, Erasure] = {}
         self._birth: dict[str, int] = {}
@@ -345,6 +346,12 @@ class IdentityEngine:
                 return c.replay({x, y})
             return set()
         raise IdentityError(f"cannot apply {type(e).__name__} here")  # erasures are handled by callers
+
+    def _claim(self, rec: LinkRec) -> None:
+        """An observed link some applied revocations named before it came: they revoke it now."""
+        for rev in self._pending_revocations.pop(rec.id, ()):
+            self._revocations[rev.id] = rev
+            _mark_revoked(rec, rev)
 
     def _revoke(self, e: Revocation) -> set[int]:
         c = self._core
