@@ -425,7 +425,9 @@ def test_links_of_one_instant_are_ordered_by_their_ids_in_any_arrival_order() ->
 
 
 @pytest.mark.parametrize("bulk", [False, True], ids=["observe", "observe_many"])
-def test_a_revocation_applied_before_its_link_revokes_the_observation_that_brings_the_link(bulk: bool) -> None:
+def test_a_revocation_applied_before_its_link_revokes_the_observation_that_brings_the_link(
+    bulk: bool,
+) -> None:
     # a replica applies a ledger out of order: the revocation first, then the webhook that
     # made the link is delivered again; the link must come revoked, as a rebuild has it
     origin = IdentityEngine()
