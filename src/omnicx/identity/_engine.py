@@ -711,18 +711,18 @@ class IdentityEngine:
         of ``links`` that is refused or a suggestion (with those of its links), the ``hot``
         identifiers still quarantined, and the ``erased`` identifiers dropped."""
         c = self._core
-        by_pair: dict[tuple[int, int], list[str]] = {}
+        by_pair: dict[tuple[int, int], list[LinkRec]] = {}
         for rec in links:
             pk = (rec.a, rec.b) if rec.a < rec.b else (rec.b, rec.a)
             got = by_pair.get(pk)
             if got is None:
-                by_pair[pk] = [rec.id]
+                by_pair[pk] = [rec]
             else:
-                got.append(rec.id)
+                got.append(rec)
         out = [
             conflict
-            for pk, link_ids in by_pair.items()
-            if (conflict := self._pair_conflict(c.pairs[pk], tuple(link_ids))) is not None
+            for pk, recs in by_pair.items()
+            if (conflict := self._pair_conflict(c.pairs[pk], recs)) is not None
         ]
         out.extend(
             Conflict(reason="quarantined", detail=c.flag_reason.get(x, ""), identifiers=(self._ident(x),))
@@ -739,8 +739,9 @@ class IdentityEngine:
         )
         return tuple(out)
 
-    def _pair_conflict(self, pair: Pair, link_ids: tuple[str, ...]) -> Conflict | None:
-        """The conflict of a refused or suggested pair (None for any other verdict)."""
+    def _pair_conflict(self, pair: Pair, links: Iterable[LinkRec]) -> Conflict | None:
+        """The conflict of a refused or suggested pair, naming ``links`` (None for any other
+        verdict: the links' ids are computed only for a conflict)."""
         if pair.status not in core.REFUSED and pair.status != core.SUGGESTION:
             return None
         status, detail = self._core.verdict(pair)
@@ -749,7 +750,7 @@ class IdentityEngine:
             reason=reason,
             detail=detail,
             identifiers=(self._ident(pair.a), self._ident(pair.b)),
-            link_ids=link_ids,
+            link_ids=tuple(rec.id for rec in links),
         )
 
     def _link_entry(self, rec: LinkRec) -> Link:
@@ -1170,8 +1171,8 @@ class IdentityEngine:
         out = []
         for pair in c.pairs.values():
             if pair.status in core.REFUSED or pair.status == core.SUGGESTION:
-                ids = tuple(r.id for i in pair.links if (r := c.links[i]) is not None and r.active)
-                conflict = self._pair_conflict(pair, ids)
+                active = [r for i in pair.links if (r := c.links[i]) is not None and r.active]
+                conflict = self._pair_conflict(pair, active)
                 assert conflict is not None
                 out.append(conflict)
         return tuple(out)
