@@ -469,6 +469,12 @@ class Core:
 
     def _violation(self, ra: int, rb: int) -> tuple[str, str] | None:
         """Which rule merging two customers would break (never-link, then unique, then limit)."""
+        members = self.members
+        if not self.never and ra not in members and rb not in members:
+            # two lone identifiers: only a limit of one on their common kind can refuse them
+            kind = self.kinds[ra]
+            if kind != self.kinds[rb] or self.policy.limits.get(kind, 2) > 1:
+                return None
         ma, mb = self.members_of(ra), self.members_of(rb)
         if self.never:
             small, other = (ma, rb) if len(ma) <= len(mb) else (mb, ra)
