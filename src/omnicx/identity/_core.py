@@ -291,8 +291,8 @@ class Core:
         self.odd_ids: set[str] = set()
         """Ids of links that ledger entries brought and that their facts do not give."""
         self.pending: Mapping[str, object] = {}
-        """Ids of links a revocation names that came before them (the engine's); an observed
-        link of such an id is handed to :attr:`claim` before it counts."""
+        """Ids of links a revocation names that came before them (the engine's); a link of
+        such an id is handed to :attr:`claim` before it counts."""
         self.claim: Callable[[LinkRec], None] | None = None
         self.never: dict[int, dict[int, set[str]]] = {}
         """Active never-link rules: identifier → other identifier → rule ids (a pair may have several)."""
@@ -560,7 +560,10 @@ class Core:
         return self._attach(rec, i)
 
     def _attach(self, rec: LinkRec, i: int) -> tuple[Pair, int]:
-        """Put link ``i`` into its pair (see :meth:`add_link`)."""
+        """Put link ``i`` into its pair (see :meth:`add_link`). A link that revocations named
+        before it came (a ledger applied out of order) is first handed to :attr:`claim`."""
+        if self.pending and self.claim is not None and rec.id in self.pending:
+            self.claim(rec)
         pk = _pk(rec.a, rec.b)
         pair = self.pairs.get(pk)
         if pair is None:
@@ -819,13 +822,7 @@ class Core:
             # a link is known already when a link has its facts, or (rarely) when a ledger
             # entry brought the id its facts give under other facts
             stamp: Stamp = (link_kind, at, at.utcoffset(), evidence_string(ev))
-            facts, links, names, odd, pending = (
-                self.link_facts,
-                self.links,
-                self.keys,
-                self.odd_ids,
-                self.pending,
-            )
+            facts, links, names, odd = self.link_facts, self.links, self.keys, self.odd_ids
             for i in range(len(ids)):
                 for j in range(i + 1, len(ids)):
                     x, y = ids[i], ids[j]
@@ -839,8 +836,6 @@ class Core:
                     rec = LinkRec(None, x, y, at, link_kind, pr, ASSURANCE_NAMES[pr], ev, kx, ky)
                     if odd and self.link_index(rec.id) is not None:
                         continue
-                    if pending and rec.id in pending and self.claim is not None:
-                        self.claim(rec)  # revoked before it came: a ledger applied out of order
                     n = len(links)
                     links.append(rec)
                     facts[fact] = n

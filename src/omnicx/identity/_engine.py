@@ -317,10 +317,7 @@ class IdentityEngine:
             rec = LinkRec(
                 e.id, x, y, e.at, str(e.kind), e.assurance.rank, str(e.assurance), _ev(e.evidence), ka, kb
             )
-            for rev in self._pending_revocations.pop(e.id, ()):
-                self._revocations[rev.id] = rev
-                _mark_revoked(rec, rev)
-            got = c.add_link(rec)
+            got = c.add_link(rec)  # which hands it to _claim when revocations came before it
             if got is None:
                 return set()
             pair, change = got
@@ -348,7 +345,8 @@ class IdentityEngine:
         raise IdentityError(f"cannot apply {type(e).__name__} here")  # erasures are handled by callers
 
     def _claim(self, rec: LinkRec) -> None:
-        """An observed link some applied revocations named before it came: they revoke it now."""
+        """A link (an entry or observed) some applied revocations named before it came: they
+        revoke it now (the core calls this before the link counts)."""
         for rev in self._pending_revocations.pop(rec.id, ()):
             self._revocations[rev.id] = rev
             _mark_revoked(rec, rev)
