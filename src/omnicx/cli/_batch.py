@@ -39,8 +39,8 @@ from typing import IO, Any
 from omnicx.errors import NormalizationError, ValidationError
 from omnicx.identity import MergePolicy
 from omnicx.identity._core import birth_id, id_prefix
+from omnicx.identity._core import link_id as core_link_id
 from omnicx.identity._engine import DEFAULT_SALT
-from omnicx.identity._ledger import entry_id
 from omnicx.normalize import normalize_platform_id
 from omnicx.normalize._email import _normalize as _email_lru
 from omnicx.normalize._phone import _cached as _phone_lru
@@ -407,7 +407,7 @@ class BatchResolver:
         return link_id(
             self.keys[pk >> _SHIFT],
             self.keys[pk & _LOW],
-            str(at),
+            at,
             self.channels[self.record_channel[n]],
             self.record_ids[n],
         )
@@ -652,10 +652,10 @@ def normalized_key(kind: str, text: str, region: str | None) -> tuple[str, str] 
         return None
 
 
-def link_id(a: str, b: str, at: str, channel: str | None, record_id: str) -> str:
-    """The id of the link between the keys ``a`` and ``b`` observed in a record at ``at`` (``str`` of its time)."""
-    lo, hi = (a, b) if a < b else (b, a)
-    return entry_id("lnk", lo, hi, "observed", at, f"{channel or ''}|{record_id}||")
+def link_id(a: str, b: str, at: datetime, channel: str | None, record_id: str) -> str:
+    """The id of the link between the keys ``a`` and ``b`` observed in a record at ``at``: the
+    engine's (:func:`omnicx.identity._core.link_id`) for an observation with that evidence."""
+    return core_link_id(a, b, "observed", at, (channel, record_id, None, None))
 
 
 def write_csv_rows(sink: IO[str], rows: Iterable[tuple[str, str]]) -> None:

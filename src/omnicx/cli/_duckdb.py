@@ -902,7 +902,7 @@ class DuckDBResolver(BatchResolver):
         ).fetchall()
         best: dict[int, tuple[int, str]] = {}
         for pk, at_us, ts, channel, rid, a, b in rows:
-            lid = link_id(a, b, str(datetime.fromisoformat(ts)), channel, rid)
+            lid = link_id(a, b, datetime.fromisoformat(ts), channel, rid)
             old = best.get(pk)
             if old is None or lid < old[1]:
                 best[pk] = (at_us, lid)
