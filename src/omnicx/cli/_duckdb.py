@@ -145,7 +145,7 @@ def _scan(path: Path) -> bool:
 # --------------------------------------------------------------------------- SQL normalization
 
 
-_SPACE_CLASS = r"[\t\n\x0b\x0c\r \x1c-\x1f]"
+_SPACE_CLASS = "[" + "".join(f"\\x{ord(c):02x}" for c in sorted(_ASCII_SPACE)) + "]"
 """The characters of :data:`_ASCII_SPACE` as an RE2 class."""
 
 

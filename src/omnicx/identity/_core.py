@@ -124,7 +124,7 @@ class LinkRec:
     def facts(self) -> Facts:
         """What the id of a link the core derives is a function of, as a dict key (see :data:`Facts`)."""
         a, b = (self.a, self.b) if self.a < self.b else (self.b, self.a)
-        return a, b, (self.kind, self.at, self.at.utcoffset(), evidence_string(self.ev))
+        return a, b, stamp_of(self.kind, self.at, self.ev)
 
     def __lt__(self, other: LinkRec) -> bool:
         return self.id < other.id
@@ -148,6 +148,13 @@ def link_id(ka: str, kb: str, kind: str, at: datetime, ev: Ev) -> str:
 Stamp = tuple[str, datetime, timedelta | None, str]
 """The facts of a link that one observation shares: link kind, time, its UTC offset (which
 ``str(at)`` writes) and the evidence string."""
+
+
+def stamp_of(kind: str, at: datetime, ev: Ev) -> Stamp:
+    """The :data:`Stamp` of the links of kind ``kind`` observed at ``at`` with evidence ``ev``."""
+    return kind, at, at.utcoffset(), evidence_string(ev)
+
+
 Facts = tuple[int, int, Stamp]
 """A link's facts: its two identifier ints (smaller first) and its :data:`Stamp`. Two links
 have the same id (:func:`link_id`) exactly when they have the same facts: the id hashes the
@@ -605,21 +612,18 @@ class Core:
         Returns the identifiers that became hot.
         """
         hot: list[int] = []
-        flag, kinds, nbrs, threshold = self.flag, self.kinds, self.nbrs, self.policy.threshold
         for x, y in ((pair.a, pair.b), (pair.b, pair.a)):
-            if flag[x] == MEMBER:
-                # x can only be hot with more neighbours than the threshold, of any kind
-                limit = threshold(kinds[y])
-                if limit is not None and len(nbrs[x]) > limit and self._is_hot(x, kinds[y]):
-                    hot.append(x)
+            if self.flag[x] == MEMBER and self._is_hot(x, self.kinds[y]):
+                hot.append(x)
         return hot
 
     def _is_hot(self, x: int, kind: str) -> bool:
         limit = self.policy.threshold(kind)
-        if limit is None:
+        neighbours = self.nbrs.get(x, ())
+        if limit is None or len(neighbours) <= limit:  # too few neighbours of any kind to count
             return False
         kinds, pairs, flag, n = self.kinds, self.pairs, self.flag, 0
-        for z in self.nbrs.get(x, ()):
+        for z in neighbours:
             if kinds[z] == kind and flag[z] != BLOCKED and pairs[_pk(x, z)].key is not None:
                 n += 1
                 if n > limit:
@@ -821,7 +825,7 @@ class Core:
         if len(ids) > 1:
             # a link is known already when a link has its facts, or (rarely) when a ledger
             # entry brought the id its facts give under other facts
-            stamp: Stamp = (link_kind, at, at.utcoffset(), evidence_string(ev))
+            stamp = stamp_of(link_kind, at, ev)
             facts, links, names, odd = self.link_facts, self.links, self.keys, self.odd_ids
             for i in range(len(ids)):
                 for j in range(i + 1, len(ids)):
