@@ -6,6 +6,7 @@ Usage::
     python benchmarks/identity.py                 # 200k records (about two minutes)
     python benchmarks/identity.py 1m --write-docs # 1M records, results into docs/benchmarks.md
     python benchmarks/identity.py 50k --contenders omnicx-batch uf
+    python benchmarks/identity.py 1m --rounds 3   # each contender's median of three runs in turn
 
 A seeded generator (below, self-contained; modelled on the reference harness in
 ../shared/bench) writes messy interaction records with ground truth to
@@ -51,6 +52,7 @@ import sys
 import time
 from collections import Counter
 from pathlib import Path
+from typing import cast
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -770,20 +772,41 @@ def _num(value: object) -> str:
     return f"{value:.2f}" if isinstance(value, float) else "n/a"
 
 
+def median_run(runs: list[dict[str, object]]) -> dict[str, object]:
+    """The run of median wall time of one contender's runs (the lower median of an even
+    count), with the range of the wall times as ``wall_range`` when there are several; a
+    failed run stands for them all."""
+    failed = [r for r in runs if "error" in r]
+    if failed:
+        return failed[0]
+    ordered = sorted(runs, key=lambda r: r["wall_s"])  # type: ignore[arg-type,return-value]
+    out = dict(ordered[(len(ordered) - 1) // 2])
+    if len(ordered) > 1:
+        out["wall_range"] = (ordered[0]["wall_s"], ordered[-1]["wall_s"])
+    return out
+
+
 def table(results: list[dict[str, object]]) -> str:
+    ranged = any("wall_range" in r for r in results)
     rows = [
-        "| contender | wall s | CPU s | records/s | peak RSS MiB | pair P | pair R | B³ P | B³ R | clusters | largest |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| contender | wall s |"
+        + (" wall range s |" if ranged else "")
+        + " CPU s | records/s | peak RSS MiB | pair P | pair R | B³ P | B³ R | clusters | largest |",
+        "|---|---:|" + ("---:|" if ranged else "") + "---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in results:
         if "error" in r:
             rows.append(
                 f"| {NAMES.get(str(r['contender']), r['contender'])} | failed: {str(r['error'])[-120:]} "
-                "| | | | | | | | | |"
+                + "| " * (10 if ranged else 9)
             )
             continue
+        span = ""
+        if ranged:
+            low, high = cast("tuple[float, float]", r.get("wall_range", (r["wall_s"], r["wall_s"])))
+            span = f"{low:.2f} to {high:.2f} | "
         rows.append(
-            f"| {NAMES.get(str(r['contender']), r['contender'])} | {r['wall_s']:.2f} | "
+            f"| {NAMES.get(str(r['contender']), r['contender'])} | {r['wall_s']:.2f} | {span}"
             f"{_num(r.get('cpu_s'))} | "
             f"{r['records'] / r['wall_s']:,.0f} | {r['peak_rss_mib']:.0f} | {r['pair_precision']:.4f} | "  # type: ignore[operator]
             f"{r['pair_recall']:.4f} | {r['bcubed_precision']:.4f} | {r['bcubed_recall']:.4f} | "
@@ -803,6 +826,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("size", nargs="?", default="200k", help="10k | 50k | 100k | 200k | 1m | a record count")
     ap.add_argument("--contenders", nargs="+", default=CONTENDERS, choices=CONTENDERS)
     ap.add_argument("--write-docs", action="store_true", help="write the table into docs/benchmarks.md")
+    ap.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        help="run the contenders this many times, in turn, and report each one's median run "
+        "(the machine's speed drifts over minutes: rounds put the contenders side by side)",
+    )
     ap.add_argument("--one", nargs=2, metavar=("CONTENDER", "FOLDER"), help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.one:
@@ -814,27 +844,32 @@ def main(argv: list[str] | None = None) -> int:
         print("benchmarks/identity.py needs the bench extra: pip install -e '.[bench]'", file=sys.stderr)
         return 2
     folder = prepare(args.size)
-    results = []
-    for name in args.contenders:
-        if name == "splink" and not _importable("splink"):
-            res: dict[str, object] = {
-                "contender": name,
-                "error": "splink is not installed: pip install -e '.[bench]'",
-            }
-        else:
-            res = isolated(name, folder)
-        results.append(res)
-        brief = (
-            res.get("error")
-            or f"{res['wall_s']:.2f} s, {res['peak_rss_mib']:.0f} MiB, "
-            f"P {res['pair_precision']:.4f} R {res['pair_recall']:.4f}"
-        )
-        print(f"[{args.size}] {name}: {brief}", file=sys.stderr, flush=True)
+    runs: dict[str, list[dict[str, object]]] = {name: [] for name in args.contenders}
+    for turn in range(max(1, args.rounds)):
+        for name in args.contenders:
+            if name == "splink" and not _importable("splink"):
+                res: dict[str, object] = {
+                    "contender": name,
+                    "error": "splink is not installed: pip install -e '.[bench]'",
+                }
+            else:
+                res = isolated(name, folder)
+            runs[name].append(res)
+            brief = (
+                res.get("error")
+                or f"{res['wall_s']:.2f} s, {res['peak_rss_mib']:.0f} MiB, "
+                f"P {res['pair_precision']:.4f} R {res['pair_recall']:.4f}"
+            )
+            turns = f" (round {turn + 1})" if args.rounds > 1 else ""
+            print(f"[{args.size}] {name}{turns}: {brief}", file=sys.stderr, flush=True)
+    results = [median_run(runs[name]) for name in args.contenders]
     stats = json.loads((folder / "stats.json").read_text())
     text = (
         f"### {args.size} records ({stats['persons']:,} people, {stats['records_with_junk']:,} records with junk, "
         f"{stats['households']:,} households), seed {SEED}, "
-        f"{dt.datetime.now(dt.UTC):%Y-%m-%d}, Python {sys.version.split()[0]}, {os.cpu_count()} cores\n\n"
+        f"{dt.datetime.now(dt.UTC):%Y-%m-%d}, Python {sys.version.split()[0]}, {os.cpu_count()} cores"
+        + (f", median of {args.rounds} rounds run in turn" if args.rounds > 1 else "")
+        + "\n\n"
         + table(results)
         + "\n"
     )

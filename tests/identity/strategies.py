@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
 from hypothesis import strategies as st
 
@@ -31,26 +31,41 @@ POLICY = MergePolicy(
 
 @dataclass(frozen=True)
 class Op:
-    """One engine call: observe / link / suggest / revoke (of the n-th link so far) / never."""
+    """One engine call: observe / link / suggest / revoke (of the n-th link so far) / never /
+    split / forget, at ``minute`` after :data:`T0`, written with a UTC offset of ``offset``
+    minutes (the same instant written otherwise is another link id, not another time)."""
 
     verb: str
     idents: tuple[Identifier, ...]
     minute: int
     target: int = 0
+    offset: int = 0
 
 
 def _op() -> st.SearchStrategy[Op]:
-    minute = st.integers(0, 30)
     group = st.lists(st.sampled_from(POOL), min_size=1, max_size=3, unique_by=lambda i: i.key).map(tuple)
     two = st.lists(st.sampled_from(POOL), min_size=2, max_size=2, unique_by=lambda i: i.key).map(tuple)
+
+    def op(
+        verb: st.SearchStrategy[str], idents: st.SearchStrategy[tuple[Identifier, ...]]
+    ) -> st.SearchStrategy[Op]:
+        return st.builds(
+            Op,
+            verb=verb,
+            idents=idents,
+            minute=st.integers(0, 30),
+            target=st.integers(0, 40),
+            offset=st.sampled_from([0, 0, 120, -300]),
+        )
+
     return st.one_of(
-        st.builds(Op, verb=st.just("observe"), idents=group, minute=minute),
-        st.builds(Op, verb=st.just("observe"), idents=group, minute=minute),
-        st.builds(Op, verb=st.just("observe"), idents=group, minute=minute),
-        st.builds(Op, verb=st.sampled_from(["link", "suggest", "never"]), idents=two, minute=minute),
-        st.builds(Op, verb=st.sampled_from(["link", "never"]), idents=two, minute=minute),
-        st.builds(Op, verb=st.just("revoke"), idents=st.just(()), minute=minute, target=st.integers(0, 40)),
-        st.builds(Op, verb=st.sampled_from(["split", "forget"]), idents=group, minute=minute),
+        op(st.just("observe"), group),
+        op(st.just("observe"), group),
+        op(st.just("observe"), group),
+        op(st.sampled_from(["link", "suggest", "never"]), two),
+        op(st.sampled_from(["link", "never"]), two),
+        op(st.just("revoke"), st.just(())),
+        op(st.sampled_from(["split", "forget"]), group),
     )
 
 
@@ -67,7 +82,7 @@ def run(
     entries: list[LedgerEntry] = []
     link_ids: list[str] = []
     for n, op in enumerate(ops):
-        at = T0 + timedelta(minutes=op.minute)
+        at = (T0 + timedelta(minutes=op.minute)).astimezone(timezone(timedelta(minutes=op.offset)))
         if op.verb == "observe":
             change = engine.observe(op.idents, at=at, channel="sms", dedupe_key=f"d{n}")
         elif op.verb in ("link", "suggest"):
