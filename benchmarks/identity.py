@@ -798,7 +798,8 @@ def table(results: list[dict[str, object]]) -> str:
         if "error" in r:
             rows.append(
                 f"| {NAMES.get(str(r['contender']), r['contender'])} | failed: {str(r['error'])[-120:]} "
-                + "| " * (10 if ranged else 9)
+                + "|"
+                + " |" * (10 if ranged else 9)
             )
             continue
         span = ""
