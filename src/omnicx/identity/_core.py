@@ -576,17 +576,12 @@ class Core:
         if pair is None:
             pair = Pair(pk[0], pk[1], [i])
             self.pairs[pk] = pair
-            nbrs = self.nbrs
-            for x, y in ((rec.a, rec.b), (rec.b, rec.a)):
-                known = nbrs.get(x)
-                if known is None:
-                    nbrs[x] = [y]
-                else:
-                    known.append(y)
+            self.nbrs.setdefault(rec.a, []).append(rec.b)
+            self.nbrs.setdefault(rec.b, []).append(rec.a)
         else:
             pair.links.append(i)
-        if not (rec.active and rec.kind != "suggested" and rec.rank >= self.policy.min_assurance_rank):
-            if pair.key is None:  # (not _qualifies(rec), inlined)
+        if not self._qualifies(rec):
+            if pair.key is None:
                 self.static_status(pair)
             return pair, 0
         key = (rec.at, rec)
