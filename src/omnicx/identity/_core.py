@@ -435,11 +435,7 @@ class Core:
 
     def _union(self, ra: int, rb: int, key: OrderKey) -> int:
         members, canon, cmax = self.members, self.canon, self.cmax
-        ma, mb = members.get(ra), members.get(rb)
-        if ma is None:
-            ma = [ra]
-        if mb is None:
-            mb = [rb]
+        ma, mb = self.members_of(ra), self.members_of(rb)
         if len(ma) < len(mb):
             ra, rb, ma, mb = rb, ra, mb, ma
         self.parent[rb] = ra
@@ -448,7 +444,7 @@ class Core:
         else:
             members[ra] = ma + mb
         members.pop(rb, None)
-        ca, cb = canon.get(ra, ra), canon.pop(rb, rb)
+        ca, cb = self.canon_of(ra), canon.pop(rb, rb)
         canon[ra] = cb if self.older(cb, ca) else ca
         best = key
         for k in (cmax.get(ra), cmax.pop(rb, None)):
