@@ -128,6 +128,15 @@ GOOD = '{"record_id": "r1", "ts": "2024-01-01T09:00:00Z", "identifiers": [{"type
     ("line", "why"),
     [
         (GOOD.replace('"}]', '"},]'), "a trailing comma DuckDB takes and json.loads refuses"),
+        *(
+            (
+                GOOD.replace("}]", "}], " + spelled.join(['"score":', ""])),
+                f"the literal {spelled} json.loads refuses",
+            )
+            for spelled in ("nan", " -nan", "INF", "-Inf", "infinity", "\t Nan")
+        ),
+        (GOOD.replace('"}]', '", "score": [1, nan]}]'), "a nan in an array"),
+        ("nan", "a line that is a bare nan"),
         (GOOD + "\x0b", "a vertical tab DuckDB takes as space"),
         (GOOD.replace('"type": "email"', '"type": "email", "type": "phone"'), "a duplicate key"),
         (
@@ -203,6 +212,13 @@ def test_the_scan_refuses_what_duckdb_reads_leniently_and_nothing_else(tmp_path:
     for line in (GOOD.replace('"}]', '"},]'), GOOD + "\x0b", GOOD.replace(", ", ",\x0c")):
         path.write_text(line + "\n", encoding="utf-8")
         assert not _scan(path)
+    # ... and nan or inf in any case; the same letters inside a string are text
+    for word in ("Nancy", " nan", "info", "-inf", "NaN", "x.nan"):
+        path.write_text(GOOD.replace("a@shop.io", word + "@shop.io") + "\n", encoding="utf-8")
+        assert _scan(path), word
+    for line in (GOOD.replace("}]", '}], "n":nan'), GOOD.replace("}]", '}], "n": [+inf, 1]'), "-INFINITY"):
+        path.write_text(GOOD + "\n" + line + "\n", encoding="utf-8")
+        assert not _scan(path), line
 
 
 def test_blank_lines_and_a_last_line_without_newline_are_read(tmp_path: Path) -> None:

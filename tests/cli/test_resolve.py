@@ -247,3 +247,142 @@ def test_the_command_runs_as_a_module_with_stdin_and_stdout(tmp_path: Path) -> N
     lines = proc.stdout.splitlines()
     assert lines[0] == "record_id,customer_id"
     assert len({line.split(",")[1] for line in lines[1:]}) == 1
+
+
+ENGINES = ("auto", "python")
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_file_name_with_pattern_characters_names_that_file_alone(tmp_path: Path, engine: str) -> None:
+    # DuckDB's reader expands *, ? and [...] in a path: export[1].jsonl would read export1.jsonl
+    (tmp_path / "export[1].jsonl").write_text(json.dumps(RECORDS[0]) + "\n")
+    (tmp_path / "export1.jsonl").write_text(json.dumps({**RECORDS[1], "record_id": "wrong-file"}) + "\n")
+    (tmp_path / "export*.jsonl").write_text(json.dumps(RECORDS[3]) + "\n")
+    for name, want in (("export[1].jsonl", "r1"), ("export*.jsonl", "r4")):
+        out = tmp_path / "out.csv"
+        args = ["resolve", str(tmp_path / name), "-o", str(out), "--quiet", "--engine", engine]
+        assert main(args) == 0
+        assert list(read(out)) == [want]
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_an_output_naming_the_input_is_refused_and_the_input_kept(
+    tmp_path: Path, engine: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source = write(tmp_path, RECORDS)
+    before = source.read_bytes()
+    (tmp_path / "link.jsonl").symlink_to(source)
+    for output in (source, tmp_path / "link.jsonl", tmp_path / "." / "in.jsonl"):
+        assert main(["resolve", str(source), "-o", str(output), "--quiet", "--engine", engine]) == 1
+        assert "is the input file" in capsys.readouterr().err
+        assert source.read_bytes() == before
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("suffix", [".csv.gz", ".csv.zst", ".csv.bz2"])
+def test_the_output_is_plain_csv_whatever_its_name_ends_with(
+    tmp_path: Path, engine: str, suffix: str
+) -> None:
+    out = tmp_path / f"out{suffix}"
+    assert (
+        main(["resolve", str(write(tmp_path, RECORDS)), "-o", str(out), "--quiet", "--engine", engine]) == 0
+    )
+    assert out.read_bytes().startswith(b"record_id,customer_id\n")
+    assert list(read(out)) == [r["record_id"] for r in RECORDS]
+
+
+def test_a_line_nested_too_deeply_to_decode_is_a_bad_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # json.loads raises RecursionError on it (orjson refuses it first when installed)
+    deep = json.dumps({**RECORDS[1], "junk": 0}).replace("0}", "[" * 5000 + "]" * 5000 + "}")
+    source = write(tmp_path, RECORDS[:1], (deep,))
+    out = tmp_path / "out.csv"
+    assert main(["resolve", str(source), "-o", str(out), "--engine", "python"]) == 0
+    assert list(read(out)) == ["r1"]
+    err = capsys.readouterr().err
+    assert "skipped line 2" in err
+    assert "1 bad lines skipped" in err
+    # the record-by-record resolver (the engine's incremental core) skips it too
+    from omnicx.cli._resolve import Resolver, resolve_stream
+    from omnicx.identity import MergePolicy
+
+    slow = Resolver(MergePolicy())
+    assert resolve_stream([json.dumps(RECORDS[0]), deep], slow, loads=json.loads) == 1
+    assert slow.bad_lines == 1
+
+
+def test_a_record_id_with_a_lone_surrogate_is_written_escaped_to_stdout_as_to_a_file(tmp_path: Path) -> None:
+    # "\ud800" is an escape json.loads takes: the id cannot be UTF-8, so it is written as \ud800
+    line = json.dumps({**RECORDS[0], "record_id": "r\ud800"})
+    source = write(tmp_path, [], (line, json.dumps(RECORDS[1])))
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(Path(__file__).resolve().parents[2] / "src"),
+        "PYTHONIOENCODING": "ascii",
+    }
+    proc = subprocess.run(
+        [sys.executable, "-m", "omnicx.cli", "resolve", str(source), "--output", "-", "--quiet"],
+        capture_output=True,
+        env=env,
+        check=True,
+    )
+    assert main(["resolve", str(source), "-o", str(tmp_path / "out.csv"), "--quiet"]) == 0
+    assert proc.stdout == (tmp_path / "out.csv").read_bytes()
+    assert proc.stdout.splitlines()[1].startswith(b"r\\ud800,cus_")
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_policy_count_beyond_64_bits_is_no_limit(tmp_path: Path, engine: str) -> None:
+    (tmp_path / "policy.json").write_text(
+        json.dumps({"version": 1, "quarantine": {"email": 10**30}, "limits": {"phone": 10**30}})
+    )
+    out = tmp_path / "out.csv"
+    args = ["resolve", str(write(tmp_path, RECORDS + CALLERS)), "-o", str(out), "--quiet", "--engine", engine]
+    assert main([*args, "--policy", str(tmp_path / "policy.json")]) == 0
+    got = read(out)
+    # the order mailbox is no longer quarantined: it joins ana and bo
+    assert got["r1"] == got["r4"] == got["r8"] != ""
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "orders@shop.io",
+        "\ufefforders@shop.io",  # a byte-order mark, as Notepad writes one
+        "mailto:Orders@Shop.io",
+        "orders@shop.io  # the shop's mailbox",
+        "ORDERS@shop.io\t# the shop's mailbox",
+    ],
+)
+def test_a_blocklist_line_blocks_what_it_names_however_it_is_written(tmp_path: Path, line: str) -> None:
+    (tmp_path / "block.txt").write_text(line + "\n# shop mailboxes\n", encoding="utf-8")
+    out = tmp_path / "out.csv"
+    args = ["resolve", str(write(tmp_path, RECORDS)), "-o", str(out), "--quiet"]
+    assert main([*args, "--blocklist", str(tmp_path / "block.txt")]) == 0
+    got = read(out)
+    assert got["r7"] == got["r1"]
+    assert got["r8"] == got["r4"] != got["r1"]  # the mailbox joins nobody
+
+
+def test_a_blocklist_phone_may_be_a_tel_uri(tmp_path: Path) -> None:
+    # ana's phone, blocked: r3 (her phone alone on WhatsApp) has no customer any more
+    for line in ("tel:+1-415-523-8886", "+1 (415) 523-8886 # ana's line"):
+        (tmp_path / "block.txt").write_text(line + "\n", encoding="utf-8")
+        out = tmp_path / "out.csv"
+        args = ["resolve", str(write(tmp_path, RECORDS)), "-o", str(out), "--quiet"]
+        assert main([*args, "--blocklist", str(tmp_path / "block.txt")]) == 0
+        assert read(out)["r3"] == ""
+
+
+@pytest.mark.parametrize("line", ["not a value at all", "+1 415", "ana@", "bad-handle:"])
+def test_a_blocklist_line_that_names_no_identifier_is_an_error(
+    tmp_path: Path, line: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "block.txt").write_text("orders@shop.io\n\n" + line + "\n", encoding="utf-8")
+    args = ["resolve", str(write(tmp_path, RECORDS)), "-o", str(tmp_path / "out.csv"), "--quiet"]
+    assert main([*args, "--blocklist", str(tmp_path / "block.txt")]) == 1
+    err = capsys.readouterr().err
+    assert "line 3" in err
+    assert repr(line) in err
+    assert not (tmp_path / "out.csv").exists()

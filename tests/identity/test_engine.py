@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
@@ -171,6 +171,9 @@ def test_bad_input_raises_errors_that_say_what_to_do() -> None:
     engine, _ = chain()
     with pytest.raises(ValidationError, match="aware datetime"):
         engine.observe([ANA], at=datetime(2024, 1, 1), channel="email")
+    # the first instant Python has, an hour east of UTC: before any UTC instant it has
+    with pytest.raises(ValidationError, match="out of range in UTC"):
+        engine.observe([ANA], at=datetime(1, 1, 1, tzinfo=timezone(timedelta(hours=1))), channel="email")
     with pytest.raises(ValidationError, match="normalize_identifier"):
         engine.observe(["ana@shop.io"], at=T0)  # type: ignore[list-item]
     with pytest.raises(UnknownIdentifier, match="no customer has id"):

@@ -29,11 +29,12 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import sys
 import time
 from array import array
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import IO, Any
 
 from omnicx.errors import NormalizationError, ValidationError
@@ -48,12 +49,14 @@ from omnicx.normalize._platform import _PATTERNS, _SCOPE
 
 __all__ = [
     "DEFAULT_SCOPE",
+    "FOLDABLE_PHONE",
     "HANDLE_KINDS",
     "BatchResolver",
     "link_id",
     "normalized_key",
     "ID_PREFIX",
     "finder",
+    "fold_phone",
     "unite",
     "write_csv_rows",
 ]
@@ -78,7 +81,26 @@ DEFAULT_SCOPE = "default"
 
 _email_uncached = _email_lru.__wrapped__
 _phone_uncached = _phone_lru.__wrapped__
-_PHONE_NOISE = str.maketrans("", "", " \t-.")
+FOLDABLE_PHONE = r" *\+?[0-9]+(?:[ .-]+[0-9]+)* *"
+"""The phone spellings that normalize as they do without their spaces, dots and dashes
+(``+1 415-523 8886``, ``415.523.8886``), so that they may share one cache entry: ASCII digits
+after an optional "+", in groups separated by spaces, dots and dashes. Anything else is read
+as written: ``+1 415 523 8886 ; ext=12`` is no phone number where ``+14155238886;ext=12`` is
+one, and an extension's dashes are digits' separators (a property test holds the rule)."""
+_FOLDABLE_PHONE = re.compile(FOLDABLE_PHONE)
+_PHONE_NOISE = str.maketrans("", "", " -.")
+
+
+def fold_phone(text: str) -> str:
+    """The cache entry a phone spelling shares with the spellings that normalize alike: without
+    its spaces, dots and dashes when it is one of :data:`FOLDABLE_PHONE`, else itself."""
+    if not _FOLDABLE_PHONE.fullmatch(text):
+        return text
+    compact = text.translate(_PHONE_NOISE)
+    # two digits alone are a number to phonenumbers only unseparated ("01", not "0 1")
+    return compact if len(compact) - (compact[0] == "+") > 2 else text
+
+
 ID_PREFIX = id_prefix(DEFAULT_SALT)
 """The customer ids' digest prefix of ``omnicx resolve``, whose engine has the default salt."""
 _SHIFT = 32
@@ -177,14 +199,14 @@ class BatchResolver:
             return x
         # Spellings that normalize alike share a second-level entry, folded as
         # Resolver.identifier folds them: emails by their lower-cased ASCII text,
-        # phones without spaces, dashes and dots (a wa_id gets its "+" first).
+        # phones by fold_phone (a wa_id gets its "+" first).
         text = raw
         if kind == "email":
             folded = raw.strip().lower() if raw.isascii() else raw
         elif kind == "phone":
             if whatsapp and raw.isdigit():
                 text = "+" + raw
-            folded = text.translate(_PHONE_NOISE)
+            folded = fold_phone(text)
         else:
             folded = raw
         fcache = self._folded[kind]
@@ -207,8 +229,8 @@ class BatchResolver:
             ts = record["ts"]
             items = record["identifiers"]
             channel = record.get("channel")
-            at = datetime.fromisoformat(ts)
-        except (TypeError, KeyError, ValueError, AttributeError):
+            at = _utc(datetime.fromisoformat(ts))
+        except (TypeError, KeyError, ValueError, AttributeError, OverflowError):
             at = None
         if at is None or at.tzinfo is None or not isinstance(rid, str) or not isinstance(items, list):
             raise _malformed(record, line_no)
@@ -302,10 +324,14 @@ class BatchResolver:
             for line_no, line in enumerate(lines, 1):
                 try:
                     record = fast(line)
-                except ValueError:
+                except (ValueError, RecursionError):
                     try:
                         record = slow(line)
-                    except (ValueError, UnicodeDecodeError) as exc:  # json errors
+                    except (
+                        ValueError,
+                        UnicodeDecodeError,
+                        RecursionError,
+                    ) as exc:  # json errors, deep nesting
                         if line.strip():  # blank lines are no records, and no errors
                             self._bad_line(line_no, exc)
                         continue
@@ -314,7 +340,9 @@ class BatchResolver:
                     items = record["identifiers"]
                     channel = record.get("channel")
                     at = parse_time(record["ts"])
-                except (TypeError, KeyError, ValueError, AttributeError):
+                    if at.tzinfo is not UTC:
+                        at = _utc(at)
+                except (TypeError, KeyError, ValueError, AttributeError, OverflowError):
                     at = None
                 if at is None or at.tzinfo is None or not isinstance(rid, str) or not isinstance(items, list):
                     self._bad_line(line_no, _malformed(record, line_no))
@@ -700,6 +728,16 @@ def _handle_fast(raw: str) -> tuple[str, str]:
             if scope and _SCOPE.match(scope):
                 return f"{kind}@{scope}:{value}", kind
     return _handle(raw)
+
+
+def _utc(at: datetime) -> datetime:
+    """``at`` in UTC, as ``IdentityEngine.observe`` records it: the time in a link's id is
+    written in UTC, so the offset a record's time is written with changes no link id (and no
+    tie between links of one instant). Raises OverflowError when UTC is out of Python's range,
+    ValueError without a zone."""
+    if at.tzinfo is None:
+        raise ValueError("a time without a zone")
+    return at.astimezone(UTC)
 
 
 def _malformed(record: Any, line_no: int) -> ValidationError:

@@ -50,14 +50,17 @@ from omnicx.cli._batch import (
     _SCOPED,
     _SHIFT,
     DEFAULT_SCOPE,
+    FOLDABLE_PHONE,
     HANDLE_KINDS,
     ID_PREFIX,
     BatchResolver,
+    _utc,
     finder,
     link_id,
     normalized_key,
     write_csv_rows,
 )
+from omnicx.errors import ConfigurationError
 from omnicx.identity import MergePolicy
 from omnicx.identity._policy import DEFAULT_BLOCKLIST, DEFAULT_PATTERNS_RE2, CompiledPolicy
 from omnicx.normalize._email import FAST_SHAPE, SPECIAL_TLDS
@@ -98,6 +101,12 @@ def available() -> bool:
     return all(importlib.util.find_spec(name) is not None for name in ("duckdb", "numpy"))
 
 
+def _bigint(count: int | None) -> int | None:
+    """A policy's count as a BIGINT: one beyond its range (the policy takes any) is no limit
+    on a table, which cannot hold so many rows."""
+    return count if count is None else min(count, 1 << 62)
+
+
 def _sql_text(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
@@ -110,17 +119,46 @@ def _sql_list(values: Any) -> str:
 
 _LENIENT = (
     "a line may read otherwise than json.loads reads it (a trailing comma, a vertical tab or form feed, "
-    "an escaped ASCII character)"
+    "an escaped ASCII character, a nan or inf literal)"
 )
+_GLOB = "*?["
+"""What DuckDB's ``read_json`` expands in a path as a pattern matching other files."""
+_VALUE_START = frozenset(b":,[\n")
+"""The bytes a JSON value can follow (``\n``: a line's start), spaces and a sign aside."""
+
+
+def _literal_at(low: bytes, i: int) -> bool:
+    """True when the ``nan`` or ``inf`` at ``low[i]`` may be a value DuckDB reads, not part of a
+    string: nothing but spaces and a sign between it and a byte a value can follow."""
+    j = i - 1
+    if j >= 0 and low[j] in b"+-":
+        j -= 1
+    while j >= 0 and low[j] in b" \t\r":
+        j -= 1
+    return j < 0 or low[j] in _VALUE_START
+
+
+def _literals(body: bytes) -> bool:
+    """True when ``body`` (whole lines) may hold a ``nan`` or ``inf`` literal in any case:
+    DuckDB's reader takes ``nan``, ``-inf``, ``INFINITY`` and the like, which ``json.loads``
+    refuses (it takes ``NaN``, ``Infinity`` and ``-Infinity`` alone, as DuckDB does)."""
+    low = body.lower()
+    for word in (b"nan", b"inf"):
+        i = low.find(word)
+        while i >= 0:
+            if _literal_at(low, i):
+                return True
+            i = low.find(word, i + 3)
+    return False
 
 
 def _scan(path: Path) -> bool:
     """True when DuckDB's JSON reader takes the file's records exactly as ``json.loads`` does.
 
-    DuckDB's reader also takes trailing commas and a vertical tab or form feed between
-    tokens, so the file must hold none of them (a match inside a string value only costs
-    the fast path); and no ``\\u00..`` escape of an ASCII character, which could spell a
-    key DuckDB would not recognise. The values of ``record_id``, ``type`` and ``value`` are
+    DuckDB's reader also takes trailing commas, a vertical tab or form feed between
+    tokens and ``nan`` or ``inf`` literals in any case, so the file must hold none of them
+    (a match inside a string value only costs the fast path); and no ``\\u00..`` escape of
+    an ASCII character, which could spell a key DuckDB would not recognise. The values of ``record_id``, ``type`` and ``value`` are
     read as JSON and their types checked in SQL; ``ts`` is read as text, and whatever is no
     string (a number, an object) fails the shape of time the engine takes.
     """
@@ -136,6 +174,7 @@ def _scan(path: Path) -> bool:
                 or b"\x0c" in body
                 or _TRAILING_COMMA.search(body)
                 or (b"\\" in body and _ASCII_ESCAPE.search(body))  # most files hold no backslash
+                or _literals(body)
             ):
                 return False
             if not chunk:
@@ -489,6 +528,9 @@ class DuckDBResolver(BatchResolver):
     def _load(self, path: Path) -> bool:
         import duckdb
 
+        path = path.absolute()
+        if any(char in str(path) for char in _GLOB):
+            return self._decline(f"its path holds one of {_GLOB}, which DuckDB reads as a file name pattern")
         scanning = self._pool.apply_async(_scan, (path,)) if self._pool is not None else None
         if scanning is None and not _scan(path):
             return self._decline(_LENIENT)
@@ -574,15 +616,18 @@ class DuckDBResolver(BatchResolver):
         (NULL where Python must decide); view ``dvk``: both."""
         db = self._db
         # The fold groups of BatchResolver's caches: emails by their lower-cased ASCII text,
-        # phones without spaces, tabs, dashes and dots; non-ASCII text, whose folding SQL
-        # cannot reproduce, in finer groups that BatchResolver.identifier folds itself.
+        # phones as fold_phone folds them (the FOLDABLE_PHONE spellings without spaces, dots
+        # and dashes); non-ASCII text, whose folding SQL cannot reproduce, in finer groups
+        # that BatchResolver.identifier folds itself.
         db.execute(
             f"""
             CREATE TABLE dv AS
             SELECT h, kind, raw, wa, s, ascii,
                 CASE WHEN NOT ascii THEN raw
                      WHEN kind = 'email' THEN lower({_strip("raw")})
-                     WHEN kind = 'phone' THEN {_drop(_wa_plus("raw"), " " + chr(9) + "-.")}
+                     WHEN kind = 'phone' THEN CASE WHEN regexp_full_match({_wa_plus("raw")}, {_sql_text(FOLDABLE_PHONE)})
+                         AND length(regexp_replace(raw, '[^0-9]', '', 'g')) > 2
+                         THEN {_drop(_wa_plus("raw"), " -.")} ELSE {_wa_plus("raw")} END
                      ELSE raw END AS fold,
                 CASE WHEN kind = 'phone' AND NOT ascii THEN 1 + wa::INTEGER ELSE 0 END AS side
             FROM (
@@ -785,7 +830,8 @@ class DuckDBResolver(BatchResolver):
         policy = self.policy
         kinds = self.kinds
         qualifying = policy.min_assurance_rank <= 1
-        thresholds = [(k, policy.threshold(k)) for k in kinds]
+        # (a count over BIGINT's range is no limit: no table has so many rows)
+        thresholds = [(k, _bigint(policy.threshold(k))) for k in kinds]
         db.execute("CREATE TABLE hot (x BIGINT)")
         if qualifying and any(t is not None for _, t in thresholds):
             db.execute(
@@ -819,7 +865,7 @@ class DuckDBResolver(BatchResolver):
         nodes, roots, edge_roots = _components(lo, hi)
         self._upload("lab", {"x": nodes, "r": roots})
         limit_by_code = self._limit_by_code()
-        limits = [(k, lim) for k, lim in zip(kinds, limit_by_code, strict=True) if lim is not None]
+        limits = [(k, _bigint(lim)) for k, lim in zip(kinds, limit_by_code, strict=True) if lim is not None]
         if len(lo) and limits:
             # components over a limit, replayed pair by pair in the canonical order
             broken = db.execute(
@@ -902,7 +948,7 @@ class DuckDBResolver(BatchResolver):
         ).fetchall()
         best: dict[int, tuple[int, str]] = {}
         for pk, at_us, ts, channel, rid, a, b in rows:
-            lid = link_id(a, b, datetime.fromisoformat(ts), channel, rid)
+            lid = link_id(a, b, _utc(datetime.fromisoformat(ts)), channel, rid)
             old = best.get(pk)
             if old is None or lid < old[1]:
                 best[pk] = (at_us, lid)
@@ -927,6 +973,18 @@ class DuckDBResolver(BatchResolver):
         )
         db.execute("CREATE TABLE rc AS SELECT n, arg_min(c, pos) AS c FROM ids JOIN cx USING (x) GROUP BY n")
         self._labelled = True
+
+    def evaluate(self) -> bool:
+        """Resolve the records :meth:`load` read; False (see :attr:`declined`) when DuckDB fails
+        (out of memory or disk for its temporary files, say) and the batch path must read the
+        file instead."""
+        import duckdb
+
+        try:
+            self._label()
+        except duckdb.Error as exc:
+            return self._decline(f"DuckDB failed: {str(exc).splitlines()[0][:200]}")
+        return True
 
     def label_list(self) -> list[str]:
         self._label()
@@ -959,8 +1017,17 @@ class DuckDBResolver(BatchResolver):
         ).fetchone()
         assert plain is not None
         if isinstance(out, str) and not plain[0]:
+            import duckdb
+
             # every record id is written as it is: DuckDB writes the file
-            db.execute(f"COPY ({_LABELS}) TO {_sql_text(out)} (FORMAT csv, HEADER true, QUOTE '\"')")
+            # (COMPRESSION: a name ending in .gz or .zst is still a plain CSV, as on the batch path)
+            try:
+                db.execute(
+                    f"COPY ({_LABELS}) TO {_sql_text(str(Path(out).absolute()))} "
+                    "(FORMAT csv, HEADER true, QUOTE '\"', COMPRESSION 'none')"
+                )
+            except duckdb.IOException as exc:
+                raise ConfigurationError(f"cannot write {out!r}: {str(exc).splitlines()[0][:200]}") from exc
             return
         if not isinstance(out, str):
             write_csv_rows(out, self.labels())

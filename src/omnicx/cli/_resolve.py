@@ -11,8 +11,12 @@ identifiers can name a customer (all junk, quarantined or unreadable).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gc
+import io
 import json
+import os
+import re
 import sys
 import time
 from array import array
@@ -24,7 +28,7 @@ from typing import IO, Any, Protocol
 import attrs
 
 from omnicx.cli import _duckdb
-from omnicx.cli._batch import BatchResolver, _handle, _orjson_loads, write_csv_rows
+from omnicx.cli._batch import BatchResolver, _handle, _orjson_loads, _utc, fold_phone, write_csv_rows
 from omnicx.errors import ConfigurationError, NormalizationError, ValidationError
 from omnicx.identity import Blocklist, MergePolicy
 from omnicx.identity._core import MEMBER, Core
@@ -36,7 +40,6 @@ __all__ = ["HELP", "Outcome", "RecordSink", "Resolver", "configure", "json_loads
 HELP = "resolve JSONL interaction records into customers (CSV out)"
 
 _ONES = [[1] * n for n in range(64)]
-_PHONE_NOISE = str.maketrans("", "", " \t-.")
 
 
 class RecordSink(Protocol):
@@ -118,7 +121,7 @@ class Resolver:
     def identifier(self, kind: str, raw: str, whatsapp: bool) -> tuple[str, str] | None:
         """(key, kind) of a raw identifier, or None when it cannot be normalized (counted)."""
         # Spellings that normalize alike share a cache entry: emails by their lower-cased
-        # ASCII text, phones without spaces, dashes and dots (which normalization ignores).
+        # ASCII text, phones by fold_phone (without separators that normalization ignores).
         if type(raw) is not str or type(kind) is not str:
             return None
         # A WhatsApp wa_id is digits without "+": the "+" is decided on the raw text,
@@ -129,7 +132,7 @@ class Resolver:
         elif kind == "phone":
             if whatsapp and raw.isdigit():
                 raw = "+" + raw
-            folded = raw.translate(_PHONE_NOISE)
+            folded = fold_phone(raw)
         else:
             folded = raw
         cache_key = (kind, folded)
@@ -161,8 +164,8 @@ class Resolver:
             ts = record["ts"]
             items = record["identifiers"]
             channel = record.get("channel")
-            at = datetime.fromisoformat(ts)
-        except (TypeError, KeyError, ValueError, AttributeError):
+            at = _utc(datetime.fromisoformat(ts))
+        except (TypeError, KeyError, ValueError, AttributeError, OverflowError):
             at = None
         if at is None or at.tzinfo is None or not isinstance(rid, str) or not isinstance(items, list):
             raise ValidationError(
@@ -215,29 +218,54 @@ class Resolver:
             yield rid, label
 
 
-def load_blocklist(path: str, resolver: Resolver) -> Blocklist:
-    """Read a blocklist file: one raw value per line (an email, a phone or a handle); ``#`` comments.
+_COMMENT = re.compile(r"(?:^|\s)#.*")
+"""A ``#`` comment: a whole line, or after a space (an email may hold ``#``, not a space)."""
+_URI_KIND = {"mailto": "email", "tel": "phone", "sms": "phone", "callto": "phone"}
+"""URI schemes a blocklist line may be written with, and the kind each names."""
 
-    Raises ConfigurationError when the file cannot be read.
+
+def _kind_of_line(text: str) -> str:
+    """The kind a blocklist line names: a URI's, else an email (an ``@``, no ``:``), a
+    handle (``platform:id``) or a phone."""
+    uri = _URI_KIND.get(text.split(":", 1)[0].lower()) if ":" in text else None
+    if uri is not None:
+        return uri
+    if "@" in text and ":" not in text:
+        return "email"
+    if ":" in text and not text[:1].isdigit() and not text.startswith("+"):
+        return "handle"
+    return "phone"
+
+
+def load_blocklist(path: str, resolver: Resolver) -> Blocklist:
+    """Read a blocklist file: one raw value per line (an email, a phone or a handle, each as a
+    record's identifier may spell it, ``mailto:`` and ``tel:`` URIs included); ``#`` starts a
+    comment, on its own line or after a space; a byte-order mark is ignored.
+
+    A handle is blocked on every page or account: the scope of ``messenger@page:123`` is not
+    part of the match (blocklists compare an identifier's value, see
+    :class:`~omnicx.identity.Blocklist`).
+
+    Raises ConfigurationError when the file cannot be read, naming the first line that is no
+    email, phone number or handle (a value that blocks nothing is a mistake to report, not
+    to skip).
     """
     try:
-        lines = Path(path).read_text(encoding="utf-8").splitlines()
+        lines = Path(path).read_text(encoding="utf-8-sig").splitlines()
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigurationError(f"cannot read the blocklist {path!r}: {exc}") from exc
     exact: dict[str, list[str]] = {}
-    for line in lines:
-        text = line.strip()
-        if not text or text.startswith("#"):
+    for line_no, line in enumerate(lines, 1):
+        text = _COMMENT.sub("", line).strip()
+        if not text:
             continue
-        if "@" in text and ":" not in text:
-            kind = "email"
-        elif ":" in text and not text[:1].isdigit() and not text.startswith("+"):
-            kind = "handle"
-        else:
-            kind = "phone"
+        kind = _kind_of_line(text)
         got = resolver.identifier(kind, text, False)
         if got is None:
-            continue
+            raise ConfigurationError(
+                f"blocklist {path!r}, line {line_no}: {text!r} is no {kind} omnicx can read"
+                + (" (phone numbers are read with --region)" if kind == "phone" else "")
+            )
         key, real_kind = got
         exact.setdefault(real_kind, []).append(key.split(":", 1)[1])
     return Blocklist(exact={k: tuple(v) for k, v in exact.items()})
@@ -254,13 +282,45 @@ def _open_in(path: str) -> IO[bytes]:
         raise ConfigurationError(f"cannot read {path!r}: {exc}") from exc
 
 
+def _same_file(source: str, output: str) -> bool:
+    """True when ``output`` names the file ``source`` names (a link to it included)."""
+    if "-" in (source, output):
+        return False
+    try:
+        return os.path.samefile(source, output)
+    except OSError:  # either does not exist (yet)
+        return False
+
+
 def _open_out(path: str) -> IO[str]:
-    if path == "-":
-        return sys.stdout
     try:
         return open(path, "w", encoding="utf-8", errors="backslashreplace", newline="")
     except OSError as exc:
         raise ConfigurationError(f"cannot write {path!r}: {exc}") from exc
+
+
+@contextlib.contextmanager
+def _output(path: str) -> Iterator[IO[str]]:
+    """The CSV's text stream: the file ``path``, or standard output for ``-``.
+
+    Either way UTF-8, and a record id with a lone surrogate (an escape ``json.loads`` takes)
+    is written backslash-escaped, not refused by the stream halfway through the file.
+    """
+    if path != "-":
+        with _open_out(path) as sink:
+            yield sink
+        return
+    buffer = getattr(sys.stdout, "buffer", None)
+    if buffer is None:  # a text-only stream put in place of standard output
+        yield sys.stdout
+        return
+    sys.stdout.flush()
+    sink = io.TextIOWrapper(buffer, encoding="utf-8", errors="backslashreplace", newline="")
+    try:
+        yield sink
+    finally:
+        sink.flush()
+        sink.detach()  # standard output stays open
 
 
 def resolve_stream(
@@ -306,7 +366,11 @@ def _feed(
         try:
             record = loads(line)
             resolver.add(record, line_no)
-        except (ValueError, UnicodeDecodeError) as exc:  # json errors and ValidationError
+        except (
+            ValueError,
+            UnicodeDecodeError,
+            RecursionError,
+        ) as exc:  # json errors, deep nesting, ValidationError
             resolver.bad_lines += 1
             if resolver.bad_lines <= 10:
                 print(f"omnicx resolve: skipped line {line_no}: {str(exc)[:200]}", file=sys.stderr)
@@ -348,13 +412,18 @@ def resolve_file(
     ``engine="auto"`` reads a file with DuckDB when it is installed (``omnicx[fast]``)
     and the file is one DuckDB reads exactly as ``json.loads`` does (see
     :mod:`omnicx.cli._duckdb`); otherwise, and with ``engine="python"``, the batch path
-    reads it line by line. Both write the same CSV. ``worker``: for a file of at least
+    reads it line by line. Both write the same CSV (but for a line nested more deeply than
+    ``json.loads`` decodes: a bad line here, a record for DuckDB). ``worker``: for a file of at least
     ``omnicx.cli._duckdb.HELPER_BYTES``, DuckDB's reading forks one helper process (see
     :class:`~omnicx.cli._duckdb.DuckDBResolver`).
     """
     start = time.perf_counter()
     if engine not in ("auto", "python"):
         raise ConfigurationError(f"--engine must be auto or python, got {engine!r}")
+    if _same_file(source, output):
+        raise ConfigurationError(
+            f"--output {output!r} is the input file: the CSV would overwrite the records"
+        )
     if engine == "auto" and source != "-" and _duckdb.available() and Path(source).is_file():
         if output != "-":
             _open_out(output).close()  # a path that cannot be written fails here, as on the batch path
@@ -363,10 +432,14 @@ def resolve_file(
         try:
             helper = worker and Path(source).stat().st_size >= _duckdb.HELPER_BYTES
             with _duckdb.DuckDBResolver(policy, region, worker=helper) as fast:
-                if fast.load(source):
+                if fast.load(source) and fast.evaluate():
                     if progress is not None:
                         progress(fast.records, time.perf_counter() - start)
-                    fast.write_csv(sys.stdout if output == "-" else output)
+                    if output == "-":
+                        with _output(output) as sink:
+                            fast.write_csv(sink)
+                    else:
+                        fast.write_csv(output)
                     return Outcome(
                         fast.records,
                         fast.customer_count(),
@@ -390,12 +463,8 @@ def resolve_file(
     labels = resolver.label_list()
     customers = set(labels)
     customers.discard("")
-    sink = _open_out(output)
-    try:
+    with _output(output) as sink:
         write_csv_rows(sink, zip(resolver.record_ids, labels, strict=True))
-    finally:
-        if sink is not sys.stdout:
-            sink.close()
     return Outcome(
         n, len(customers), resolver.shared_count(), resolver.bad_identifiers, resolver.bad_lines, "python"
     )

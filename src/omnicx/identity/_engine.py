@@ -98,7 +98,10 @@ def _when(at: datetime | None) -> datetime:
             f"at={at!r} must be an aware datetime; use omnicx.normalize_timestamp() to make one",
             value=repr(at),
         )
-    return at.astimezone(UTC)
+    try:
+        return at.astimezone(UTC)
+    except OverflowError:  # 0001-01-01T00:00:00+01:00, say: before the first UTC instant Python has
+        raise ValidationError(f"at={at!r} is out of range in UTC", value=repr(at)) from None
 
 
 def _text(name: str, value: object) -> str | None:
