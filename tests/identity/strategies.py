@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 from hypothesis import strategies as st
 
-from omnicx.identity import Conflict, IdentityEngine, LedgerEntry, LinkKind, MergePolicy
+from omnicx.identity import Change, Conflict, Forgotten, IdentityEngine, LedgerEntry, LinkKind, MergePolicy
 from omnicx.models import Assurance, Customer, Identifier
 
 T0 = datetime(2024, 3, 1, tzinfo=UTC)
@@ -74,10 +74,14 @@ long_ops_lists = st.lists(_op(), min_size=60, max_size=160)
 
 
 def run(
-    ops: list[Op], policy: MergePolicy = POLICY, each: Callable[[IdentityEngine], None] | None = None
+    ops: list[Op],
+    policy: MergePolicy = POLICY,
+    each: Callable[[IdentityEngine], None] | None = None,
+    after: Callable[[IdentityEngine, Op, Change | Forgotten], None] | None = None,
 ) -> tuple[IdentityEngine, list[LedgerEntry]]:
     """Drive an engine with ``ops`` (times out of order on purpose); return it and its ledger.
-    ``each`` is called with the engine after every operation."""
+    ``each`` is called with the engine after every operation, ``after`` also with the operation
+    and its result (for every operation the engine was called for)."""
     engine = IdentityEngine(policy)
     entries: list[LedgerEntry] = []
     link_ids: list[str] = []
@@ -126,6 +130,8 @@ def run(
             change = engine.revoke(link_ids[op.target % len(link_ids)], actor="agent", reason=f"v{n}", at=at)
         entries.extend(change.entries)
         link_ids.extend(e.id for e in change.entries if e.type in ("link", "never_link"))
+        if after is not None:
+            after(engine, op, change)
         if each is not None:
             each(engine)
     return engine, entries
@@ -161,11 +167,18 @@ def state(engine: IdentityEngine) -> tuple[dict[str, frozenset[str]], set[tuple[
 
 def full_state(
     engine: IdentityEngine,
-) -> tuple[dict[str, frozenset[str]], set[tuple[str, frozenset[str]]], list[Customer]]:
-    """:func:`state` and each customer as :meth:`IdentityEngine.customer` describes it
-    (its identifiers' assurance, first and last seen): what a rebuild must reproduce."""
+) -> tuple[
+    dict[str, frozenset[str]],
+    set[tuple[str, frozenset[str]]],
+    list[Customer],
+    set[tuple[str, frozenset[str], str]],
+]:
+    """:func:`state`, each customer as :meth:`IdentityEngine.customer` describes it (its
+    identifiers' assurance, first and last seen) and the text of every verdict: what a
+    rebuild must reproduce."""
     partition, conflicts = state(engine)
-    return partition, conflicts, [engine.customer(cid) for cid in sorted(partition)]
+    details = {(c.reason, frozenset(i.key for i in c.identifiers), c.detail) for c in engine.conflicts()}
+    return partition, conflicts, [engine.customer(cid) for cid in sorted(partition)], details
 
 
 __all__ = [

@@ -3,20 +3,27 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from omnicx.errors import IdentityError, UnknownIdentifier, ValidationError
+from omnicx.errors import IdentityError, OmnicxError, UnknownIdentifier, ValidationError
 from omnicx.identity import (
     Erasure,
     IdentityEngine,
     Link,
+    MergePolicy,
     NeverLink,
     Observation,
     Revocation,
+    SettledFacts,
     Sighting,
     ledger_entry_adapter,
 )
+from omnicx.identity._core import evidence_string
+from omnicx.identity._ledger import evidence_text
 from omnicx.models import Assurance, Identifier
 
 T0 = datetime(2024, 7, 1, 8, 0, tzinfo=UTC)
@@ -450,3 +457,66 @@ def test_a_revocation_applied_before_its_link_revokes_the_observation_that_bring
     cid = replica.customer_of(ANA)
     assert cid is not None
     assert [(e.type, e.link_id) for e in replica.history(cid)] == [("revoked", lid)]
+
+
+BAD_CALLS = [
+    ("observe(None)", lambda e, cid: e.observe(None, at=T0)),
+    ("observe(a string)", lambda e, cid: e.observe("email:ana@shop.io", at=T0)),
+    ("observe(assurance=bogus)", lambda e, cid: e.observe([ANA], at=T0, assurance="bogus")),
+    ("observe_many(None)", lambda e, cid: e.observe_many(None)),
+    ("observe_many(assurance=5)", lambda e, cid: e.observe_many([], assurance=5)),
+    ("revoke(a list)", lambda e, cid: e.revoke(["lnk_x"], actor="a", reason="r")),
+    ("split(groups=None)", lambda e, cid: e.split(cid, None, actor="a", reason="r")),
+    ("split(a group of None)", lambda e, cid: e.split(cid, [None], actor="a", reason="r")),
+    ("apply(None)", lambda e, cid: e.apply(None)),
+    ("rebuild(None)", lambda e, cid: IdentityEngine.rebuild(None)),
+    ("MergePolicy.from_json(5)", lambda e, cid: MergePolicy.from_json(5)),
+    ("MergePolicy.from_file(None)", lambda e, cid: MergePolicy.from_file(None)),
+    ("SettledFacts.from_json(text)", lambda e, cid: SettledFacts.from_json("nope")),
+    ("SettledFacts.from_json({})", lambda e, cid: SettledFacts.from_json("{}")),
+    ("settles(naive time)", lambda e, cid: e.settled_facts(cid).settles([ANA.key], datetime(2024, 1, 1))),
+]
+
+
+@pytest.mark.parametrize("call", [c for _, c in BAD_CALLS], ids=[name for name, _ in BAD_CALLS])
+def test_bad_input_to_any_public_call_raises_an_omnicx_error(call: Any) -> None:
+    engine, _ = chain()
+    cid = engine.customer_of(ANA)
+    with pytest.raises(OmnicxError):
+        call(engine, cid)
+
+
+def test_observe_takes_an_assurance_by_its_value_as_link_does() -> None:
+    by_value, by_member = IdentityEngine(), IdentityEngine()
+    got = by_value.observe([ANA, ANA_PHONE], at=T0, assurance="verified")  # type: ignore[arg-type]
+    want = by_member.observe([ANA, ANA_PHONE], at=T0, assurance=Assurance.VERIFIED)
+    assert [e.model_dump() for e in got.entries] == [e.model_dump() for e in want.entries]
+    batch = IdentityEngine().observe_many([Observation([ANA, ANA_PHONE], T0)], assurance="verified")  # type: ignore[arg-type]
+    assert [e.model_dump() for e in batch.entries] == [e.model_dump() for e in want.entries]
+
+
+def test_evidence_that_differs_only_in_where_a_bar_falls_gives_other_entry_ids() -> None:
+    engine = IdentityEngine()
+    first = engine.observe([ANA, ANA_PHONE], at=T0, channel="sms", dedupe_key="msg|42")
+    second = engine.observe([ANA, ANA_PHONE], at=T0, channel="sms|msg", dedupe_key="42")
+    assert not {e.id for e in first.entries} & {e.id for e in second.entries}
+    assert [e.type for e in second.entries] == ["sighting", "sighting", "link"]  # no repeat of the first
+    # a rebuild of the ledger computes the same ids from the entries' facts
+    entries = [*first.entries, *second.entries]
+    fresh = [type(e).model_validate({**e.model_dump(), "id": ""}) for e in entries]
+    assert [e.id for e in fresh] == [e.id for e in entries]
+
+
+FIELD = st.one_of(st.none(), st.text(alphabet="a|\\", max_size=4))
+
+
+@settings(max_examples=500, deadline=None)
+@given(x=st.tuples(FIELD, FIELD, FIELD, FIELD), y=st.tuples(FIELD, FIELD, FIELD, FIELD))
+def test_the_evidence_text_of_an_entry_id_tells_every_evidence_apart(x: Any, y: Any) -> None:
+    def same(e: Any) -> tuple[str, ...]:
+        return tuple(v or "" for v in e)
+
+    assert (evidence_text(x) == evidence_text(y)) == (same(x) == same(y))
+    assert evidence_string(x) == evidence_text(x)  # the core's fast form agrees
+    if not any("|" in v or "\\" in v for v in same(x)):  # plain evidence: ids as before the escaping
+        assert evidence_text(x) == "|".join(same(x))

@@ -49,6 +49,9 @@ def test_policy_loads_from_json_and_toml_with_the_same_meaning(tmp_path: Path) -
         ('{"blocklist": {"patterns": {"email": ["("]}}}', "does not compile"),
         ('{"colour": "red"}', "colour"),
         ("{not json", "not valid JSON"),
+        # "*" means every kind in quarantine and the blocklist; a limit or a unique kind is per kind
+        ('{"limits": {"*": 1}}', "limits"),
+        ('{"unique_kinds": ["*"]}', "unique_kinds"),
     ],
 )
 def test_a_bad_policy_says_what_is_wrong(text: str, message: str) -> None:
@@ -206,3 +209,10 @@ def test_compile_keeps_the_form_of_the_last_policies_and_never_a_stale_one() -> 
     for n in range(20):
         MergePolicy(limits={"email": n + 1}).compile()
     assert len(_policy._COMPILED) <= _policy._COMPILED_KEPT
+
+
+@pytest.mark.parametrize("host", ["phone:not a number", "email:nope", "phone:12"])
+def test_a_host_identifier_that_can_match_nothing_is_refused(host: str) -> None:
+    # a value no identifier can normalize to would never be matched: a mistake to report
+    with pytest.raises(ConfigurationError, match="host identifier"):
+        MergePolicy(host_identifiers=(host,)).compile()

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from omnicx.errors import UnknownIdentifier
-from omnicx.identity import IdentityEngine, MergePolicy, Revocation, Sighting
+from omnicx.identity import Change, IdentityEngine, MergePolicy, Revocation, Sighting
 from omnicx.models import Identifier
 
 from .strategies import POLICY, POOL, T0, full_state, long_ops_lists, ops_lists, run, shuffled_around_erasures
@@ -168,3 +168,38 @@ def test_created_means_no_identifier_of_the_customer_was_known_before(ops, data)
         return
     members = {i.key for i in engine.identifiers_of(change.customer_id)}
     assert change.created == (not members & known)
+
+
+def _births(engine: IdentityEngine) -> dict[str, str]:
+    """Each current customer id → the key of the identifier it was born with."""
+    c = engine._core
+    return {
+        cid: key
+        for cid, keys in engine.partition().items()
+        for key in keys
+        if c.birth_id(c.index[key]) == cid
+    }
+
+
+@SETTINGS
+@given(ops=ops_lists)
+def test_every_operation_reports_in_merged_the_ids_it_retired(ops) -> None:
+    # merged: the customer ids that existed before the operation and resolve to a survivor
+    # after it, whatever retired them (a merge of the payload's own customers, or a replay
+    # elsewhere that a quarantine or a revocation set off); an id whose identifier is no
+    # customer's any more (quarantined, forgotten) is not merged
+    held: dict[str, dict[str, str]] = {"births": {}}
+
+    def after(engine: IdentityEngine, op: object, change: object) -> None:
+        births, now = held["births"], engine.partition()
+        if isinstance(change, Change):
+            retired = {
+                cid
+                for cid, key in births.items()
+                if cid not in now and key in engine._core.index and engine.customer_of(Identifier.parse(key))
+            }
+            assert set(change.merged) == retired, op
+            assert all(engine.resolve(cid) in now for cid in change.merged)
+        held["births"] = _births(engine)
+
+    run(ops, after=after)

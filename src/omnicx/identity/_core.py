@@ -37,7 +37,7 @@ from datetime import UTC, datetime, timedelta
 import attrs
 
 from omnicx.errors import ValidationError
-from omnicx.identity._ledger import entry_id
+from omnicx.identity._ledger import entry_id, evidence_text
 from omnicx.identity._policy import CompiledPolicy
 
 __all__ = [
@@ -80,7 +80,10 @@ CONSTRAINT = frozenset({LIMIT, UNIQUE, NEVER})
 def evidence_string(ev: Ev) -> str:
     """The evidence part of a stable entry id (as :mod:`omnicx.identity._ledger` builds it)."""
     a, b, c, d = ev
-    return f"{a or ''}|{b or ''}|{c or ''}|{d or ''}"
+    joined = f"{a or ''}|{b or ''}|{c or ''}|{d or ''}"
+    if joined.count("|") == 3 and "\\" not in joined:  # nothing to escape: most evidence
+        return joined
+    return evidence_text(ev)
 
 
 @attrs.define(slots=True, eq=False)
@@ -671,7 +674,25 @@ class Core:
             found = self._violation(self.find(pair.a), self.find(pair.b))
             if found is not None:
                 return found
+        if pair.status in (BLOCKED_S, QUARANTINED):
+            # the end named is the first by key, and a quarantine's reason is counted over the
+            # whole ledger now: not what the first arrivals showed (arrival order decides those)
+            flag = self.flag
+            ends = sorted((pair.a, pair.b), key=lambda x: self.keys[x] or "")
+            for x in ends:
+                if flag[x] == BLOCKED:
+                    return BLOCKED_S, f"{self.keys[x]} is junk: {self.flag_reason.get(x, '')}"
+            for x in ends:
+                if flag[x] == HOT:
+                    return QUARANTINED, f"{self.keys[x]} is quarantined: {self.shared_reason(x)}"
         return pair.status, pair.reason
+
+    def shared_reason(self, x: int) -> str:
+        """Why ``x`` is no customer's (blocklisted or quarantined), a pure function of the ledger:
+        a quarantine names the first kind, by name, that ``x`` is seen with too many of."""
+        if self.flag[x] == HOT:
+            return self.hot_reason_now(x) or self.flag_reason.get(x, "")
+        return self.flag_reason.get(x, "")
 
     def _link(self, i: int) -> LinkRec:
         rec = self.links[i]
@@ -725,12 +746,9 @@ class Core:
     def replay(self, seeds: Iterable[int]) -> set[int]:
         """Recompute the canonical evaluation of the closure of ``seeds``; returns the closure."""
         region = self.closure(seeds)
-        watch = self.watch
-        if watch is not None:
+        if self.watch is not None:
             for x in region:
-                if x < self.watch_below and x not in watch:
-                    canonical = self.flag[x] == MEMBER and self.canon_of(self.find(x)) == x
-                    watch[x] = self.birth_id(x) if canonical else None
+                self._remember(x)
         for x in region:
             self.parent[x] = x
             self.members.pop(x, None)
@@ -754,8 +772,16 @@ class Core:
             self.evaluate(pair, in_order=True)
         return region
 
+    def _remember(self, x: int) -> None:
+        """Record in :attr:`watch`, once, the customer id ``x`` is canonical of now (None: none)."""
+        watch = self.watch
+        if watch is not None and x < self.watch_below and x not in watch:
+            canonical = self.flag[x] == MEMBER and self.canon_of(self.find(x)) == x
+            watch[x] = self.birth_id(x) if canonical else None
+
     def set_flag(self, x: int, flag: int) -> None:
         """Change an identifier's flag and make it a singleton (callers replay its old customer)."""
+        self._remember(x)  # before: a quarantine lifted gives an id that was no customer's
         self.flag[x] = flag
         if flag == MEMBER:
             self.flag_reason.pop(x, None)

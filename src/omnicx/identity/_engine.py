@@ -17,10 +17,11 @@ tenant, so a multi-tenant host keeps one engine (and one ledger) per tenant.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from omnicx.errors import IdentityError, UnknownIdentifier, ValidationError
 from omnicx.identity import _core as core
@@ -102,6 +103,16 @@ def _when(at: datetime | None) -> datetime:
         return at.astimezone(UTC)
     except OverflowError:  # 0001-01-01T00:00:00+01:00, say: before the first UTC instant Python has
         raise ValidationError(f"at={at!r} is out of range in UTC", value=repr(at)) from None
+
+
+def _items(value: object, what: str) -> list[Any]:
+    """``value`` (an iterable) as a list; :class:`~omnicx.errors.ValidationError` for anything
+    else (None, a number), or a string where items are wanted."""
+    if isinstance(value, str | bytes) or not isinstance(value, Iterable):
+        raise ValidationError(
+            f"{what} must be a list (any iterable), got {type(value).__name__}", value=repr(value)[:80]
+        )
+    return list(value)
 
 
 def _text(name: str, value: object) -> str | None:
@@ -250,7 +261,7 @@ class IdentityEngine:
         Raises :class:`~omnicx.errors.ValidationError` when an item is not a ledger entry.
         """
         engine = cls(policy, salt=salt)
-        items = list(entries)
+        items = _items(entries, "entries")
         engine._check(items)
         items.sort(key=lambda e: (e.at, e.id))
         for e in items:
@@ -277,15 +288,16 @@ class IdentityEngine:
         customer who came back after the erasure), as the ledger's append order has it.
         Returns a :class:`Change` without ``entries`` (they are persisted already).
         """
-        items = list(entries)
+        items = _items(entries, "entries")
         self._check(items)
         seeds: set[int] = set()
-        for e in items:
-            if isinstance(e, Erasure):
-                self._erase(e)
-            else:
-                seeds |= self._apply_one(e)
-        return Change(split=self._ids_of(seeds))
+        with self._watching() as before:
+            for e in items:
+                if isinstance(e, Erasure):
+                    self._erase(e)
+                else:
+                    seeds |= self._apply_one(e)
+        return Change(merged=_retired(self._core, before), split=self._ids_of(seeds))
 
     @staticmethod
     def _check(items: Sequence[object]) -> None:
@@ -473,6 +485,24 @@ class IdentityEngine:
         c.replay(rest)
         return removed
 
+    @contextlib.contextmanager
+    def _watching(
+        self, before: dict[int, str | None] | None = None, below: int | None = None
+    ) -> Iterator[dict[int, str | None]]:
+        """Record, while the block runs, the customer id every identifier known before it was
+        canonical of when a replay first rebuilt it (``None``: not canonical), into ``before``
+        (or a new dict; ``below``: the identifiers known before, if not all of them now): what
+        :func:`_retired` compares with afterwards, so that an operation
+        reports in ``merged`` the ids its replays retired (a quarantine or revocation that lets a
+        refused link merge two customers elsewhere)."""
+        c = self._core
+        held = {} if before is None else before
+        c.watch, c.watch_below = held, len(c.keys) if below is None else below
+        try:
+            yield held
+        finally:
+            c.watch = None
+
     # ================================================================== operations
 
     def observe(
@@ -497,7 +527,8 @@ class IdentityEngine:
         """
         moment = _when(at)
         erased: list[Identifier] = []
-        idents, ranks = self._checked(identifiers, assurance.rank, moment, erased, "observe()")
+        rank = member(Assurance, assurance, "assurance").rank
+        idents, ranks = self._checked(_items(identifiers, "identifiers"), rank, moment, erased, "observe()")
         ev: Ev = (_text("channel", channel), _text("dedupe_key", dedupe_key), None, None)
         return self._link_group(idents, ranks, moment, ev, "observed", erased)
 
@@ -513,11 +544,21 @@ class IdentityEngine:
         c = self._core
         keys = [i.key for i in idents]
         known = len(c.keys)  # identifiers numbered from here on are new in this operation
-        # the ids as they are now: a same-instant sighting can still change a birth id
-        roots = {c.canon_of(c.find(x)) for k in keys if (x := c.index.get(k)) is not None}
-        before = {r: c.birth_id(r) for r in roots}
+        # the ids as they are now: a same-instant sighting can still change a birth id; an
+        # identifier that is not canonical now has no id to retire (as in observe_many)
+        before: dict[int, str | None] = {}
+        for k in keys:
+            x = c.index.get(k)
+            if x is not None:
+                r = c.canon_of(c.find(x))
+                before.setdefault(r, c.birth_id(r) if c.flag[r] == core.MEMBER else None)
+                before.setdefault(x, None)
         ids, links, touched, hot = c.observe(keys, [i.kind for i in idents], ranks, at, ev, link_kind)
-        replayed = c.settle(touched, hot)
+        if touched or hot:
+            with self._watching(before, below=known):  # replays elsewhere may retire ids too
+                replayed = c.settle(touched, hot)
+        else:
+            replayed = set()
         members = [x for x in ids if c.flag[x] == core.MEMBER]
         customer = c.birth_id(c.canon_of(c.find(members[0]))) if members else None
         created = bool(members) and not any(m < known for m in c.members_of(c.find(members[0])))
@@ -561,7 +602,8 @@ class IdentityEngine:
         collecting = gc.isenabled()
         gc.disable()  # many small objects, no reference cycles: the collector would only slow this
         try:
-            return self._observe_many(observations, assurance.rank)
+            rank = member(Assurance, assurance, "assurance").rank
+            return self._observe_many(_items(observations, "observations"), rank)
         finally:
             if collecting:
                 gc.enable()
@@ -726,7 +768,7 @@ class IdentityEngine:
             if (conflict := self._pair_conflict(c.pairs[pk], recs)) is not None
         ]
         out.extend(
-            Conflict(reason="quarantined", detail=c.flag_reason.get(x, ""), identifiers=(self._ident(x),))
+            Conflict(reason="quarantined", detail=c.shared_reason(x), identifiers=(self._ident(x),))
             for x in dict.fromkeys(hot)
             if c.flag[x] == core.HOT
         )
@@ -820,6 +862,11 @@ class IdentityEngine:
         Raises :class:`~omnicx.errors.IdentityError` when no link or rule has that id.
         """
         c = self._core
+        if not isinstance(entry_id_, str):
+            raise ValidationError(
+                f"revoke() takes one entry id (a str), got {type(entry_id_).__name__}",
+                value=repr(entry_id_)[:80],
+            )
         if c.link_index(entry_id_) is None and entry_id_ not in c.never_ids:
             raise IdentityError(
                 f"no link or never-link rule has id {entry_id_!r}; see history() for link ids"
@@ -827,8 +874,9 @@ class IdentityEngine:
         rec = Revocation(
             id="", link_id=entry_id_, at=_when(at), evidence=Evidence(actor=actor, reason=reason)
         )
-        replayed = self._revoke(rec)
-        change = Change(split=self._ids_of(replayed))
+        with self._watching() as before:
+            replayed = self._revoke(rec)
+        change = Change(merged=_retired(self._core, before), split=self._ids_of(replayed))
         attach_entries(change, lambda: (rec,))
         return change
 
@@ -852,10 +900,11 @@ class IdentityEngine:
         erased = [i for i in (a, b) if self._void(i.key, rule.at)]
         if erased:  # a rule dated at or before an erasure of either: any rebuild would drop it
             return Change(conflicts=self._conflicts_of((), (), erased))
-        self._apply_one(rule)
+        with self._watching() as before:
+            self._apply_one(rule)
         c = self._core
         affected = {x for k in (a.key, b.key) if (x := c.index.get(k)) is not None}
-        change = Change(split=self._ids_of(c.closure(affected)))
+        change = Change(merged=_retired(c, before), split=self._ids_of(c.closure(affected)))
         attach_entries(change, lambda: (rule,))
         return change
 
@@ -885,8 +934,8 @@ class IdentityEngine:
         root = self._root_of(customer_id)
         members = [m for m in c.members_of(root) if c.flag[m] == core.MEMBER]
         where: dict[int, int] = {}
-        for g, group in enumerate(groups):
-            for ident in group:
+        for g, group in enumerate(_items(groups, "groups")):
+            for ident in _items(group, f"group {g}"):
                 self._need(ident)
                 x = c.index.get(ident.key)
                 if x is None or c.find(x) != root:
@@ -929,14 +978,15 @@ class IdentityEngine:
                     a, b = self._ident(p), self._ident(q)
                     if not (self._void(a.key, moment) or self._void(b.key, moment)):  # else void
                         entries.append(NeverLink(id="", a=a, b=b, at=moment, evidence=evidence))
-        for e in entries:
-            if isinstance(e, Revocation):
-                self._revoke(e)
-            else:
-                self._apply_one(e)
+        with self._watching() as before:
+            for e in entries:
+                if isinstance(e, Revocation):
+                    self._revoke(e)
+                else:
+                    self._apply_one(e)
         parts = self._ids_of(members)
         frozen = tuple(entries)
-        change = Change(split=parts)
+        change = Change(merged=_retired(c, before), split=parts)
         attach_entries(change, lambda: frozen)
         return change
 
@@ -981,9 +1031,13 @@ class IdentityEngine:
             evidence=Evidence(actor=actor, reason=reason),
         )
         self._register_erasure(erasure)
-        removed = self._remove(doomed)
+        with self._watching() as before:  # a shared identifier freed may rejoin two customers
+            removed = self._remove(doomed)
         out = Forgotten(
-            customer_id=real_id, identifiers=idents, removed_entry_ids=tuple(sorted(set(removed)))
+            customer_id=real_id,
+            merged=_retired(c, before),
+            identifiers=idents,
+            removed_entry_ids=tuple(sorted(set(removed))),
         )
         attach_entries(out, lambda: (erasure,))
         return out
@@ -1052,7 +1106,7 @@ class IdentityEngine:
         """
         c = self._core
         x = self._index_of(identifier)
-        return None if c.flag[x] == core.MEMBER else c.flag_reason.get(x, "")
+        return None if c.flag[x] == core.MEMBER else c.shared_reason(x)
 
     def is_quarantined(self, identifier: Identifier) -> bool:
         """True when ``identifier`` is quarantined: seen with more distinct identifiers of a kind

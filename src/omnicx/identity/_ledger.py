@@ -14,6 +14,7 @@ were appended in. Storage persists entries as JSON (``ledger_entry_adapter``).
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
@@ -96,11 +97,23 @@ def _key(value: Any) -> str:
     return str(value)
 
 
+def evidence_text(fields: Iterable[object]) -> str:
+    """Evidence fields (channel, dedupe key, actor, reason) as the one string an entry id hashes:
+    joined with ``|``, a field that holds ``|`` or ``\\`` escaped with ``\\``, so that two
+    different evidences never join alike (``sms`` + ``a|b`` against ``sms|a`` + ``b``). A field
+    without either is written as it is, as before the escaping."""
+    texts = [str(v) if v else "" for v in fields]
+    joined = "|".join(texts)
+    if joined.count("|") == len(texts) - 1 and "\\" not in joined:
+        return joined
+    return "|".join(t.replace("\\", "\\\\").replace("|", "\\|") for t in texts)
+
+
 def _ev(data: dict[str, Any]) -> str:
     ev = data.get("evidence") or {}
     if isinstance(ev, Evidence):
         ev = ev.model_dump()
-    return "|".join(str(ev.get(k) or "") for k in ("channel", "dedupe_key", "actor", "reason"))
+    return evidence_text(ev.get(k) for k in ("channel", "dedupe_key", "actor", "reason"))
 
 
 class Sighting(_Entry):

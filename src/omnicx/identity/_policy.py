@@ -185,12 +185,22 @@ class MergePolicy(OmnicxModel):
     min_assurance: Assurance = Assurance.ASSERTED
     """Links below this assurance are recorded as suggestions and never merge."""
 
+    @field_validator("limits", "unique_kinds")
+    @classmethod
+    def _per_kind(cls, value: Any) -> Any:
+        if "*" in value:  # a dict's keys or a tuple's items
+            raise ValueError(
+                "'*' (every kind) is for quarantine and the blocklist; name each kind a limit or "
+                "uniqueness applies to"
+            )
+        return value
+
     @classmethod
     def from_json(cls, text: str | bytes) -> MergePolicy:
         """Parse a policy from JSON. Raises :class:`~omnicx.errors.ConfigurationError` when invalid."""
         try:
             data = json.loads(text)
-        except (ValueError, UnicodeDecodeError) as exc:
+        except (ValueError, UnicodeDecodeError, TypeError, RecursionError) as exc:
             raise ConfigurationError(f"the merge policy is not valid JSON: {exc}") from exc
         return cls._validated(data)
 
@@ -199,7 +209,7 @@ class MergePolicy(OmnicxModel):
         """Parse a policy from TOML. Raises :class:`~omnicx.errors.ConfigurationError` when invalid."""
         try:
             data = tomllib.loads(text)
-        except (tomllib.TOMLDecodeError, TypeError) as exc:
+        except (tomllib.TOMLDecodeError, TypeError, RecursionError) as exc:
             raise ConfigurationError(f"the merge policy is not valid TOML: {exc}") from exc
         return cls._validated(data)
 
@@ -209,7 +219,10 @@ class MergePolicy(OmnicxModel):
 
         Raises :class:`~omnicx.errors.ConfigurationError` when the file cannot be read or is invalid.
         """
-        path = Path(path)
+        try:
+            path = Path(path)
+        except TypeError as exc:
+            raise ConfigurationError(f"a merge policy file is a path, got {type(path).__name__}") from exc
         try:
             text = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
@@ -385,7 +398,17 @@ def _host_key(text: str) -> str:
             f"host identifier {text!r}: write it as kind:value, e.g. email:help@shop.com"
         )
     if kind in ("email", "phone"):
-        return f"{kind}:{_normalized(kind, value)}"
+        from omnicx.normalize import normalize_email, normalize_phone
+
+        try:  # a national phone is read as US, as the blocklist's values are
+            got = (
+                normalize_email(value)
+                if kind == "email"
+                else normalize_phone(value, region=None if value.startswith("+") else "US")
+            )
+        except NormalizationError as exc:  # it could never match a normalized identifier
+            raise ConfigurationError(f"host identifier {text!r} is no {kind} omnicx can read: {exc}") from exc
+        return f"{kind}:{got}"
     try:
         return Identifier.parse(text).key
     except ValueError as exc:

@@ -16,6 +16,7 @@ from datetime import datetime
 import attrs
 
 from omnicx._micros import from_us, to_us
+from omnicx.errors import ValidationError
 
 __all__ = ["SettledFacts"]
 
@@ -44,6 +45,8 @@ class SettledFacts:
         move no pair's order key (a link of the same instant may sort first by its id),
         so the canonical evaluation is the same (see :mod:`omnicx.identity._core`).
         """
+        if not isinstance(at, datetime) or at.utcoffset() is None:
+            raise ValidationError(f"at={at!r} must be an aware datetime", value=repr(at)[:80])
         distinct = sorted(set(keys))
         if not distinct:
             return False
@@ -72,11 +75,17 @@ class SettledFacts:
 
     @classmethod
     def from_json(cls, text: str) -> SettledFacts:
-        """The facts :meth:`to_json` wrote."""
-        data = json.loads(text)
-        return cls(
-            customer_id=data["customer_id"],
-            members=frozenset(data["members"]),
-            sightings={k: from_us(v) for k, v in data["sightings"].items()},
-            pairs={(a, b): from_us(t) for a, b, t in data["pairs"]},
-        )
+        """The facts :meth:`to_json` wrote. Raises :class:`~omnicx.errors.ValidationError` for
+        any other text."""
+        try:
+            data = json.loads(text)
+            return cls(
+                customer_id=data["customer_id"],
+                members=frozenset(data["members"]),
+                sightings={k: from_us(v) for k, v in data["sightings"].items()},
+                pairs={(a, b): from_us(t) for a, b, t in data["pairs"]},
+            )
+        except (ValueError, TypeError, KeyError, AttributeError, OverflowError) as exc:
+            raise ValidationError(
+                f"not settled facts as SettledFacts.to_json() writes them: {exc!r}", value=str(text)[:80]
+            ) from None
