@@ -213,7 +213,7 @@ def test_the_scan_refuses_what_duckdb_reads_leniently_and_nothing_else(tmp_path:
         path.write_text(line + "\n", encoding="utf-8")
         assert not _scan(path)
     # ... and nan or inf in any case; the same letters inside a string are text
-    for word in ("Nancy", " nan", "info", "-inf", "NaN", "x.nan"):
+    for word in ("Nancy", " nan", "info", "-inf", "NaN", "x:nan", "Evans, Nancy", 'q\\": inf'):
         path.write_text(GOOD.replace("a@shop.io", word + "@shop.io") + "\n", encoding="utf-8")
         assert _scan(path), word
     for line in (GOOD.replace("}]", '}], "n":nan'), GOOD.replace("}]", '}], "n": [+inf, 1]'), "-INFINITY"):
@@ -407,3 +407,25 @@ def test_a_record_id_csv_writers_quote_differently_is_written_as_the_batch_path_
     (fast, fast_csv), (_, slow_csv) = _both(path, MergePolicy())
     assert fast.engine == "duckdb"
     assert fast_csv == slow_csv
+
+
+TEXT = st.text(alphabet='nNaAiIfF :,[]{}"\\-+ \t', max_size=12)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    values=st.lists(st.one_of(TEXT, st.lists(TEXT, max_size=3), st.integers(), st.none()), max_size=5),
+    literal=st.sampled_from(["nan", "-nan", "Inf", "-INFINITY", "NaN", "Infinity"]),
+    where=st.integers(0, 5),
+)
+def test_the_literal_check_finds_a_bare_nan_or_inf_and_no_text(
+    values: list[Any], literal: str, where: int
+) -> None:
+    from omnicx.cli._duckdb import _literals
+
+    record = {f"k{n}": v for n, v in enumerate(values)}
+    assert not _literals(json.dumps(record).encode() + b"\n")  # strings, however they read
+    items = list(record.items())
+    items.insert(where % (len(items) + 1), ("x", None))
+    spelled = json.dumps(dict(items)).replace('"x": null', f'"x": {literal}')
+    assert _literals(b"{}\n" + spelled.encode() + b"\n")

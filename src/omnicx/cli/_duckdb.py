@@ -138,15 +138,32 @@ def _literal_at(low: bytes, i: int) -> bool:
     return j < 0 or low[j] in _VALUE_START
 
 
+_JSON_STRING = re.compile(rb'"(?:[^"\\\n]|\\.)*"')
+"""A JSON string token (on one line)."""
+
+
+def _in_string(body: bytes, i: int) -> bool:
+    """True when byte ``i`` of ``body`` (whole lines) lies inside a string token of its line."""
+    start, end = body.rfind(b"\n", 0, i) + 1, body.find(b"\n", i)
+    for token in _JSON_STRING.finditer(body, start, len(body) if end < 0 else end):
+        if token.start() > i:
+            break
+        if i < token.end():
+            return True
+    return False
+
+
 def _literals(body: bytes) -> bool:
-    """True when ``body`` (whole lines) may hold a ``nan`` or ``inf`` literal in any case:
-    DuckDB's reader takes ``nan``, ``-inf``, ``INFINITY`` and the like, which ``json.loads``
-    refuses (it takes ``NaN``, ``Infinity`` and ``-Infinity`` alone, as DuckDB does)."""
+    """True when ``body`` (whole lines) holds a ``nan`` or ``inf`` literal in any case outside
+    a string: DuckDB's reader takes ``nan``, ``-inf``, ``INFINITY`` and the like, which
+    ``json.loads`` refuses (it takes ``NaN``, ``Infinity`` and ``-Infinity`` alone, as DuckDB
+    does). A candidate needs only spaces and a sign between it and a byte a value can follow,
+    and then to lie outside every string of its line (``"Evans, Nancy"`` is text)."""
     low = body.lower()
     for word in (b"nan", b"inf"):
         i = low.find(word)
         while i >= 0:
-            if _literal_at(low, i):
+            if _literal_at(low, i) and not _in_string(body, i):
                 return True
             i = low.find(word, i + 3)
     return False
@@ -625,15 +642,18 @@ class DuckDBResolver(BatchResolver):
             SELECT h, kind, raw, wa, s, ascii,
                 CASE WHEN NOT ascii THEN raw
                      WHEN kind = 'email' THEN lower({_strip("raw")})
-                     WHEN kind = 'phone' THEN CASE WHEN regexp_full_match({_wa_plus("raw")}, {_sql_text(FOLDABLE_PHONE)})
-                         AND length(regexp_replace(raw, '[^0-9]', '', 'g')) > 2
-                         THEN {_drop(_wa_plus("raw"), " -.")} ELSE {_wa_plus("raw")} END
+                     -- fold_phone: a FOLDABLE_PHONE text of more than two digits, without separators
+                     WHEN kind = 'phone' THEN CASE WHEN regexp_full_match(pt, {_sql_text(FOLDABLE_PHONE)})
+                         AND length(ltrim(pd, '+')) > 2 THEN pd ELSE pt END
                      ELSE raw END AS fold,
                 CASE WHEN kind = 'phone' AND NOT ascii THEN 1 + wa::INTEGER ELSE 0 END AS side
             FROM (
-                SELECT h, kind, raw, wa, min(n * 4294967296 + pos) AS s,
-                    strlen(raw) = length(raw) AS ascii
-                FROM item WHERE h IS NOT NULL GROUP BY h, kind, raw, wa
+                SELECT *, {_drop("pt", " -.")} AS pd FROM (
+                    SELECT h, kind, raw, wa, min(n * 4294967296 + pos) AS s,
+                        strlen(raw) = length(raw) AS ascii,
+                        CASE WHEN kind = 'phone' THEN {_wa_plus("raw")} END AS pt
+                    FROM item WHERE h IS NOT NULL GROUP BY h, kind, raw, wa
+                )
             )
             """
         )
