@@ -367,7 +367,12 @@ def test_a_blocklist_line_blocks_what_it_names_however_it_is_written(tmp_path: P
 
 def test_a_blocklist_phone_may_be_a_tel_uri(tmp_path: Path) -> None:
     # ana's phone, blocked: r3 (her phone alone on WhatsApp) has no customer any more
-    for line in ("tel:+1-415-523-8886", "+1 (415) 523-8886 # ana's line"):
+    for line in (
+        "tel:+1-415-523-8886",
+        "+1 (415) 523-8886 # ana's line",
+        "whatsapp:+14155238886",
+        "wa:14155238886",
+    ):
         (tmp_path / "block.txt").write_text(line + "\n", encoding="utf-8")
         out = tmp_path / "out.csv"
         args = ["resolve", str(write(tmp_path, RECORDS)), "-o", str(out), "--quiet"]

@@ -475,6 +475,17 @@ BAD_CALLS = [
     ("SettledFacts.from_json(text)", lambda e, cid: SettledFacts.from_json("nope")),
     ("SettledFacts.from_json({})", lambda e, cid: SettledFacts.from_json("{}")),
     ("settles(naive time)", lambda e, cid: e.settled_facts(cid).settles([ANA.key], datetime(2024, 1, 1))),
+    ("settles(None)", lambda e, cid: e.settled_facts(cid).settles(None, T0)),
+    ("settles(identifiers)", lambda e, cid: e.settled_facts(cid).settles([ANA], T0)),
+    ("SettledFacts.from_json(deep)", lambda e, cid: SettledFacts.from_json("[" * 100_000)),
+    ("MergePolicy.from_toml(None)", lambda e, cid: MergePolicy.from_toml(None)),
+    (
+        "an entry before the first UTC instant",
+        lambda e, cid: ledger_entry_adapter.validate_json(
+            '{"type": "sighting", "id": "", "at": "0001-01-01T00:30:00+01:00", "assurance": "asserted", '
+            '"identifier": {"kind": "email", "value": "ana@shop.io"}}'
+        ),
+    ),
 ]
 
 
@@ -520,3 +531,19 @@ def test_the_evidence_text_of_an_entry_id_tells_every_evidence_apart(x: Any, y: 
     assert evidence_string(x) == evidence_text(x)  # the core's fast form agrees
     if not any("|" in v or "\\" in v for v in same(x)):  # plain evidence: ids as before the escaping
         assert evidence_text(x) == "|".join(same(x))
+
+
+@pytest.mark.parametrize(
+    "written",
+    [T0.astimezone(timezone(timedelta(hours=2))), T0.isoformat(), T0.isoformat().replace("+00:00", "Z")],
+)
+def test_an_entry_built_without_an_id_gets_the_engines_id_whatever_its_time_says(written: Any) -> None:
+    # the id hashes the time in UTC, as the engine writes its own entries
+    engine = IdentityEngine()
+    link = next(
+        e
+        for e in engine.observe([ANA, ANA_PHONE], at=T0, channel="sms", dedupe_key="k").entries
+        if isinstance(e, Link)
+    )
+    again = Link.model_validate({**link.model_dump(), "id": "", "at": written})
+    assert again.id == link.id

@@ -60,7 +60,7 @@ from omnicx.cli._batch import (
     normalized_key,
     write_csv_rows,
 )
-from omnicx.errors import ConfigurationError
+from omnicx.errors import ConfigurationError, StorageError
 from omnicx.identity import MergePolicy
 from omnicx.identity._policy import DEFAULT_BLOCKLIST, DEFAULT_PATTERNS_RE2, CompiledPolicy
 from omnicx.normalize._email import FAST_SHAPE, SPECIAL_TLDS
@@ -1046,8 +1046,12 @@ class DuckDBResolver(BatchResolver):
                     f"COPY ({_LABELS}) TO {_sql_text(str(Path(out).absolute()))} "
                     "(FORMAT csv, HEADER true, QUOTE '\"', COMPRESSION 'none')"
                 )
-            except duckdb.IOException as exc:
+            except duckdb.IOException as exc:  # the path: a folder that is not there, say
                 raise ConfigurationError(f"cannot write {out!r}: {str(exc).splitlines()[0][:200]}") from exc
+            except duckdb.Error as exc:  # out of memory or disk while writing
+                raise StorageError(
+                    f"DuckDB failed writing {out!r}: {str(exc).splitlines()[0][:200]}"
+                ) from exc
             return
         if not isinstance(out, str):
             write_csv_rows(out, self.labels())

@@ -225,11 +225,14 @@ _URI_KIND = {"mailto": "email", "tel": "phone", "sms": "phone", "callto": "phone
 
 
 def _kind_of_line(text: str) -> str:
-    """The kind a blocklist line names: a URI's, else an email (an ``@``, no ``:``), a
-    handle (``platform:id``) or a phone."""
-    uri = _URI_KIND.get(text.split(":", 1)[0].lower()) if ":" in text else None
+    """The kind a blocklist line names: a URI's (``whatsapp:`` and ``wa:`` before a number
+    too), else an email (an ``@``, no ``:``), a handle (``platform:id``) or a phone."""
+    scheme, _, rest = text.partition(":")
+    uri = _URI_KIND.get(scheme.lower()) if rest else None
     if uri is not None:
         return uri
+    if scheme.lower() in ("whatsapp", "wa") and rest.strip()[:1] in ("+", *"0123456789"):
+        return "phone"  # whatsapp:+14155238886, as normalize_phone reads it (not a BSUID handle)
     if "@" in text and ":" not in text:
         return "email"
     if ":" in text and not text[:1].isdigit() and not text.startswith("+"):

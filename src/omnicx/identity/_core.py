@@ -748,7 +748,7 @@ class Core:
         region = self.closure(seeds)
         if self.watch is not None:
             for x in region:
-                self._remember(x)
+                self.remember(x)
         for x in region:
             self.parent[x] = x
             self.members.pop(x, None)
@@ -772,7 +772,7 @@ class Core:
             self.evaluate(pair, in_order=True)
         return region
 
-    def _remember(self, x: int) -> None:
+    def remember(self, x: int) -> None:
         """Record in :attr:`watch`, once, the customer id ``x`` is canonical of now (None: none)."""
         watch = self.watch
         if watch is not None and x < self.watch_below and x not in watch:
@@ -781,7 +781,7 @@ class Core:
 
     def set_flag(self, x: int, flag: int) -> None:
         """Change an identifier's flag and make it a singleton (callers replay its old customer)."""
-        self._remember(x)  # before: a quarantine lifted gives an id that was no customer's
+        self.remember(x)  # before: a quarantine lifted gives an id that was no customer's
         self.flag[x] = flag
         if flag == MEMBER:
             self.flag_reason.pop(x, None)

@@ -115,6 +115,15 @@ def _items(value: object, what: str) -> list[Any]:
     return list(value)
 
 
+def _keys_of(e: LedgerEntry) -> tuple[str, ...]:
+    """The keys of the identifiers a ledger entry names (none for a revocation or erasure)."""
+    if isinstance(e, Sighting):
+        return (e.identifier.key,)
+    if isinstance(e, Link | NeverLink):
+        return (e.a.key, e.b.key)
+    return ()
+
+
 def _text(name: str, value: object) -> str | None:
     """Check an evidence string (channel, dedupe key, actor, reason) before it reaches the ledger."""
     if value is None or (type(value) is str and len(value) <= 1024 and value.isascii()):
@@ -296,8 +305,20 @@ class IdentityEngine:
                 if isinstance(e, Erasure):
                     self._erase(e)
                 else:
+                    # a sighting of an earlier instant moves a birth without any replay
+                    self._remember(_keys_of(e))
                     seeds |= self._apply_one(e)
         return Change(merged=_retired(self._core, before), split=self._ids_of(seeds))
+
+    def _remember(self, keys: Iterable[str]) -> None:
+        """Record in the core's watch the customer ids of the identifiers ``keys`` name and of
+        their customers' canonical identifiers, as they are before an entry changes them."""
+        c = self._core
+        for key in keys:
+            x = c.index.get(key)
+            if x is not None:
+                c.remember(c.canon_of(c.find(x)) if c.flag[x] == core.MEMBER else x)
+                c.remember(x)
 
     @staticmethod
     def _check(items: Sequence[object]) -> None:
@@ -434,6 +455,8 @@ class IdentityEngine:
 
         for x in gone:
             touched.update(c.members_of(c.find(x)))
+        for m in touched:  # before the union-find below forgets their customers
+            c.remember(m)
         for x in gone:
             for y in c.nbrs.pop(x, []):
                 pk = (min(x, y), max(x, y))

@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable
+from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, StringConstraints, model_validator
+from pydantic import Field, StringConstraints, TypeAdapter, model_validator
 
 from omnicx.models import Assurance, Identifier
 from omnicx.models._base import OmnicxModel, UnionAdapter, UtcDatetime
@@ -71,6 +72,9 @@ def entry_id(prefix: str, *parts: str) -> str:
     return f"{prefix}_{digest[:26]}"
 
 
+_UTC_TIME: TypeAdapter[datetime] = TypeAdapter(UtcDatetime)
+
+
 class _Entry(OmnicxModel):
     id: EntryId
     at: UtcDatetime
@@ -81,7 +85,13 @@ class _Entry(OmnicxModel):
     @classmethod
     def _derive_id(cls, data: Any) -> Any:
         if isinstance(data, dict) and not data.get("id"):
-            return {**data, "id": cls._stable_id(data)}
+            # the id hashes the time in UTC, as the engine writes it: an entry built with
+            # "2024-01-01T11:00:00+02:00" or a string gets the id of the engine's own entry
+            try:
+                facts = {**data, "at": _UTC_TIME.validate_python(data.get("at"))}
+            except ValueError:  # no time, or a bad one: the field's own validation says so
+                facts = data
+            return {**data, "id": cls._stable_id(facts)}
         return data
 
     @classmethod

@@ -209,7 +209,7 @@ class MergePolicy(OmnicxModel):
         """Parse a policy from TOML. Raises :class:`~omnicx.errors.ConfigurationError` when invalid."""
         try:
             data = tomllib.loads(text)
-        except (tomllib.TOMLDecodeError, TypeError, RecursionError) as exc:
+        except (tomllib.TOMLDecodeError, TypeError, AttributeError, RecursionError) as exc:
             raise ConfigurationError(f"the merge policy is not valid TOML: {exc}") from exc
         return cls._validated(data)
 

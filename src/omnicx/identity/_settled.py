@@ -47,7 +47,12 @@ class SettledFacts:
         """
         if not isinstance(at, datetime) or at.utcoffset() is None:
             raise ValidationError(f"at={at!r} must be an aware datetime", value=repr(at)[:80])
-        distinct = sorted(set(keys))
+        if isinstance(keys, str) or not isinstance(keys, Iterable):
+            raise ValidationError(f"keys must be identifier keys (str), got {type(keys).__name__}")
+        given = set(keys)
+        if not all(isinstance(k, str) for k in given):
+            raise ValidationError("keys must be identifier keys (str), as Identifier.key gives them")
+        distinct = sorted(given)
         if not distinct:
             return False
         for key in distinct:
@@ -85,7 +90,7 @@ class SettledFacts:
                 sightings={k: from_us(v) for k, v in data["sightings"].items()},
                 pairs={(a, b): from_us(t) for a, b, t in data["pairs"]},
             )
-        except (ValueError, TypeError, KeyError, AttributeError, OverflowError) as exc:
+        except (ValueError, TypeError, KeyError, AttributeError, OverflowError, RecursionError) as exc:
             raise ValidationError(
                 f"not settled facts as SettledFacts.to_json() writes them: {exc!r}", value=str(text)[:80]
             ) from None

@@ -167,7 +167,10 @@ def _aware_utc(value: datetime) -> datetime:
             "naive datetime: omnicx stores aware UTC datetimes only; "
             "attach a zone (datetime(..., tzinfo=UTC)) or use omnicx.normalize.timestamp(value, tz=...)"
         )
-    return value.astimezone(UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:  # 0001-01-01T00:30:00+01:00: before the first UTC instant Python has
+        raise ValueError(f"{value.isoformat()} is out of range in UTC") from None
 
 
 UtcDatetime = Annotated[datetime, AfterValidator(_aware_utc)]
