@@ -550,8 +550,9 @@ class IdentityEngine:
         """
         moment = _when(at)
         erased: list[Identifier] = []
-        rank = member(Assurance, assurance, "assurance").rank
-        idents, ranks = self._checked(_items(identifiers, "identifiers"), rank, moment, erased, "observe()")
+        rank = (assurance if type(assurance) is Assurance else member(Assurance, assurance, "assurance")).rank
+        items = identifiers if type(identifiers) is list else _items(identifiers, "identifiers")
+        idents, ranks = self._checked(items, rank, moment, erased, "observe()")
         ev: Ev = (_text("channel", channel), _text("dedupe_key", dedupe_key), None, None)
         return self._link_group(idents, ranks, moment, ev, "observed", erased)
 
@@ -577,11 +578,13 @@ class IdentityEngine:
                 before.setdefault(r, c.birth_id(r) if c.flag[r] == core.MEMBER else None)
                 before.setdefault(x, None)
         ids, links, touched, hot = c.observe(keys, [i.kind for i in idents], ranks, at, ev, link_kind)
+        replayed: set[int] = set()
         if touched or hot:
-            with self._watching(before, below=known):  # replays elsewhere may retire ids too
+            c.watch, c.watch_below = before, known  # replays elsewhere may retire ids too
+            try:
                 replayed = c.settle(touched, hot)
-        else:
-            replayed = set()
+            finally:
+                c.watch = None
         members = [x for x in ids if c.flag[x] == core.MEMBER]
         customer = c.birth_id(c.canon_of(c.find(members[0]))) if members else None
         created = bool(members) and not any(m < known for m in c.members_of(c.find(members[0])))

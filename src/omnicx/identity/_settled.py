@@ -47,11 +47,12 @@ class SettledFacts:
         """
         if not isinstance(at, datetime) or at.utcoffset() is None:
             raise ValidationError(f"at={at!r} must be an aware datetime", value=repr(at)[:80])
-        if isinstance(keys, str) or not isinstance(keys, Iterable):
+        if type(keys) is not list and (isinstance(keys, str) or not isinstance(keys, Iterable)):
             raise ValidationError(f"keys must be identifier keys (str), got {type(keys).__name__}")
         given = set(keys)
-        if not all(isinstance(k, str) for k in given):
-            raise ValidationError("keys must be identifier keys (str), as Identifier.key gives them")
+        for k in given:
+            if type(k) is not str and not isinstance(k, str):
+                raise ValidationError("keys must be identifier keys (str), as Identifier.key gives them")
         distinct = sorted(given)
         if not distinct:
             return False
