@@ -21,10 +21,11 @@ from omnicx.identity import (
     SettledFacts,
     Sighting,
     ledger_entry_adapter,
+    observation_entries,
 )
 from omnicx.identity._core import evidence_string
 from omnicx.identity._ledger import evidence_text
-from omnicx.models import Assurance, Identifier
+from omnicx.models import Assurance, Identifier, ObservedIdentifier
 
 T0 = datetime(2024, 7, 1, 8, 0, tzinfo=UTC)
 ANA = Identifier(kind="email", value="ana@shop.io")
@@ -476,6 +477,15 @@ BAD_CALLS = [
     ("SettledFacts.from_json({})", lambda e, cid: SettledFacts.from_json("{}")),
     ("settles(naive time)", lambda e, cid: e.settled_facts(cid).settles([ANA.key], datetime(2024, 1, 1))),
     ("settles(None)", lambda e, cid: e.settled_facts(cid).settles(None, T0)),
+    ("settles(unhashable keys)", lambda e, cid: e.settled_facts(cid).settles([["x"]], T0)),
+    (
+        "observation_entries(None)",
+        lambda e, cid: observation_entries(None, at=T0, channel="sms", dedupe_key="k"),
+    ),
+    (
+        "observation_entries(plain identifiers)",
+        lambda e, cid: observation_entries([ANA], at=T0, channel="sms", dedupe_key="k"),
+    ),
     ("settles(identifiers)", lambda e, cid: e.settled_facts(cid).settles([ANA], T0)),
     ("SettledFacts.from_json(deep)", lambda e, cid: SettledFacts.from_json("[" * 100_000)),
     ("MergePolicy.from_toml(None)", lambda e, cid: MergePolicy.from_toml(None)),
@@ -547,3 +557,22 @@ def test_an_entry_built_without_an_id_gets_the_engines_id_whatever_its_time_says
     )
     again = Link.model_validate({**link.model_dump(), "id": "", "at": written})
     assert again.id == link.id
+
+
+def test_split_takes_its_groups_from_any_iterable() -> None:
+    engine, _ = chain()
+    cid = engine.customer_of(ANA)
+    assert cid is not None
+    change = engine.split(cid, (group for group in [[ANA_PSID]]), actor="agent", reason="two people")
+    assert engine.customer_of(ANA_PSID) != engine.customer_of(ANA)
+    assert len(change.split) == 2
+
+
+def test_a_payload_delivered_again_gets_no_entry_the_ledger_does_not_hold() -> None:
+    # observe() records no link the second time; observation_entries() repeats it under its id
+    engine = IdentityEngine()
+    first = engine.observe([ANA, ANA_PHONE], at=T0, channel="sms", dedupe_key="k")
+    again = engine.observe([ANA, ANA_PHONE], at=T0, channel="sms", dedupe_key="k")
+    observed = [ObservedIdentifier(identifier=i, assurance=Assurance.ASSERTED) for i in (ANA, ANA_PHONE)]
+    built = observation_entries(observed, at=T0, channel="sms", dedupe_key="k")
+    assert {e.id for e in built} == {e.id for e in first.entries} >= {e.id for e in again.entries}

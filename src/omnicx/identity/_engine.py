@@ -166,11 +166,23 @@ def observation_entries(
     link per pair of distinct identifiers, carrying the weaker assurance of the two.
     A host uses it with :class:`~omnicx.identity.SettledFacts` when the observation
     changes nothing. An identifier an erasure forgot must not be among ``observed``.
+    A payload delivered again (same time and dedupe key) gets its links again here, under
+    the ids they were recorded with, where ``observe()`` records none the second time: a
+    store that keeps entries by id keeps them once either way.
+    Raises :class:`~omnicx.errors.ValidationError` for anything but ObservedIdentifier objects.
     """
     moment = _when(at)
     ev: Ev = (_text("channel", channel), _text("dedupe_key", dedupe_key), None, None)
-    idents = [o.identifier for o in observed]
-    ranks = [o.assurance.rank for o in observed]
+    items = _items(observed, "observed")
+    for item in items:
+        if not isinstance(item, ObservedIdentifier):
+            raise ValidationError(
+                f"observation_entries() takes ObservedIdentifier objects (an identifier with its "
+                f"assurance), got {type(item).__name__}",
+                value=repr(item)[:200],
+            )
+    idents = [o.identifier for o in items]
+    ranks = [o.assurance.rank for o in items]
     out: list[LedgerEntry] = list(_sightings(idents, ranks, moment, ev))
     firsts: dict[str, tuple[Identifier, int]] = {}
     for ident, rank in zip(idents, ranks, strict=True):
@@ -960,7 +972,8 @@ class IdentityEngine:
         root = self._root_of(customer_id)
         members = [m for m in c.members_of(root) if c.flag[m] == core.MEMBER]
         where: dict[int, int] = {}
-        for g, group in enumerate(_items(groups, "groups")):
+        groups = _items(groups, "groups")  # (a generator is read once)
+        for g, group in enumerate(groups):
             for ident in _items(group, f"group {g}"):
                 self._need(ident)
                 x = c.index.get(ident.key)

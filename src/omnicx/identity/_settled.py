@@ -49,10 +49,11 @@ class SettledFacts:
             raise ValidationError(f"at={at!r} must be an aware datetime", value=repr(at)[:80])
         if type(keys) is not list and (isinstance(keys, str) or not isinstance(keys, Iterable)):
             raise ValidationError(f"keys must be identifier keys (str), got {type(keys).__name__}")
-        given = set(keys)
-        for k in given:
+        listed = keys if type(keys) is list else list(keys)
+        for k in listed:
             if type(k) is not str and not isinstance(k, str):
                 raise ValidationError("keys must be identifier keys (str), as Identifier.key gives them")
+        given = set(listed)
         distinct = sorted(given)
         if not distinct:
             return False
