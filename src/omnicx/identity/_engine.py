@@ -521,18 +521,16 @@ class IdentityEngine:
         return removed
 
     @contextlib.contextmanager
-    def _watching(
-        self, before: dict[int, str | None] | None = None, below: int | None = None
-    ) -> Iterator[dict[int, str | None]]:
+    def _watching(self) -> Iterator[dict[int, str | None]]:
         """Record, while the block runs, the customer id every identifier known before it was
-        canonical of when a replay first rebuilt it (``None``: not canonical), into ``before``
-        (or a new dict; ``below``: the identifiers known before, if not all of them now): what
-        :func:`_retired` compares with afterwards, so that an operation
-        reports in ``merged`` the ids its replays retired (a quarantine or revocation that lets a
-        refused link merge two customers elsewhere)."""
+        canonical of when a replay first rebuilt it (``None``: not canonical): what
+        :func:`_retired` compares with afterwards, so that an operation reports in ``merged``
+        the ids its replays retired (a quarantine or revocation that lets a refused link merge
+        two customers elsewhere). ``observe()`` sets the watch itself, without this manager's
+        cost."""
         c = self._core
-        held = {} if before is None else before
-        c.watch, c.watch_below = held, len(c.keys) if below is None else below
+        held: dict[int, str | None] = {}
+        c.watch, c.watch_below = held, len(c.keys)
         try:
             yield held
         finally:
