@@ -42,6 +42,7 @@ from omnicx.identity import MergePolicy
 from omnicx.identity._core import birth_id, id_prefix
 from omnicx.identity._core import link_id as core_link_id
 from omnicx.identity._engine import DEFAULT_SALT
+from omnicx.models._base import _aware_utc as aware_utc
 from omnicx.normalize import normalize_platform_id
 from omnicx.normalize._email import _normalize as _email_lru
 from omnicx.normalize._phone import _cached as _phone_lru
@@ -229,10 +230,12 @@ class BatchResolver:
             ts = record["ts"]
             items = record["identifiers"]
             channel = record.get("channel")
-            at = _utc(datetime.fromisoformat(ts))
-        except (TypeError, KeyError, ValueError, AttributeError, OverflowError):
+            # in UTC, as IdentityEngine.observe records it: the offset a time is written
+            # with changes no link id (and so no tie between links of one instant)
+            at = aware_utc(datetime.fromisoformat(ts))
+        except (TypeError, KeyError, ValueError, AttributeError):
             at = None
-        if at is None or at.tzinfo is None or not isinstance(rid, str) or not isinstance(items, list):
+        if at is None or not isinstance(rid, str) or not isinstance(items, list):
             raise _malformed(record, line_no)
         if not isinstance(channel, str):
             channel = None
@@ -340,11 +343,11 @@ class BatchResolver:
                     items = record["identifiers"]
                     channel = record.get("channel")
                     at = parse_time(record["ts"])
-                    if at.tzinfo is not UTC:
-                        at = _utc(at)
-                except (TypeError, KeyError, ValueError, AttributeError, OverflowError):
+                    if at.tzinfo is not UTC:  # in UTC, as add() reads it
+                        at = aware_utc(at)
+                except (TypeError, KeyError, ValueError, AttributeError):
                     at = None
-                if at is None or at.tzinfo is None or not isinstance(rid, str) or not isinstance(items, list):
+                if at is None or not isinstance(rid, str) or not isinstance(items, list):
                     self._bad_line(line_no, _malformed(record, line_no))
                     continue
                 if not isinstance(channel, str):
@@ -728,16 +731,6 @@ def _handle_fast(raw: str) -> tuple[str, str]:
             if scope and _SCOPE.match(scope):
                 return f"{kind}@{scope}:{value}", kind
     return _handle(raw)
-
-
-def _utc(at: datetime) -> datetime:
-    """``at`` in UTC, as ``IdentityEngine.observe`` records it: the time in a link's id is
-    written in UTC, so the offset a record's time is written with changes no link id (and no
-    tie between links of one instant). Raises OverflowError when UTC is out of Python's range,
-    ValueError without a zone."""
-    if at.tzinfo is None:
-        raise ValueError("a time without a zone")
-    return at.astimezone(UTC)
 
 
 def _malformed(record: Any, line_no: int) -> ValidationError:

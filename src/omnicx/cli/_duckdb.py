@@ -54,7 +54,6 @@ from omnicx.cli._batch import (
     HANDLE_KINDS,
     ID_PREFIX,
     BatchResolver,
-    _utc,
     finder,
     link_id,
     normalized_key,
@@ -63,6 +62,7 @@ from omnicx.cli._batch import (
 from omnicx.errors import ConfigurationError, StorageError
 from omnicx.identity import MergePolicy
 from omnicx.identity._policy import DEFAULT_BLOCKLIST, DEFAULT_PATTERNS_RE2, CompiledPolicy
+from omnicx.models._base import _aware_utc as aware_utc
 from omnicx.normalize._email import FAST_SHAPE, SPECIAL_TLDS
 from omnicx.normalize._phone import _NANP_REGIONS, ASCII_STRIP, E164_DIGITS, _possible
 from omnicx.normalize._platform import _PATTERNS, _SCOPE
@@ -105,6 +105,11 @@ def _bigint(count: int | None) -> int | None:
     """A policy's count as a BIGINT: one beyond its range (the policy takes any) is no limit
     on a table, which cannot hold so many rows."""
     return count if count is None else min(count, 1 << 62)
+
+
+def _said(exc: Exception) -> str:
+    """The first line of what a DuckDB error says (its messages go on with hints and SQL)."""
+    return str(exc).splitlines()[0][:200]
 
 
 def _sql_text(value: str) -> str:
@@ -175,9 +180,10 @@ def _scan(path: Path) -> bool:
     DuckDB's reader also takes trailing commas, a vertical tab or form feed between
     tokens and ``nan`` or ``inf`` literals in any case, so the file must hold none of them
     (a match inside a string value only costs the fast path); and no ``\\u00..`` escape of
-    an ASCII character, which could spell a key DuckDB would not recognise. The values of ``record_id``, ``type`` and ``value`` are
-    read as JSON and their types checked in SQL; ``ts`` is read as text, and whatever is no
-    string (a number, an object) fails the shape of time the engine takes.
+    an ASCII character, which could spell a key DuckDB would not recognise. The values of
+    ``record_id``, ``type`` and ``value`` are read as JSON and their types checked in SQL;
+    ``ts`` is read as text, and whatever is no string (a number, an object) fails the shape of
+    time the engine takes.
     """
     with open(path, "rb") as f:
         tail = b""
@@ -540,7 +546,7 @@ class DuckDBResolver(BatchResolver):
         try:
             return self._load(Path(path))
         except duckdb.Error as exc:  # out of memory or disk for its temporary files, say
-            return self._decline(f"DuckDB failed: {str(exc).splitlines()[0][:200]}")
+            return self._decline(f"DuckDB failed: {_said(exc)}")
 
     def _load(self, path: Path) -> bool:
         import duckdb
@@ -573,9 +579,7 @@ class DuckDBResolver(BatchResolver):
             )
         except duckdb.Error as exc:
             # not JSON Lines as DuckDB reads them: bad lines for the batch path to report
-            return self._decline(
-                f"DuckDB cannot read it as JSON Lines records ({str(exc).splitlines()[0][:200]})"
-            )
+            return self._decline(f"DuckDB cannot read it as JSON Lines records ({_said(exc)})")
         if scanning is not None and not scanning.get():
             return self._decline(_LENIENT)
         # rowid is the line order from here on: no later table needs its rows in order
@@ -968,7 +972,7 @@ class DuckDBResolver(BatchResolver):
         ).fetchall()
         best: dict[int, tuple[int, str]] = {}
         for pk, at_us, ts, channel, rid, a, b in rows:
-            lid = link_id(a, b, _utc(datetime.fromisoformat(ts)), channel, rid)
+            lid = link_id(a, b, aware_utc(datetime.fromisoformat(ts)), channel, rid)
             old = best.get(pk)
             if old is None or lid < old[1]:
                 best[pk] = (at_us, lid)
@@ -1003,7 +1007,7 @@ class DuckDBResolver(BatchResolver):
         try:
             self._label()
         except duckdb.Error as exc:
-            return self._decline(f"DuckDB failed: {str(exc).splitlines()[0][:200]}")
+            return self._decline(f"DuckDB failed: {_said(exc)}")
         return True
 
     def label_list(self) -> list[str]:
@@ -1047,11 +1051,9 @@ class DuckDBResolver(BatchResolver):
                     "(FORMAT csv, HEADER true, QUOTE '\"', COMPRESSION 'none')"
                 )
             except duckdb.IOException as exc:  # the path: a folder that is not there, say
-                raise ConfigurationError(f"cannot write {out!r}: {str(exc).splitlines()[0][:200]}") from exc
+                raise ConfigurationError(f"cannot write {out!r}: {_said(exc)}") from exc
             except duckdb.Error as exc:  # out of memory or disk while writing
-                raise StorageError(
-                    f"DuckDB failed writing {out!r}: {str(exc).splitlines()[0][:200]}"
-                ) from exc
+                raise StorageError(f"DuckDB failed writing {out!r}: {_said(exc)}") from exc
             return
         if not isinstance(out, str):
             write_csv_rows(out, self.labels())

@@ -28,11 +28,12 @@ from typing import IO, Any, Protocol
 import attrs
 
 from omnicx.cli import _duckdb
-from omnicx.cli._batch import BatchResolver, _handle, _orjson_loads, _utc, fold_phone, write_csv_rows
+from omnicx.cli._batch import BatchResolver, _handle, _orjson_loads, fold_phone, write_csv_rows
 from omnicx.errors import ConfigurationError, NormalizationError, ValidationError
 from omnicx.identity import Blocklist, MergePolicy
 from omnicx.identity._core import MEMBER, Core
 from omnicx.identity._engine import DEFAULT_SALT
+from omnicx.models._base import _aware_utc as aware_utc
 from omnicx.normalize import normalize_email, normalize_phone, normalize_platform_id
 
 __all__ = ["HELP", "Outcome", "RecordSink", "Resolver", "configure", "json_loads", "resolve_file", "run"]
@@ -164,10 +165,10 @@ class Resolver:
             ts = record["ts"]
             items = record["identifiers"]
             channel = record.get("channel")
-            at = _utc(datetime.fromisoformat(ts))
-        except (TypeError, KeyError, ValueError, AttributeError, OverflowError):
+            at = aware_utc(datetime.fromisoformat(ts))  # in UTC, as IdentityEngine.observe records it
+        except (TypeError, KeyError, ValueError, AttributeError):
             at = None
-        if at is None or at.tzinfo is None or not isinstance(rid, str) or not isinstance(items, list):
+        if at is None or not isinstance(rid, str) or not isinstance(items, list):
             raise ValidationError(
                 f"line {line_no}: needs record_id (string), ts (ISO-8601 with a zone) and identifiers (list)",
                 value=repr(record)[:200],

@@ -779,6 +779,16 @@ class Core:
             canonical = self.flag[x] == MEMBER and self.canon_of(self.find(x)) == x
             watch[x] = self.birth_id(x) if canonical else None
 
+    def remember_keys(self, keys: Iterable[str]) -> None:
+        """:meth:`remember` the identifiers ``keys`` name and their customers' canonical
+        identifiers, before an operation changes them (a sighting of an earlier instant moves a
+        birth without any replay)."""
+        for key in keys:
+            x = self.index.get(key)
+            if x is not None:
+                self.remember(self.canon_of(self.find(x)) if self.flag[x] == MEMBER else x)
+                self.remember(x)
+
     def set_flag(self, x: int, flag: int) -> None:
         """Change an identifier's flag and make it a singleton (callers replay its old customer)."""
         self.remember(x)  # before: a quarantine lifted gives an id that was no customer's

@@ -51,6 +51,7 @@ from omnicx.identity._results import (
 )
 from omnicx.identity._settled import SettledFacts
 from omnicx.models import Assurance, Customer, CustomerIdentifier, Identifier, ObservedIdentifier
+from omnicx.models._base import _aware_utc as aware_utc
 from omnicx.models._base import member
 
 __all__ = ["DEFAULT_SALT", "IdentityEngine", "Observation", "observation_entries"]
@@ -100,9 +101,9 @@ def _when(at: datetime | None) -> datetime:
             value=repr(at),
         )
     try:
-        return at.astimezone(UTC)
-    except OverflowError:  # 0001-01-01T00:00:00+01:00, say: before the first UTC instant Python has
-        raise ValidationError(f"at={at!r} is out of range in UTC", value=repr(at)) from None
+        return aware_utc(at)
+    except ValueError as exc:  # 0001-01-01T00:00:00+01:00, say: before the first UTC instant
+        raise ValidationError(f"at={at!r}: {exc}", value=repr(at)) from None
 
 
 def _items(value: object, what: str) -> list[Any]:
@@ -317,20 +318,9 @@ class IdentityEngine:
                 if isinstance(e, Erasure):
                     self._erase(e)
                 else:
-                    # a sighting of an earlier instant moves a birth without any replay
-                    self._remember(_keys_of(e))
+                    self._core.remember_keys(_keys_of(e))
                     seeds |= self._apply_one(e)
         return Change(merged=_retired(self._core, before), split=self._ids_of(seeds))
-
-    def _remember(self, keys: Iterable[str]) -> None:
-        """Record in the core's watch the customer ids of the identifiers ``keys`` name and of
-        their customers' canonical identifiers, as they are before an entry changes them."""
-        c = self._core
-        for key in keys:
-            x = c.index.get(key)
-            if x is not None:
-                c.remember(c.canon_of(c.find(x)) if c.flag[x] == core.MEMBER else x)
-                c.remember(x)
 
     @staticmethod
     def _check(items: Sequence[object]) -> None:
@@ -578,23 +568,16 @@ class IdentityEngine:
         c = self._core
         keys = [i.key for i in idents]
         known = len(c.keys)  # identifiers numbered from here on are new in this operation
-        # the ids as they are now: a same-instant sighting can still change a birth id; an
-        # identifier that is not canonical now has no id to retire (as in observe_many)
+        # the ids as they are now (a same-instant sighting can still change a birth id), and
+        # those replays elsewhere retire; set by hand: _watching() costs a call here
         before: dict[int, str | None] = {}
-        for k in keys:
-            x = c.index.get(k)
-            if x is not None:
-                r = c.canon_of(c.find(x))
-                before.setdefault(r, c.birth_id(r) if c.flag[r] == core.MEMBER else None)
-                before.setdefault(x, None)
-        ids, links, touched, hot = c.observe(keys, [i.kind for i in idents], ranks, at, ev, link_kind)
-        replayed: set[int] = set()
-        if touched or hot:
-            c.watch, c.watch_below = before, known  # replays elsewhere may retire ids too
-            try:
-                replayed = c.settle(touched, hot)
-            finally:
-                c.watch = None
+        c.watch, c.watch_below = before, known
+        try:
+            c.remember_keys(keys)
+            ids, links, touched, hot = c.observe(keys, [i.kind for i in idents], ranks, at, ev, link_kind)
+            replayed = c.settle(touched, hot) if touched or hot else set()
+        finally:
+            c.watch = None
         members = [x for x in ids if c.flag[x] == core.MEMBER]
         customer = c.birth_id(c.canon_of(c.find(members[0]))) if members else None
         created = bool(members) and not any(m < known for m in c.members_of(c.find(members[0])))

@@ -375,17 +375,22 @@ def _block_rules(policy: CompiledPolicy, kind: str) -> tuple[frozenset[str], tup
 
 
 def _normalized(kind: str, value: str) -> str:
-    from omnicx.normalize import normalize_email, normalize_phone
-
+    """A blocklist value as :func:`_strictly_normalized` gives it, else as written (stripped)."""
     try:
-        if kind == "email":
-            return normalize_email(value)
-        if kind == "phone":
-            return (
-                normalize_phone(value, region="US") if not value.startswith("+") else normalize_phone(value)
-            )
+        return _strictly_normalized(kind, value)
     except NormalizationError:
         return value.strip()
+
+
+def _strictly_normalized(kind: str, value: str) -> str:
+    """An email or phone value normalized (a national phone read as US), any other kind's value
+    stripped. Raises NormalizationError for an email or phone no identifier could have."""
+    from omnicx.normalize import normalize_email, normalize_phone
+
+    if kind == "email":
+        return normalize_email(value)
+    if kind == "phone":
+        return normalize_phone(value, region="US") if not value.startswith("+") else normalize_phone(value)
     return value.strip()
 
 
@@ -398,17 +403,10 @@ def _host_key(text: str) -> str:
             f"host identifier {text!r}: write it as kind:value, e.g. email:help@shop.com"
         )
     if kind in ("email", "phone"):
-        from omnicx.normalize import normalize_email, normalize_phone
-
-        try:  # a national phone is read as US, as the blocklist's values are
-            got = (
-                normalize_email(value)
-                if kind == "email"
-                else normalize_phone(value, region=None if value.startswith("+") else "US")
-            )
+        try:
+            return f"{kind}:{_strictly_normalized(kind, value)}"
         except NormalizationError as exc:  # it could never match a normalized identifier
             raise ConfigurationError(f"host identifier {text!r} is no {kind} omnicx can read: {exc}") from exc
-        return f"{kind}:{got}"
     try:
         return Identifier.parse(text).key
     except ValueError as exc:

@@ -53,8 +53,7 @@ class SettledFacts:
         for k in listed:
             if type(k) is not str and not isinstance(k, str):
                 raise ValidationError("keys must be identifier keys (str), as Identifier.key gives them")
-        given = set(listed)
-        distinct = sorted(given)
+        distinct = sorted(set(listed))
         if not distinct:
             return False
         for key in distinct:
