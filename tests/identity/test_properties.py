@@ -181,6 +181,17 @@ def _births(engine: IdentityEngine) -> dict[str, str]:
     }
 
 
+def _retired_since(engine: IdentityEngine, births: dict[str, str]) -> set[str]:
+    """The ids of ``births`` (id → the key it was born with) that are no customer's now while
+    the identifier they were born with still is a customer's: the ids retired since."""
+    now = engine.partition()
+    return {
+        cid
+        for cid, key in births.items()
+        if cid not in now and key in engine._core.index and engine.customer_of(Identifier.parse(key))
+    }
+
+
 @SETTINGS
 @given(ops=ops_lists)
 def test_every_operation_reports_in_merged_the_ids_it_retired(ops) -> None:
@@ -190,16 +201,10 @@ def test_every_operation_reports_in_merged_the_ids_it_retired(ops) -> None:
     # customer's any more (quarantined, forgotten) is not merged
     held: dict[str, dict[str, str]] = {"births": {}}
 
-    def after(engine: IdentityEngine, op: object, change: object) -> None:
-        births, now = held["births"], engine.partition()
-        if isinstance(change, Change):
-            retired = {
-                cid
-                for cid, key in births.items()
-                if cid not in now and key in engine._core.index and engine.customer_of(Identifier.parse(key))
-            }
-            assert set(change.merged) == retired, op
-            assert all(engine.resolve(cid) in now for cid in change.merged)
+    def after(engine: IdentityEngine, op: object, change: Change) -> None:
+        assert set(change.merged) == _retired_since(engine, held["births"]), op
+        now = engine.partition()
+        assert all(engine.resolve(cid) in now for cid in change.merged)
         held["births"] = _births(engine)
 
     run(ops, after=after)
@@ -216,11 +221,5 @@ def test_apply_reports_in_merged_the_ids_each_entry_retired(ops, seed) -> None:
     births: dict[str, str] = {}
     for entry in shuffled_around_erasures(entries, random.Random(seed)):
         change = replica.apply([entry])
-        now = replica.partition()
-        retired = {
-            cid
-            for cid, key in births.items()
-            if cid not in now and key in replica._core.index and replica.customer_of(Identifier.parse(key))
-        }
-        assert set(change.merged) == retired, entry
+        assert set(change.merged) == _retired_since(replica, births), entry
         births = _births(replica)
