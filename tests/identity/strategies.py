@@ -13,6 +13,7 @@ from omnicx.identity import Change, Conflict, Forgotten, IdentityEngine, LedgerE
 from omnicx.models import Assurance, Customer, Identifier
 
 T0 = datetime(2024, 3, 1, tzinfo=UTC)
+_BY_RANK = {a.rank: a for a in Assurance}
 
 POOL = (
     [Identifier(kind="email", value=f"user{i}@mail.example.org") for i in range(5)]
@@ -33,13 +34,17 @@ POLICY = MergePolicy(
 class Op:
     """One engine call: observe / link / suggest / revoke (of the n-th link so far) / never /
     split / forget, at ``minute`` after :data:`T0`, written with a UTC offset of ``offset``
-    minutes (the same instant written otherwise is another link id, not another time)."""
+    minutes (the same instant written otherwise is another link id, not another time), at
+    the assurance of rank ``rank``; or ``again``: the n-th observe, link or never-link call
+    so far made once more with the same facts, its identifiers reversed, at the assurance
+    of rank ``rank`` (a webhook delivered twice, an agent's click sent twice)."""
 
     verb: str
     idents: tuple[Identifier, ...]
     minute: int
     target: int = 0
     offset: int = 0
+    rank: int = 1
 
 
 def _op() -> st.SearchStrategy[Op]:
@@ -56,6 +61,7 @@ def _op() -> st.SearchStrategy[Op]:
             minute=st.integers(0, 30),
             target=st.integers(0, 40),
             offset=st.sampled_from([0, 0, 120, -300]),
+            rank=st.sampled_from([1, 1, 2, 0]),
         )
 
     return st.one_of(
@@ -66,6 +72,7 @@ def _op() -> st.SearchStrategy[Op]:
         op(st.sampled_from(["link", "never"]), two),
         op(st.just("revoke"), st.just(())),
         op(st.sampled_from(["split", "forget"]), group),
+        op(st.just("again"), st.just(())),
     )
 
 
@@ -79,27 +86,37 @@ def run(
     each: Callable[[IdentityEngine], None] | None = None,
     after: Callable[[IdentityEngine, Op, Change | Forgotten], None] | None = None,
 ) -> tuple[IdentityEngine, list[LedgerEntry]]:
-    """Drive an engine with ``ops`` (times out of order on purpose); return it and its ledger.
+    """Drive an engine with ``ops`` (times out of order on purpose); return it and its ledger
+    as a store keeps it: an entry whose id is there already is not added again.
     ``each`` is called with the engine after every operation, ``after`` also with the operation
     and its result (for every operation the engine was called for)."""
     engine = IdentityEngine(policy)
     entries: list[LedgerEntry] = []
+    stored: set[str] = set()
     link_ids: list[str] = []
+    sent: list[tuple[int, Op, datetime]] = []  # what "again" repeats
     for n, op in enumerate(ops):
         at = (T0 + timedelta(minutes=op.minute)).astimezone(timezone(timedelta(minutes=op.offset)))
-        if op.verb == "observe":
-            change = engine.observe(op.idents, at=at, channel="sms", dedupe_key=f"d{n}")
-        elif op.verb in ("link", "suggest"):
-            kind = LinkKind.MANUAL if op.verb == "link" else LinkKind.SUGGESTED
-            change = engine.link(op.idents[0], op.idents[1], actor="agent", reason=f"r{n}", at=at, kind=kind)
-        elif op.verb == "never":
-            if (
-                engine._core.index.get(op.idents[0].key) is None
-                or engine._core.index.get(op.idents[1].key) is None
-            ):
+        assurance = _BY_RANK[op.rank]
+        idents = op.idents
+        verb = op.verb
+        if verb == "again":
+            if not sent:
                 continue
-            change = engine.never_link(op.idents[0], op.idents[1], actor="agent", reason=f"n{n}", at=at)
-        elif op.verb in ("split", "forget"):
+            n, first, at = sent[op.target % len(sent)]
+            verb, idents = first.verb, first.idents[::-1]
+        if verb == "observe":
+            change = engine.observe(idents, at=at, channel="sms", dedupe_key=f"d{n}", assurance=assurance)
+        elif verb in ("link", "suggest"):
+            kind = LinkKind.MANUAL if verb == "link" else LinkKind.SUGGESTED
+            change = engine.link(
+                idents[0], idents[1], actor="agent", reason=f"r{n}", at=at, kind=kind, assurance=assurance
+            )
+        elif verb == "never":
+            if engine._core.index.get(idents[0].key) is None or engine._core.index.get(idents[1].key) is None:
+                continue
+            change = engine.never_link(idents[0], idents[1], actor="agent", reason=f"n{n}", at=at)
+        elif verb in ("split", "forget"):
             # the customer of the first identifier: split off the listed ones / forget it
             if (
                 engine._core.index.get(op.idents[0].key) is None
@@ -107,7 +124,7 @@ def run(
             ):
                 continue
             mine = {i.key for i in engine.identifiers_of(cid)}
-            if op.verb == "split":
+            if verb == "split":
                 group = [i for i in op.idents if i.key in mine]
                 if len(group) == len(mine):
                     continue
@@ -122,14 +139,19 @@ def run(
                     for e in entries
                     if e.id not in removed and not (e.type == "sighting" and e.identifier.key in gone)  # type: ignore[union-attr]
                 ]
+                stored = {e.id for e in entries}
                 link_ids[:] = [i for i in link_ids if i not in removed]
                 change = forgotten
         else:
             if not link_ids:
                 continue
             change = engine.revoke(link_ids[op.target % len(link_ids)], actor="agent", reason=f"v{n}", at=at)
-        entries.extend(change.entries)
-        link_ids.extend(e.id for e in change.entries if e.type in ("link", "never_link"))
+        if op.verb != "again" and verb in ("observe", "link", "suggest", "never"):
+            sent.append((n, op, at))
+        new = [e for e in change.entries if e.id not in stored]
+        stored.update(e.id for e in new)
+        entries.extend(new)
+        link_ids.extend(e.id for e in new if e.type in ("link", "never_link"))
         if after is not None:
             after(engine, op, change)
         if each is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -26,6 +27,7 @@ from omnicx.identity import (
 from omnicx.identity._core import evidence_string
 from omnicx.identity._ledger import evidence_text
 from omnicx.models import Assurance, Identifier, ObservedIdentifier
+from omnicx.store import SQLiteStore
 
 T0 = datetime(2024, 7, 1, 8, 0, tzinfo=UTC)
 ANA = Identifier(kind="email", value="ana@shop.io")
@@ -576,3 +578,37 @@ def test_a_payload_delivered_again_gets_no_entry_the_ledger_does_not_hold() -> N
     observed = [ObservedIdentifier(identifier=i, assurance=Assurance.ASSERTED) for i in (ANA, ANA_PHONE)]
     built = observation_entries(observed, at=T0, channel="sms", dedupe_key="k")
     assert {e.id for e in built} == {e.id for e in first.entries} >= {e.id for e in again.entries}
+
+
+def test_a_payload_delivered_again_at_a_stronger_assurance_rebuilds_from_a_store_as_it_ran(
+    tmp_path: Path,
+) -> None:
+    # The id of a sighting and of a link hashes its assurance: the verified delivery of a
+    # payload first seen asserted brings entries of its own, which a store keeps beside
+    # the first ones, so a rebuild from the store reads the verified phone and the link that
+    # the policy admits only at verified, as the live engine does.
+    policy = MergePolicy(min_assurance="verified")
+    engine = IdentityEngine(policy)
+    first = engine.observe([ANA, ANA_PHONE], at=T0, channel="sms", dedupe_key="k")
+    assert engine.customer_of(ANA) != engine.customer_of(ANA_PHONE)
+    again = engine.observe(
+        [ANA, ANA_PHONE], at=T0, channel="sms", dedupe_key="k", assurance=Assurance.VERIFIED
+    )
+    assert engine.customer_of(ANA) == engine.customer_of(ANA_PHONE)
+    assert not {e.id for e in first.entries} & {e.id for e in again.entries}
+    store = SQLiteStore(tmp_path / "ledger.db")
+    try:
+        for change in (first, again, first):  # the asserted delivery once more
+            with store.transaction() as tx:
+                tx.append_ledger(change.entries)
+        with store.snapshot() as view:
+            stored = view.ledger()
+    finally:
+        store.close()
+    assert len(stored) == len(first.entries) + len(again.entries)
+    rebuilt = IdentityEngine.rebuild(stored, policy)
+    assert rebuilt.partition() == engine.partition()
+    cid = engine.customer_of(ANA_PHONE)
+    assert cid is not None
+    assert rebuilt.customer(cid) == engine.customer(cid)
+    assert {i.assurance for i in engine.customer(cid).identifiers} == {Assurance.VERIFIED}

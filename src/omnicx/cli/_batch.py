@@ -39,7 +39,7 @@ from typing import IO, Any
 
 from omnicx.errors import NormalizationError, ValidationError
 from omnicx.identity import MergePolicy
-from omnicx.identity._core import birth_id, id_prefix
+from omnicx.identity._core import ASSURANCE_NAMES, birth_id, id_prefix
 from omnicx.identity._core import link_id as core_link_id
 from omnicx.identity._engine import DEFAULT_SALT
 from omnicx.models._base import _aware_utc as aware_utc
@@ -686,7 +686,7 @@ def normalized_key(kind: str, text: str, region: str | None) -> tuple[str, str] 
 def link_id(a: str, b: str, at: datetime, channel: str | None, record_id: str) -> str:
     """The id of the link between the keys ``a`` and ``b`` observed in a record at ``at``: the
     engine's (:func:`omnicx.identity._core.link_id`) for an observation with that evidence."""
-    return core_link_id(a, b, "observed", at, (channel, record_id, None, None))
+    return core_link_id(a, b, "observed", ASSURANCE_NAMES[_RANK], at, (channel, record_id, None, None))
 
 
 def write_csv_rows(sink: IO[str], rows: Iterable[tuple[str, str]]) -> None:

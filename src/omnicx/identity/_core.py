@@ -116,18 +116,20 @@ class LinkRec:
         """The link's entry id (given, or computed from its facts once)."""
         lid = self._id
         if lid is None:
-            lid = self._id = link_id(self.ka, self.kb, self.kind, self.at, self.ev)
+            lid = self._id = link_id(self.ka, self.kb, self.kind, self.assurance, self.at, self.ev)
         return lid
 
     @property
     def natural(self) -> bool:
         """True when the id is the one its facts give (not an id a ledger entry brought)."""
-        return self._id is None or self._id == link_id(self.ka, self.kb, self.kind, self.at, self.ev)
+        return self._id is None or self._id == link_id(
+            self.ka, self.kb, self.kind, self.assurance, self.at, self.ev
+        )
 
     def facts(self) -> Facts:
         """What the id of a link the core derives is a function of, as a dict key (see :data:`Facts`)."""
         a, b = (self.a, self.b) if self.a < self.b else (self.b, self.a)
-        return a, b, stamp_of(self.kind, self.at, self.ev)
+        return a, b, stamp_of(self.kind, self.at, self.ev), self.rank
 
     def __lt__(self, other: LinkRec) -> bool:
         return self.id < other.id
@@ -142,10 +144,10 @@ class LinkRec:
         return self is other or self.id > other.id
 
 
-def link_id(ka: str, kb: str, kind: str, at: datetime, ev: Ev) -> str:
+def link_id(ka: str, kb: str, kind: str, assurance: str, at: datetime, ev: Ev) -> str:
     """The entry id of a link between the identifiers keyed ``ka`` and ``kb`` (in either order)."""
     lo, hi = (ka, kb) if ka < kb else (kb, ka)
-    return entry_id("lnk", lo, hi, kind, str(at), evidence_string(ev))
+    return entry_id("lnk", lo, hi, kind, assurance, str(at), evidence_string(ev))
 
 
 Stamp = tuple[str, datetime, timedelta | None, str]
@@ -158,11 +160,11 @@ def stamp_of(kind: str, at: datetime, ev: Ev) -> Stamp:
     return kind, at, at.utcoffset(), evidence_string(ev)
 
 
-Facts = tuple[int, int, Stamp]
-"""A link's facts: its two identifier ints (smaller first) and its :data:`Stamp`. Two links
-have the same id (:func:`link_id`) exactly when they have the same facts: the id hashes the
-identifiers' keys, ``str(at)`` (the instant and the offset it is written with), the kind
-and the evidence string."""
+Facts = tuple[int, int, Stamp, int]
+"""A link's facts: its two identifier ints (smaller first), its :data:`Stamp` and its assurance
+rank. Two links have the same id (:func:`link_id`) exactly when they have the same facts: the
+id hashes the identifiers' keys, the kind, the assurance, ``str(at)`` (the instant and the
+offset it is written with) and the evidence string."""
 
 
 @attrs.define(slots=True, eq=False)
@@ -857,13 +859,13 @@ class Core:
             for i in range(len(ids)):
                 for j in range(i + 1, len(ids)):
                     x, y = ids[i], ids[j]
-                    fact = (x, y, stamp) if x < y else (y, x, stamp)
+                    pr = min(id_ranks[i], id_ranks[j])
+                    fact = (x, y, stamp, pr) if x < y else (y, x, stamp, pr)
                     if fact in facts:
                         continue
                     kx, ky = names[x], names[y]
                     assert kx is not None
                     assert ky is not None
-                    pr = min(id_ranks[i], id_ranks[j])
                     rec = LinkRec(None, x, y, at, link_kind, pr, ASSURANCE_NAMES[pr], ev, kx, ky)
                     if odd and self.link_index(rec.id) is not None:
                         continue

@@ -148,7 +148,7 @@ def _sightings(idents: Sequence[Identifier], ranks: Sequence[int], at: datetime,
     evs = evidence_string(ev)
     return [
         Sighting(
-            id=entry_id("sig", ident.key, str(at), evs),
+            id=entry_id("sig", ident.key, _BY_RANK[rank], str(at), evs),
             at=at,
             identifier=ident,
             assurance=_BY_RANK[rank],
@@ -196,7 +196,7 @@ def observation_entries(
             rank = min(ra, rb)
             out.append(
                 Link(
-                    id=entry_id("lnk", lo, hi, "observed", stamp, evs),
+                    id=entry_id("lnk", lo, hi, "observed", _BY_RANK[rank], stamp, evs),
                     at=moment,
                     a=a,
                     b=b,

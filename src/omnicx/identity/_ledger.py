@@ -135,7 +135,8 @@ class Sighting(_Entry):
 
     @classmethod
     def _stable_id(cls, data: dict[str, Any]) -> str:
-        return entry_id("sig", _key(data.get("identifier")), str(data.get("at")), _ev(data))
+        assurance = str(data.get("assurance"))
+        return entry_id("sig", _key(data.get("identifier")), assurance, str(data.get("at")), _ev(data))
 
 
 class Link(_Entry):
@@ -150,7 +151,8 @@ class Link(_Entry):
     @classmethod
     def _stable_id(cls, data: dict[str, Any]) -> str:
         a, b = sorted((_key(data.get("a")), _key(data.get("b"))))
-        return entry_id("lnk", a, b, str(data.get("kind")), str(data.get("at")), _ev(data))
+        kind, assurance = str(data.get("kind")), str(data.get("assurance"))
+        return entry_id("lnk", a, b, kind, assurance, str(data.get("at")), _ev(data))
 
 
 class Revocation(_Entry):
