@@ -61,3 +61,35 @@ def test_forget_lists_every_revocation_of_a_forgotten_link() -> None:
         assert not engine._revocations  # type: ignore[attr-defined]
         kept = [e for e in entries if e.id not in forgotten.removed_entry_ids and e.type != "sighting"]
         assert not any("Ana Silva" in e.model_dump_json() or "Bo Chen" in e.model_dump_json() for e in kept)
+
+
+def test_history_names_the_revocation_of_a_never_link_rule_in_any_order() -> None:
+    # Ana's phone is ruled apart from her, the rule is revoked twice (the later one first):
+    # the customer merged again tells, in its history, when the rule was lifted and by whom.
+    engine = IdentityEngine()
+    entries: list[LedgerEntry] = list(
+        engine.observe([ANA, ANA_PHONE], at=T0, channel="sms", dedupe_key="s1").entries
+    )
+    rule = engine.never_link(
+        ANA, ANA_PHONE, actor="agent:kim", reason="two people", at=T0 + timedelta(hours=1)
+    )
+    entries += rule.entries
+    (rule_id,) = [e.id for e in rule.entries]
+    assert engine.customer_of(ANA) != engine.customer_of(ANA_PHONE)
+    for hours, actor, reason in ((4, "agent:lee", "one person after all"), (2, "agent:kim", "my mistake")):
+        entries += engine.revoke(rule_id, actor=actor, reason=reason, at=T0 + timedelta(hours=hours)).entries
+    expected = [
+        ("merged", T0, None),
+        ("revoked", T0 + timedelta(hours=2), "my mistake"),
+    ]
+    for order in itertools.permutations(entries):
+        replica = IdentityEngine()
+        for entry in order:  # one at a time: revocations before their rule wait for it
+            replica.apply([entry])
+        for got in (replica, IdentityEngine.rebuild(order)):
+            cid = got.customer_of(ANA)
+            assert cid is not None and cid == got.customer_of(ANA_PHONE)
+            history = got.history(cid)
+            assert [(e.type, e.at, e.evidence.reason) for e in history] == expected
+            assert history[1].link_id == rule_id
+            assert history[1].reason == "never-link rule revoked"

@@ -182,7 +182,8 @@ class Pair:
 
 @attrs.define(slots=True, eq=False)
 class NeverRec:
-    """A never-link rule by identifier ints."""
+    """A never-link rule by identifier ints (``revoked_*``: the revocation that lifted it, as
+    for a :class:`LinkRec`)."""
 
     id: str
     a: int
@@ -190,6 +191,9 @@ class NeverRec:
     at: datetime
     ev: Ev
     active: bool = True
+    revoked_by: str | None = None
+    revoked_at: datetime | None = None
+    revoked_ev: Ev | None = None
 
 
 def salt_bytes(salt: object) -> bytes:

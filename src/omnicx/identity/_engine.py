@@ -227,9 +227,9 @@ def _retired(c: Core, before: dict[int, str] | dict[int, str | None]) -> tuple[s
     )
 
 
-def _mark_revoked(rec: LinkRec, rev: Revocation) -> None:
-    """Mark a link revoked by ``rev``; of several revocations, the earliest (by time, then id)
-    is the one the link records, whatever order they came in."""
+def _mark_revoked(rec: LinkRec | NeverRec, rev: Revocation) -> None:
+    """Mark a link or never-link rule revoked by ``rev``; of several revocations, the earliest
+    (by time, then id) is the one it records, whatever order they came in."""
     if rec.active or rec.revoked_at is None or (rev.at, rev.id) < (rec.revoked_at, rec.revoked_by or ""):
         rec.active, rec.revoked_by, rec.revoked_at, rec.revoked_ev = False, rev.id, rev.at, _ev(rev.evidence)
 
@@ -372,7 +372,7 @@ class IdentityEngine:
             rule = NeverRec(e.id, x, y, e.at, _ev(e.evidence))
             for rev in self._pending_revocations.pop(e.id, ()):
                 self._revocations[rev.id] = rev
-                rule.active = False
+                _mark_revoked(rule, rev)
             c.never_ids[e.id] = rule
             if not rule.active:
                 return set()
@@ -416,9 +416,10 @@ class IdentityEngine:
         rule = c.never_ids.get(e.link_id)
         if rule is not None:
             self._revocations[e.id] = e
-            if not rule.active:
+            was_active = rule.active
+            _mark_revoked(rule, e)
+            if not was_active:  # revoked already: only which revocation speaks for it may change
                 return set()
-            rule.active = False
             c.drop_never(rule)
             return c.replay({rule.a, rule.b})
         pending = self._pending_revocations.setdefault(e.link_id, [])
@@ -1229,7 +1230,8 @@ class IdentityEngine:
         return _explain.why_linked(self._core, self._ident, a, b, x, y)
 
     def history(self, customer_id: str) -> tuple[HistoryEvent, ...]:
-        """The customer's merges, refusals, revocations and never-link rules, oldest first.
+        """The customer's merges, refusals, revocations (of links and of never-link rules) and
+        never-link rules, oldest first.
 
         Derived from the ledger under the current policy, so it explains the
         current state: ``merged`` events are the unions of the canonical

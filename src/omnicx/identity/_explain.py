@@ -152,7 +152,26 @@ def history(c: Core, ident: Callable[[int], Identifier], root: int) -> tuple[His
                 )
             )
     for rule in c.never_ids.values():
-        if rule.active and (rule.a in inside or rule.b in inside):
+        if not (rule.a in inside or rule.b in inside):
+            continue
+        if not rule.active and rule.revoked_at is not None:
+            assert rule.revoked_ev is not None
+            assert rule.revoked_by is not None
+            events.append(
+                (
+                    (rule.revoked_at, rule.revoked_by),
+                    HistoryEvent(
+                        type="revoked",
+                        at=rule.revoked_at,
+                        customer_id=current,
+                        identifiers=(ident(rule.a), ident(rule.b)),
+                        link_id=rule.id,
+                        reason="never-link rule revoked",
+                        evidence=evidence(rule.revoked_ev),
+                    ),
+                )
+            )
+        if rule.active:
             events.append(
                 (
                     (rule.at, rule.id),

@@ -147,7 +147,8 @@ class HistoryEvent(OmnicxModel):
 
     * ``merged``: ``link_id`` joined ``retired_id`` into ``customer_id``;
     * ``refused``: a link touching the customer was refused (``reason``);
-    * ``revoked``: a link was revoked (an unmerge); ``customer_id`` the part it lies in;
+    * ``revoked``: a link was revoked (an unmerge), or a never-link rule (``reason`` says
+      which; ``link_id`` is the entry revoked); ``customer_id`` the part it lies in;
     * ``never_link``: a rule keeps two identifiers apart.
     """
 
