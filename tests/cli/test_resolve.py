@@ -391,3 +391,35 @@ def test_a_blocklist_line_that_names_no_identifier_is_an_error(
     assert "line 3" in err
     assert repr(line) in err
     assert not (tmp_path / "out.csv").exists()
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_policy_without_a_phone_region_reads_its_national_phones_in_the_region_option(
+    tmp_path: Path, engine: str
+) -> None:
+    # A London shop: two customers ring from the switchboard's line, which the policy names as
+    # its staff write it. Under --region GB it is the host's number and joins nobody.
+    london = [
+        {
+            "record_id": f"g{n}",
+            "ts": f"2024-02-0{n}T09:00:00Z",
+            "channel": "voice",
+            "identifiers": [
+                {"type": "phone", "value": "020 7946 0000"},
+                {"type": "email", "value": f"caller{n}@mail.co.uk"},
+            ],
+        }
+        for n in (1, 2)
+    ]
+    source, out = str(write(tmp_path, london)), tmp_path / "out.csv"
+    policy = tmp_path / "policy.toml"
+    policy.write_text('version = 1\nhost_identifiers = ["phone:020 7946 0000"]\n')
+    args = ["resolve", source, "-o", str(out), "--quiet", "--engine", engine, "--policy", str(policy)]
+    assert main([*args, "--region", "GB"]) == 0
+    got = read(out)
+    assert got["g1"] != ""
+    assert got["g2"] != ""
+    assert got["g1"] != got["g2"]
+    # the policy's own region wins over --region: a US reading of the number is no number
+    policy.write_text('version = 1\nphone_region = "US"\nhost_identifiers = ["phone:020 7946 0000"]\n')
+    assert main([*args, "--region", "GB"]) != 0

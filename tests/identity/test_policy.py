@@ -52,6 +52,7 @@ def test_policy_loads_from_json_and_toml_with_the_same_meaning(tmp_path: Path) -
         # "*" means every kind in quarantine and the blocklist; a limit or a unique kind is per kind
         ('{"limits": {"*": 1}}', "limits"),
         ('{"unique_kinds": ["*"]}', "unique_kinds"),
+        ('{"phone_region": "ZZ"}', "phone_region 'ZZ' is not a region"),
     ],
 )
 def test_a_bad_policy_says_what_is_wrong(text: str, message: str) -> None:
@@ -118,6 +119,28 @@ def test_host_identifiers_and_raw_blocklist_values_are_normalized() -> None:
     assert compiled.blocked("email", "help@shop.io", "email:help@shop.io") == "host identifier"
     assert compiled.blocked("phone", "+14155238800", "phone:+14155238800") == "host identifier"
     assert compiled.blocked("email", "orders@shop.io", "email:orders@shop.io") is not None
+
+
+def test_national_phones_in_a_policy_are_read_in_its_phone_region() -> None:
+    # A London shop writes its switchboard and a junk number as its staff dial them.
+    written = {
+        "host_identifiers": ["phone:020 7946 0000"],
+        "blocklist": {"exact": {"phone": ["07700 900123"]}},
+    }
+    london = MergePolicy.from_json(json.dumps({**written, "phone_region": "gb"})).compile()
+    assert london.blocked("phone", "+442079460000", "phone:+442079460000") == "host identifier"
+    assert london.blocked("phone", "+447700900123", "phone:+447700900123") is not None
+    # read as US numbers (the default region) they are other numbers, or none at all
+    with pytest.raises(ConfigurationError, match="host identifier"):
+        MergePolicy.from_json(json.dumps(written)).compile()
+    us = MergePolicy.from_json(json.dumps({**written, "host_identifiers": []})).compile()
+    assert us.blocked("phone", "+447700900123", "phone:+447700900123") is None
+    # without a region only international forms are phones
+    with pytest.raises(ConfigurationError, match="host identifier"):
+        MergePolicy(phone_region=None, host_identifiers=("phone:(415) 523-8800",)).compile()
+    assert MergePolicy(phone_region=None, host_identifiers=("phone:+1 415 523 8800",)).compile().host == {
+        "phone:+14155238800"
+    }
 
 
 def test_without_the_default_blocklist_only_the_hosts_entries_apply() -> None:

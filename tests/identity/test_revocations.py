@@ -88,7 +88,8 @@ def test_history_names_the_revocation_of_a_never_link_rule_in_any_order() -> Non
             replica.apply([entry])
         for got in (replica, IdentityEngine.rebuild(order)):
             cid = got.customer_of(ANA)
-            assert cid is not None and cid == got.customer_of(ANA_PHONE)
+            assert cid is not None
+            assert cid == got.customer_of(ANA_PHONE)
             history = got.history(cid)
             assert [(e.type, e.at, e.evidence.reason) for e in history] == expected
             assert history[1].link_id == rule_id

@@ -88,7 +88,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--region",
         default="US",
-        help="region for national phone numbers such as (415) 555-0123 (default US; 'none' refuses them)",
+        help=(
+            "region for national phone numbers such as (415) 555-0123, in the input and in a policy "
+            "that sets no phone_region (default US; 'none' refuses them)"
+        ),
     )
     parser.add_argument(
         "--engine",
@@ -483,6 +486,8 @@ def run(args: argparse.Namespace) -> int:
             normalize_phone("+14155550100", region=region)
         except NormalizationError as exc:
             raise ConfigurationError(f"--region: {exc}") from exc
+    if "phone_region" not in policy.model_fields_set:  # the policy's national phones: --region's
+        policy = MergePolicy.model_validate({**policy.model_dump(), "phone_region": region})
     if args.blocklist:
         extra = load_blocklist(args.blocklist, Resolver(MergePolicy(), region))
         policy = policy.model_copy(update={"blocklist": policy.blocklist.merged(extra)})

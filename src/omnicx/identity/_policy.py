@@ -173,6 +173,10 @@ class MergePolicy(OmnicxModel):
     host_identifiers: tuple[Annotated[str, StringConstraints(min_length=3, max_length=600)], ...] = ()
     """The host's own support addresses and numbers as ``kind:value`` (``email:help@shop.com``,
     ``phone:+14155550100``): they appear beside every customer and must link none."""
+    phone_region: str | None = "US"
+    """The region (ISO 3166, such as ``"GB"``) in which a national phone number written in this
+    policy, in ``blocklist.exact`` or ``host_identifiers``, is read: ``020 7946 0000`` is
+    ``+442079460000`` under ``"GB"``. ``None`` reads international forms only."""
     limits: dict[Kind, Annotated[int, Field(ge=1)]] = Field(default_factory=lambda: dict(DEFAULT_LIMITS))
     """At most this many identifiers of a kind in one customer (see :data:`DEFAULT_LIMITS`)."""
     unique_kinds: tuple[Kind, ...] = ("external_id",)
@@ -184,6 +188,19 @@ class MergePolicy(OmnicxModel):
     quarantine_enabled: bool = True
     min_assurance: Assurance = Assurance.ASSERTED
     """Links below this assurance are recorded as suggestions and never merge."""
+
+    @field_validator("phone_region")
+    @classmethod
+    def _region(cls, value: str | None) -> str | None:
+        import phonenumbers
+
+        if value is None:
+            return None
+        if value.upper() not in phonenumbers.SUPPORTED_REGIONS:
+            raise ValueError(
+                f"phone_region {value!r} is not a region phonenumbers knows; use an ISO 3166 code such as 'US'"
+            )
+        return value.upper()
 
     @field_validator("limits", "unique_kinds")
     @classmethod
@@ -291,12 +308,12 @@ class CompiledPolicy:
         )
         exact: dict[str, frozenset[str]] = {}
         for kind, values in blocklist.exact.items():
-            exact[kind] = frozenset(_normalized(kind, v) for v in values)
+            exact[kind] = frozenset(_normalized(kind, v, policy.phone_region) for v in values)
         patterns = {
             kind: tuple(re.compile(p, re.IGNORECASE) for p in items)
             for kind, items in blocklist.patterns.items()
         }
-        host = frozenset(_host_key(text) for text in policy.host_identifiers)
+        host = frozenset(_host_key(text, policy.phone_region) for text in policy.host_identifiers)
         limits = dict(policy.limits)
         thresholds: dict[str, int] = {}
         default: int | None = None
@@ -374,27 +391,28 @@ def _block_rules(policy: CompiledPolicy, kind: str) -> tuple[frozenset[str], tup
     return exact, tuple(patterns)
 
 
-def _normalized(kind: str, value: str) -> str:
+def _normalized(kind: str, value: str, region: str | None) -> str:
     """A blocklist value as :func:`_strictly_normalized` gives it, else as written (stripped)."""
     try:
-        return _strictly_normalized(kind, value)
+        return _strictly_normalized(kind, value, region)
     except NormalizationError:
         return value.strip()
 
 
-def _strictly_normalized(kind: str, value: str) -> str:
-    """An email or phone value normalized (a national phone read as US), any other kind's value
-    stripped. Raises NormalizationError for an email or phone no identifier could have."""
+def _strictly_normalized(kind: str, value: str, region: str | None) -> str:
+    """An email or phone value normalized (a national phone read in ``region``), any other
+    kind's value stripped. Raises NormalizationError for an email or phone no identifier could
+    have."""
     from omnicx.normalize import normalize_email, normalize_phone
 
     if kind == "email":
         return normalize_email(value)
     if kind == "phone":
-        return normalize_phone(value, region="US") if not value.startswith("+") else normalize_phone(value)
+        return normalize_phone(value, region=region)
     return value.strip()
 
 
-def _host_key(text: str) -> str:
+def _host_key(text: str, region: str | None) -> str:
     from omnicx.models import Identifier
 
     kind, sep, value = text.partition(":")
@@ -404,7 +422,7 @@ def _host_key(text: str) -> str:
         )
     if kind in ("email", "phone"):
         try:
-            return f"{kind}:{_strictly_normalized(kind, value)}"
+            return f"{kind}:{_strictly_normalized(kind, value, region)}"
         except NormalizationError as exc:  # it could never match a normalized identifier
             raise ConfigurationError(f"host identifier {text!r} is no {kind} omnicx can read: {exc}") from exc
     try:
