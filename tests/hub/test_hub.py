@@ -275,6 +275,41 @@ def test_forget_erases_a_customer_and_tells_subscribers(tmp_path: Path) -> None:
         assert hub.customer_of(PHONE_ANA) is not None  # the others stay
 
 
+@pytest.mark.parametrize("store", ["memory", "sqlite"])
+def test_a_customer_forgotten_twice_is_not_brought_back_by_a_payload_from_between(
+    tmp_path: Path, store: str
+) -> None:
+    # Ana is forgotten on day 60, writes again on day 61 and is forgotten again on day 62. The
+    # day-61 chat delivered once more (a webhook retry with a new event id) must stay erased:
+    # the store keeps both erasures of her tombstones, and the later one voids it.
+    email = Identifier(kind="email", value="ana.0@gmail.com")
+    now = [T0 + timedelta(days=60)]
+
+    def chat(n: int, when: datetime) -> tuple[str, object]:
+        return "webchat", p.webchat(
+            when,
+            f"s{n}",
+            "v0",
+            f"chat {n}",
+            email=email.value,
+            phone="+447900000001",
+            name="ana",
+            event_id=f"e{n}",
+        )
+
+    url = "memory://" if store == "memory" else f"sqlite:///{tmp_path / 'hub.db'}"
+    with Hub.open(url, channels=p.adapters(), clock=lambda: now[0]) as hub:
+        hub.ingest(*chat(0, T0 + timedelta(hours=1)))  # type: ignore[arg-type]
+        hub.forget(hub.customer_of(email) or "", actor="dpo", reason="first request")
+        back = T0 + timedelta(days=61)
+        hub.ingest(*chat(1, back))  # type: ignore[arg-type]
+        now[0] = T0 + timedelta(days=62)
+        hub.forget(hub.customer_of(email) or "", actor="dpo", reason="second request")
+        replay = hub.ingest(*chat(2, back))  # type: ignore[arg-type]
+        assert replay.status == "erased"
+        assert hub.customer_of(email) is None
+
+
 def test_unknown_channel_is_a_configuration_error() -> None:
     from omnicx import ConfigurationError
 

@@ -612,3 +612,107 @@ def test_a_payload_delivered_again_at_a_stronger_assurance_rebuilds_from_a_store
     assert cid is not None
     assert rebuilt.customer(cid) == engine.customer(cid)
     assert {i.assurance for i in engine.customer(cid).identifiers} == {Assurance.VERIFIED}
+
+
+# --- erasure: the seam's edge cases ----------------------------------------------------------
+
+
+def test_the_erasure_is_dated_after_the_rules_and_revocations_it_erases() -> None:
+    # A split at +5h (a revocation and a never-link rule) and a forget dated +1h: the erasure
+    # takes the split's time, so the rule delivered again to a replica stays erased.
+    engine = IdentityEngine()
+    seen = engine.observe([ANA, ANA_PHONE], at=T0, channel="sms", dedupe_key="p1")
+    split = engine.split(seen.customer_id or "", [[ANA_PHONE]], actor="agent", reason="two people", at=at(5))
+    ledger = [*seen.entries, *split.entries]
+    rule = next(e for e in split.entries if isinstance(e, NeverLink))
+    gone = engine.forget(engine.customer_of(ANA_PHONE) or "", at=at(1), actor="dpo", reason="erase")
+    (erasure,) = gone.entries
+    assert erasure.at == at(5)
+    assert rule.id in gone.removed_entry_ids
+    replica = IdentityEngine()
+    replica.apply([e for e in ledger if e.id not in gone.removed_entry_ids and _names(e) != {ANA_PHONE.key}])
+    replica.apply([erasure])
+    replica.apply([rule])  # delivered once more
+    assert replica.partition() == engine.partition()
+    with pytest.raises(UnknownIdentifier):
+        replica.customer_of(ANA_PHONE)
+
+
+def _names(entry: object) -> set[str]:
+    if isinstance(entry, Sighting):
+        return {entry.identifier.key}
+    if isinstance(entry, Link | NeverLink):
+        return {entry.a.key, entry.b.key}
+    return set()
+
+
+def test_entries_read_after_a_later_forget_are_still_the_operations_entries() -> None:
+    # Change.entries is built on first read: after the identifiers were forgotten, too.
+    engine = IdentityEngine()
+    engine.observe([BO], at=T0)
+    engine.observe([BO_PHONE], at=T0)
+    changes = [
+        engine.observe([ANA, ANA_PHONE], at=T0, channel="sms", dedupe_key="p1"),
+        engine.observe_many([Observation([ANA, ANA_PSID], at(1), "messenger", "m1")]),
+        engine.link(BO, BO_PHONE, actor="agent", reason="same person", at=at(2)),
+    ]
+    for ident in (ANA, BO):
+        engine.forget(engine.customer_of(ident) or "", at=at(3))
+    links = [e for change in changes for e in change.entries if isinstance(e, Link)]
+    assert [{e.a.key, e.b.key} for e in links] == [
+        {ANA.key, ANA_PHONE.key},
+        {ANA.key, ANA_PSID.key},
+        {BO.key, BO_PHONE.key},
+    ]
+
+
+def test_an_erasure_applied_again_leaves_the_customer_who_came_back() -> None:
+    writer = IdentityEngine()
+    first = writer.observe([ANA], at=T0, channel="sms", dedupe_key="p1")
+    gone = writer.forget(first.customer_id or "", at=at(24))
+    back = writer.observe([ANA], at=at(48), channel="sms", dedupe_key="p2")
+    ledger = [*gone.entries, *back.entries]
+    replica = IdentityEngine()
+    replica.apply(ledger)
+    replica.apply(gone.entries)  # at-least-once delivery
+    writer.apply(gone.entries)  # a writer reading its own tail back
+    want = IdentityEngine.rebuild(ledger).partition()
+    assert list(want.values()) == [frozenset({ANA.key})]
+    assert replica.partition() == want
+    assert writer.partition() == want
+
+
+def test_forget_reports_the_customers_it_split_elsewhere() -> None:
+    # A phone seen with four emails is quarantined (threshold 3). Forgetting one of those
+    # customers lifts the quarantine: the phone's older links win, and the phone limit then
+    # cuts a third phone out of another customer, which forget() reports in split, as
+    # revoke() of the same link does.
+    policy = MergePolicy(use_default_blocklist=False, quarantine={"email": 3, "*": 4}, limits={"phone": 2})
+    emails = [Identifier(kind="email", value=f"user{i}@mail.example.org") for i in range(4)]
+    phones = [Identifier(kind="phone", value=f"+1415200{i:04d}") for i in range(3)]
+
+    def story() -> tuple[IdentityEngine, list[str]]:
+        engine = IdentityEngine(policy)
+        ids = [
+            next(
+                e.id
+                for e in engine.observe(
+                    [phones[0], emails[i]], at=at(i), channel="sms", dedupe_key=f"h{i}"
+                ).entries
+                if isinstance(e, Link)
+            )
+            for i in range(4)
+        ]
+        engine.observe([emails[0], phones[1]], at=at(10), channel="sms", dedupe_key="a")
+        engine.observe([emails[0], phones[2]], at=at(11), channel="sms", dedupe_key="b")
+        return engine, ids
+
+    engine, _ = story()
+    forgotten = engine.forget(engine.customer_of(emails[3]) or "", at=at(20))
+    cut = engine.customer_of(phones[2])
+    assert cut is not None
+    assert cut != engine.customer_of(emails[0])
+    assert {cut, engine.customer_of(emails[0])} <= set(forgotten.split)
+    other, link_ids = story()
+    revoked = other.revoke(link_ids[3], actor="agent", reason="not hers", at=at(20))
+    assert set(forgotten.split) <= set(revoked.split)

@@ -37,7 +37,7 @@ def _message(n: int) -> Message:
 
 def test_versions_are_consecutive_from_one() -> None:
     assert [m.version for m in MIGRATIONS] == list(range(1, LATEST_VERSION + 1))
-    assert LATEST_VERSION == 3
+    assert LATEST_VERSION == 4
 
 
 def _sqlite_schema(path: Path) -> list[tuple[Any, ...]]:
@@ -58,6 +58,8 @@ def test_sqlite_upgrades_from_every_earlier_version(tmp_path: Path, start: int) 
         with old.transaction() as tx:
             tx.append_interactions([_message(n) for n in range(5)])
             tx.assign_customer([ANA], "cus_ana")
+            if start >= 2:  # a tombstone written before v4 keeps its erasure
+                tx.append_ledger([Erasure(id="era_0", customer_id="cus_old", tombstones=("b" * 64,), at=T0)])
     old.close()
 
     store = SQLiteStore(tmp_path / "old.db")
@@ -71,7 +73,7 @@ def test_sqlite_upgrades_from_every_earlier_version(tmp_path: Path, start: int) 
             "EXPLAIN QUERY PLAN SELECT id FROM omnicx_interactions WHERE tenant = 'default' AND endpoint = 'x' "
             "ORDER BY occurred_us DESC, id DESC LIMIT 5"
         ).fetchall()
-    assert versions == [(1,), (2,), (3,)]
+    assert versions == [(v,) for v in range(1, LATEST_VERSION + 1)]
     assert "omnicx_interactions_timeline" in str(plan)
     assert "TEMP B-TREE" not in str(plan)  # v2's index serves the order: no sort
     if start > 0:
@@ -84,6 +86,16 @@ def test_sqlite_upgrades_from_every_earlier_version(tmp_path: Path, start: int) 
             )
         with store.snapshot() as view:
             assert view.tombstoned(["a" * 64]) == frozenset({"a" * 64})
+        with store.transaction() as tx:  # v4: a hash forgotten twice keeps both erasures
+            tx.append_ledger(
+                [
+                    Erasure(
+                        id="era_2", customer_id="cus_back", tombstones=("b" * 64,), at=T0 + timedelta(days=1)
+                    )
+                ]
+            )
+        with store.snapshot() as view:
+            assert [e.id for e in view.erasures(["b" * 64])] == ["era_0", "era_2"][start < 2 :]
         with store.transaction() as tx:  # v3's derived-state table is in place
             tx.put_customer_state("cus_bo", {"t@": "{}"})
         with store.snapshot() as view:
@@ -119,7 +131,7 @@ def test_concurrent_openers_apply_each_migration_once(tmp_path: Path) -> None:
     assert errors == []
     with sqlite3.connect(tmp_path / "race.db") as conn:
         rows = conn.execute("SELECT version FROM omnicx_schema_version ORDER BY version").fetchall()
-    assert rows == [(1,), (2,), (3,)]
+    assert rows == [(v,) for v in range(1, LATEST_VERSION + 1)]
 
 
 def test_a_newer_database_is_refused(tmp_path: Path) -> None:

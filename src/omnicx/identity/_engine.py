@@ -316,7 +316,7 @@ class IdentityEngine:
         with self._watching() as before:
             for e in items:
                 if isinstance(e, Erasure):
-                    self._erase(e)
+                    seeds |= self._erase(e)
                 else:
                     self._core.remember_keys(_keys_of(e))
                     seeds |= self._apply_one(e)
@@ -434,15 +434,20 @@ class IdentityEngine:
             if prev is None or e.at > prev:
                 self._core.tombstones[t] = e.at
 
-    def _erase(self, e: Erasure) -> None:
+    def _erase(self, e: Erasure) -> set[int]:
+        """Apply an erasure written elsewhere; returns the identifiers replayed. An erasure
+        delivered again changes nothing (the customer who came back after it stays)."""
+        if e.id in self._erasures:
+            return set()
         self._register_erasure(e)
         c = self._core
         wanted = set(e.tombstones)
         doomed = [x for x, key in enumerate(c.keys) if key is not None and c.tombstone(key) in wanted]
-        self._remove(doomed)
+        return self._remove(doomed)[1]
 
-    def _remove(self, doomed: Sequence[int]) -> list[str]:
-        """Delete identifiers and everything that mentions them; replay what they touched."""
+    def _remove(self, doomed: Sequence[int]) -> tuple[list[str], set[int]]:
+        """Delete identifiers and everything that mentions them; replay what they touched.
+        Returns the ids of the entries removed and the identifiers replayed."""
         c = self._core
         gone = set(doomed)
         removed: list[str] = []
@@ -508,8 +513,7 @@ class IdentityEngine:
             if r in gone:
                 c.parent[m] = m
         c.recheck_flags(rest)
-        c.replay(rest)
-        return removed
+        return removed, c.replay(rest)
 
     @contextlib.contextmanager
     def _watching(self) -> Iterator[dict[int, str | None]]:
@@ -816,16 +820,15 @@ class IdentityEngine:
             link_ids=tuple(rec.id for rec in links),
         )
 
-    def _link_entry(self, rec: LinkRec) -> Link:
-        c = self._core
-        ka, kb = c.keys[rec.a], c.keys[rec.b]
-        assert ka is not None
-        assert kb is not None
+    @staticmethod
+    def _link_entry(rec: LinkRec) -> Link:
+        # from the link's own keys: entries are built when first read, perhaps after a
+        # forget() took the identifiers out of the engine
         return Link(
             id=rec.id,
             at=rec.at,
-            a=Identifier.parse(ka),
-            b=Identifier.parse(kb),
+            a=Identifier.parse(rec.ka),
+            b=Identifier.parse(rec.kb),
             kind=LinkKind(rec.kind),
             assurance=Assurance(rec.assurance),
             evidence=_evidence(rec.ev),
@@ -1033,13 +1036,25 @@ class IdentityEngine:
         c = self._core
         root = self._root_of(customer_id)
         doomed = [m for m in c.members_of(root) if c.flag[m] == core.MEMBER]
+        # the erasure is dated at or after every entry it erases (sightings, links, never-link
+        # rules and the revocations of either), so that any of them delivered again is void
         latest = max(c.last_at[m] for m in doomed)
+        gone = set(doomed)
+        erased_ids: set[str] = set()
         for m in doomed:
             for y in c.nbrs.get(m, ()):
                 for i in c.pairs[(min(m, y), max(m, y))].links:
                     rec = c.links[i]
-                    if rec is not None and rec.at > latest:
-                        latest = rec.at
+                    if rec is not None:
+                        latest = max(latest, rec.at)
+                        erased_ids.add(rec.id)
+        for rule in c.never_ids.values():
+            if rule.a in gone or rule.b in gone:
+                latest = max(latest, rule.at)
+                erased_ids.add(rule.id)
+        for rev in self._revocations.values():
+            if rev.link_id in erased_ids:
+                latest = max(latest, rev.at)
         moment = max(_when(at), latest)
         idents = tuple(self._ident(m) for m in doomed)
         tombstones = tuple(sorted(c.tombstone(i.key) for i in idents))
@@ -1053,10 +1068,11 @@ class IdentityEngine:
         )
         self._register_erasure(erasure)
         with self._watching() as before:  # a shared identifier freed may rejoin two customers
-            removed = self._remove(doomed)
+            removed, replayed = self._remove(doomed)
         out = Forgotten(
             customer_id=real_id,
             merged=_retired(c, before),
+            split=self._ids_of(replayed),
             identifiers=idents,
             removed_entry_ids=tuple(sorted(set(removed))),
         )

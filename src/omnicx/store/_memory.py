@@ -62,7 +62,8 @@ class _Tables:
         self.aliases: dict[str, str] = {}
         self.ledger: dict[str, LedgerEntry] = {}
         self.refs: dict[str, dict[str, None]] = {}
-        self.tombstones: dict[str, str] = {}
+        self.tombstones: dict[str, dict[str, None]] = {}
+        """Tombstone hash -> the ids of every erasure that left it."""
         self.conversations: dict[str, Conversation] = {}
         self.audit: dict[int, AuditRecord] = {}
         self.state: dict[str, dict[str, str]] = {}
@@ -369,8 +370,7 @@ class _MemorySession:
                 self._put(self._t.refs.setdefault(ref, {}), entry.id, None)
             if isinstance(entry, Erasure):
                 for tomb in entry.tombstones:
-                    if tomb not in self._t.tombstones:
-                        self._put(self._t.tombstones, tomb, entry.id)
+                    self._put(self._t.tombstones.setdefault(tomb, {}), entry.id, None)
             added.append(entry)
         return added
 
@@ -394,10 +394,10 @@ class _MemorySession:
         return self._with_revocations(walk_component(identifier_map(identifiers), self._by_refs))
 
     def tombstoned(self, hashes: Iterable[str]) -> frozenset[str]:
-        return frozenset(h for h in hashes if h in self._t.tombstones)
+        return frozenset(h for h in hashes if self._t.tombstones.get(h))  # (a rollback leaves {})
 
     def erasures(self, hashes: Iterable[str]) -> list[Erasure]:
-        ids = {self._t.tombstones[h] for h in hashes if h in self._t.tombstones}
+        ids = {i for h in hashes for i in self._t.tombstones.get(h, ())}
         found = [e for e in (self._t.ledger.get(i) for i in ids) if isinstance(e, Erasure)]
         return sorted(found, key=lambda e: (e.at, e.id))
 

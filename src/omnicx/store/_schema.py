@@ -103,10 +103,22 @@ _V3 = (
         PRIMARY KEY (tenant, customer_id, key))""",
 )
 
+_V4 = (
+    # Every erasure that left a hash, not only the first: a customer forgotten, back and
+    # forgotten again has two, and the later one is what voids a payload delivered again.
+    """CREATE TABLE omnicx_tombstones_v4 (
+        tenant TEXT NOT NULL, hash TEXT NOT NULL, erasure_id TEXT NOT NULL,
+        PRIMARY KEY (tenant, hash, erasure_id))""",
+    "INSERT INTO omnicx_tombstones_v4 (tenant, hash, erasure_id) SELECT tenant, hash, erasure_id FROM omnicx_tombstones",
+    "DROP TABLE omnicx_tombstones",
+    "ALTER TABLE omnicx_tombstones_v4 RENAME TO omnicx_tombstones",
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "raw inbox, interactions, identifiers, customers, ledger, conversations, audit", _V1),
     Migration(2, "timeline index, raw payloads by dedupe key, tombstones", _V2),
     Migration(3, "derived per-customer state for constant-time ingestion", _V3),
+    Migration(4, "tombstones keep every erasure of a hash", _V4),
 )
 LATEST_VERSION = MIGRATIONS[-1].version
 
