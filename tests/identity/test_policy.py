@@ -53,6 +53,9 @@ def test_policy_loads_from_json_and_toml_with_the_same_meaning(tmp_path: Path) -
         ('{"limits": {"*": 1}}', "limits"),
         ('{"unique_kinds": ["*"]}', "unique_kinds"),
         ('{"phone_region": "ZZ"}', "phone_region 'ZZ' is not a region"),
+        # what re.compile raises beside re.error
+        ('{"blocklist": {"patterns": {"email": ["a{99999999999}"]}}}', "does not compile"),
+        (json.dumps({"blocklist": {"patterns": {"email": ["(" * 1000 + ")" * 1000]}}}), "does not compile"),
     ],
 )
 def test_a_bad_policy_says_what_is_wrong(text: str, message: str) -> None:
@@ -81,6 +84,10 @@ def test_a_policy_file_needs_a_known_suffix(tmp_path: Path) -> None:
         ("email", "ana@example.com"),
         ("email", "none@none.com"),
         ("email", "test@shop.io"),
+        ("email", "postmaster@shop.io"),
+        ("email", "bounces+ana=gmail.com@mail.shop.io"),
+        ("email", "bounce-1234@em.shop.io"),
+        ("email", "n/a@shop.io"),
         ("phone", "+10000000000"),
         ("phone", "+15555555555"),
         ("phone", "+11234567890"),
@@ -103,6 +110,12 @@ def test_default_blocklist_catches_placeholders(kind: str, value: str) -> None:
         ("email", "tester@shop.io"),
         ("phone", "+14155238886"),
         ("phone", "+447911123456"),
+        # people and shops whose address starts like an automated sender's or a placeholder
+        ("email", "bounce.house@party.com"),
+        ("email", "postmaster.general@shop.com"),
+        ("email", "na@company.com"),
+        # an Ohio number: the run 1234567 only with the country code's 1 (every +1 234 567 xxxx)
+        ("phone", "+12345670199"),
         ("chat_visitor", "v_93b105f00daa"),
     ],
 )
@@ -121,6 +134,26 @@ def test_host_identifiers_and_raw_blocklist_values_are_normalized() -> None:
     assert compiled.blocked("email", "orders@shop.io", "email:orders@shop.io") is not None
 
 
+def test_a_policy_path_with_a_nul_character_is_a_configuration_error() -> None:
+    with pytest.raises(ConfigurationError, match="NUL"):
+        MergePolicy.from_file("/tmp/policy\x00.json")
+
+
+def test_an_exact_value_that_can_block_nothing_is_refused_and_star_values_are_read_each_way() -> None:
+    # a phone no number can have is a mistake to report, as in host_identifiers
+    with pytest.raises(ConfigurationError, match="would block nothing"):
+        MergePolicy(blocklist=Blocklist(exact={"phone": ("call me",)})).compile()
+    with pytest.raises(ConfigurationError, match="phone_region US"):
+        MergePolicy(blocklist=Blocklist(exact={"phone": ("020 7946 0000",)})).compile()
+    # "*" values are compared with every kind's normalized value: raw forms block too
+    compiled = MergePolicy(
+        blocklist=Blocklist(exact={"*": ("+1 (415) 523-8886", " Ana@X.com", "n.a.")})
+    ).compile()
+    assert compiled.blocked("phone", "+14155238886", "phone:+14155238886") is not None
+    assert compiled.blocked("email", "ana@x.com", "email:ana@x.com") is not None
+    assert compiled.blocked("chat_visitor", "n.a.", "chat_visitor:n.a.") is not None
+
+
 def test_national_phones_in_a_policy_are_read_in_its_phone_region() -> None:
     # A London shop writes its switchboard and a junk number as its staff dial them.
     written = {
@@ -132,9 +165,9 @@ def test_national_phones_in_a_policy_are_read_in_its_phone_region() -> None:
     assert london.blocked("phone", "+447700900123", "phone:+447700900123") is not None
     # read as US numbers (the default region) they are other numbers, or none at all
     with pytest.raises(ConfigurationError, match="host identifier"):
-        MergePolicy.from_json(json.dumps(written)).compile()
-    us = MergePolicy.from_json(json.dumps({**written, "host_identifiers": []})).compile()
-    assert us.blocked("phone", "+447700900123", "phone:+447700900123") is None
+        MergePolicy.from_json(json.dumps({**written, "blocklist": {}})).compile()
+    with pytest.raises(ConfigurationError, match="would block nothing"):
+        MergePolicy.from_json(json.dumps({**written, "host_identifiers": []})).compile()
     # without a region only international forms are phones
     with pytest.raises(ConfigurationError, match="host identifier"):
         MergePolicy(phone_region=None, host_identifiers=("phone:(415) 523-8800",)).compile()

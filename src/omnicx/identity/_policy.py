@@ -22,6 +22,7 @@ Rules, in the order the engine applies them to a link ``a — b``:
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import threading
@@ -55,9 +56,10 @@ class Blocklist(OmnicxModel):
     ``exact`` and ``patterns`` map an identifier kind (or ``*`` for every kind)
     to values. Exact values are compared with the *normalized* value
     (``noreply@example.com``, ``+10000000000``); give emails and phones in any
-    raw form, they are normalized when the policy is compiled. Patterns are
-    Python regular expressions matched with ``re.fullmatch`` against the
-    normalized value, case-insensitively.
+    raw form, they are normalized when the policy is compiled (one that no identifier could
+    have is a :class:`~omnicx.errors.ConfigurationError`; a ``*`` value is read as written, as
+    an email and as a phone). Patterns are Python regular expressions matched with
+    ``re.fullmatch`` against the normalized value, case-insensitively.
     """
 
     exact: dict[Kind, tuple[str, ...]] = Field(default_factory=dict)
@@ -70,7 +72,7 @@ class Blocklist(OmnicxModel):
             for pattern in items:
                 try:
                     re.compile(pattern)
-                except re.error as exc:
+                except (re.error, OverflowError, RecursionError) as exc:  # a{99999999999}, deep nesting
                     raise ValueError(
                         f"blocklist pattern {pattern!r} for {kind} does not compile: {exc}"
                     ) from exc
@@ -107,18 +109,22 @@ DEFAULT_BLOCKLIST = Blocklist(
     },
     patterns={
         "email": (
-            # automated senders: noreply, no-reply, donotreply, do-not-reply, mailer-daemon, bounces
-            r"(no[-_.]?reply|do[-_.]?not[-_.]?reply|mailer[-_.]?daemon|postmaster|bounces?)([+.\-_].*)?@.*",
+            # automated senders: noreply, no-reply, donotreply, do-not-reply, mailer-daemon
+            r"(no[-_.]?reply|do[-_.]?not[-_.]?reply|mailer[-_.]?daemon)([+.\-_].*)?@.*",
+            # postmaster and bounce addresses, with a VERP tag (bounces+tag@, bounce-123@); not
+            # bounce.house@ or postmaster.general@, which name people and shops
+            r"(postmaster|bounces?)([+\-].*)?@.*",
             # RFC 2606 / RFC 6761 reserved names: never a real mailbox
             r".*@(.*\.)?(example\.(com|net|org)|example|test|invalid|localhost)",
             # placeholder local parts on any domain
-            r"(test|none|null|nobody|noemail|no\.?email|unknown|anonymous|n/?a|xxx+)@.*",
+            r"(test|none|null|nobody|noemail|no\.?email|unknown|anonymous|n/a|xxx+)@.*",
         ),
         "phone": (
             # the same digit seven or more times at the end: +10000000000, +15555555555
             r"\+\d*?(\d)\1{6,}",
-            # ascending or descending runs: +11234567890, +10123456789, +19876543210
-            r"\+\d*(0123456|1234567|2345678|3456789|9876543|8765432|7654321|6543210)\d*",
+            # ascending or descending runs after the first digit (a country code's, which would
+            # make every +1 234 567 xxxx a run): +11234567890, +10123456789, +19876543210
+            r"\+\d+(0123456|1234567|2345678|3456789|9876543|8765432|7654321|6543210)\d*",
             # North American fictional range 555-0100 … 555-0199
             r"\+1\d{3}55501\d{2}",
         ),
@@ -238,6 +244,8 @@ class MergePolicy(OmnicxModel):
         """
         try:
             path = Path(path)
+            if "\0" in str(path):
+                raise ConfigurationError(f"merge policy path {str(path)!r} holds a NUL character")
         except TypeError as exc:
             raise ConfigurationError(f"a merge policy file is a path, got {type(path).__name__}") from exc
         try:
@@ -308,7 +316,7 @@ class CompiledPolicy:
         )
         exact: dict[str, frozenset[str]] = {}
         for kind, values in blocklist.exact.items():
-            exact[kind] = frozenset(_normalized(kind, v, policy.phone_region) for v in values)
+            exact[kind] = frozenset(f for v in values for f in _exact_forms(kind, v, policy.phone_region))
         patterns = {
             kind: tuple(re.compile(p, re.IGNORECASE) for p in items)
             for kind, items in blocklist.patterns.items()
@@ -391,12 +399,25 @@ def _block_rules(policy: CompiledPolicy, kind: str) -> tuple[frozenset[str], tup
     return exact, tuple(patterns)
 
 
-def _normalized(kind: str, value: str, region: str | None) -> str:
-    """A blocklist value as :func:`_strictly_normalized` gives it, else as written (stripped)."""
+def _exact_forms(kind: str, value: str, region: str | None) -> set[str]:
+    """What an exact blocklist value of ``kind`` is compared with: its normalized value; for
+    ``*`` (compared with every kind's) the value stripped and its readings as an email and as a
+    phone. Raises ConfigurationError for an email or phone that no identifier could have: it
+    would block nothing."""
+    if kind == "*":
+        forms = {value.strip()}
+        for reading in ("email", "phone"):
+            with contextlib.suppress(NormalizationError):
+                forms.add(_strictly_normalized(reading, value, region))
+        return forms
     try:
-        return _strictly_normalized(kind, value, region)
-    except NormalizationError:
-        return value.strip()
+        return {_strictly_normalized(kind, value, region)}
+    except NormalizationError as exc:
+        raise ConfigurationError(
+            f"blocklist value {value!r} is no {kind} omnicx can read, so it would block nothing"
+            + (f" (national phones are read in phone_region {region})" if kind == "phone" else "")
+            + f": {exc}"
+        ) from exc
 
 
 def _strictly_normalized(kind: str, value: str, region: str | None) -> str:
