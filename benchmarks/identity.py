@@ -35,6 +35,11 @@ RSS is its own) on the same records:
   and cluster_pairwise_predictions_at_threshold on the same pre-normalized
   input with the junk list handed over (needs ``pip install omnicx[bench]``).
 
+The peers run as ../shared/bench runs them: their input is a parquet file written before
+the clock starts, with the junk values already nulled where the junk list is handed
+over, and their clock covers reading it and their work (pandas, which pyarrow's first
+read imports, is imported before). A peer's process imports nothing of omnicx.
+
 Scores: pairwise and B-cubed precision / recall against the true person of each
 record, the largest cluster, records/s and peak RSS.
 """
@@ -446,22 +451,45 @@ def _peak_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
-def _load_peer_columns(folder: Path, blocklist: bool) -> tuple[int, list[list[str | None]]]:
-    import pyarrow.parquet as pq
+def _peer_input(folder: Path, blocklist: bool) -> Path:
+    """The peers' parquet input: ``norm.parquet``, or with ``blocklist`` ``norm_blocked.parquet``,
+    the same with the junk values nulled, as ../shared/bench prepares its ``simple`` variant
+    (untimed: a peer is handed its blocklist applied, and only reads the file in its clock)."""
+    if not blocklist:
+        return folder / "norm.parquet"
+    out = folder / "norm_blocked.parquet"
+    if not out.exists():
+        import pyarrow as pa
+        import pyarrow.parquet as pq
 
-    t = pq.read_table(folder / "norm.parquet", columns=["email", "phone", "handle"])
-    cols = [t.column(k).to_pylist() for k in ("email", "phone", "handle")]
-    if blocklist:
         junk = {
             _simple("email" if "@" in v else ("handle" if ":" in v else "phone"), v)
             for v in (folder / "junk.txt").read_text().split()
         }
-        cols = [[None if v in junk else v for v in col] for col in cols]
-    return t.num_rows, cols
+        t = pq.read_table(folder / "norm.parquet")
+        columns = {
+            k: (
+                t.column(k)
+                if k == "rid"
+                else pa.array([None if v in junk else v for v in t.column(k).to_pylist()], pa.string())
+            )
+            for k in t.column_names
+        }
+        partial = out.with_suffix(".partial")
+        pq.write_table(pa.table(columns), partial)
+        partial.replace(out)
+    return out
 
 
-def run_uf(folder: Path, blocklist: bool) -> list[int]:
-    n, cols = _load_peer_columns(folder, blocklist)
+def _load_peer_columns(path: Path) -> tuple[int, list[list[str | None]]]:
+    import pyarrow.parquet as pq
+
+    t = pq.read_table(path, columns=["email", "phone", "handle"])
+    return t.num_rows, [t.column(k).to_pylist() for k in ("email", "phone", "handle")]
+
+
+def run_uf(path: Path) -> list[int]:
+    n, cols = _load_peer_columns(path)
     parent, size = list(range(n)), [1] * n
 
     def find(x: int) -> int:
@@ -488,23 +516,13 @@ def run_uf(folder: Path, blocklist: bool) -> list[int]:
     return [find(i) for i in range(n)]
 
 
-def run_splink(folder: Path) -> list[int]:
+def run_splink(path: Path) -> list[int]:
     import duckdb
     from splink import DuckDBAPI, Linker, SettingsCreator, block_on
 
-    junk = [
-        _simple("email" if "@" in v else ("handle" if ":" in v else "phone"), v)
-        for v in (folder / "junk.txt").read_text().split()
-    ]
     con = duckdb.connect()
-    con.execute("CREATE TABLE junk(v VARCHAR)")
-    con.executemany("INSERT INTO junk VALUES (?)", [(v,) for v in junk])
     con.execute(
-        "CREATE TABLE input_records AS SELECT rid AS unique_id, "
-        "CASE WHEN email IN (SELECT v FROM junk) THEN NULL ELSE email END AS email, "
-        "CASE WHEN phone IN (SELECT v FROM junk) THEN NULL ELSE phone END AS phone, "
-        "CASE WHEN handle IN (SELECT v FROM junk) THEN NULL ELSE handle END AS handle "
-        f"FROM read_parquet('{folder / 'norm.parquet'}')"
+        f"CREATE TABLE input_records AS SELECT rid AS unique_id, email, phone, handle FROM read_parquet('{path}')"
     )
     api = DuckDBAPI(connection=con)
     settings = SettingsCreator(
@@ -635,11 +653,13 @@ def run_omnicx_core(folder: Path, prepared: list) -> list[int]:  # type: ignore[
 
 
 def contender(name: str, folder: Path) -> dict[str, object]:
-    """Run one contender in this process; timings exclude imports and untimed preparation."""
-    import phonenumbers  # noqa: F401  (imported before the clock, as a service would)
+    """Run one contender in this process; timings exclude imports and untimed preparation (a
+    peer's process imports nothing of omnicx, so that its peak RSS is its own)."""
+    if name.startswith("omnicx"):
+        import phonenumbers  # noqa: F401  (imported before the clock, as a service would)
 
-    import omnicx.cli._resolve
-    import omnicx.identity  # noqa: F401
+        import omnicx.cli._resolve
+        import omnicx.identity  # noqa: F401
 
     prepared = None
     if name in ("omnicx-incremental", "omnicx-incremental-bulk", "omnicx-core"):
@@ -673,12 +693,18 @@ def contender(name: str, folder: Path) -> dict[str, object]:
             ]
         del raw
     if name in ("splink", "omnicx-batch"):
+        # not NumPy for omnicx: it starts threads on import, and `omnicx resolve` forks its helper
+        # process only from a process with one thread (its DuckDB engine imports NumPy after that)
         import duckdb  # noqa: F401
-        import numpy  # noqa: F401  (Splink imports it with itself; omnicx's DuckDB engine on first use)
     if name == "splink":
+        import numpy  # noqa: F401  (Splink imports it with itself)
         import splink  # noqa: F401
+    peer_input = None
     if name.startswith(("uf", "splink")):
+        import pandas  # noqa: F401  (pyarrow's first read_table imports it: not the peer's work)
         import pyarrow.parquet  # noqa: F401
+
+        peer_input = _peer_input(folder, blocklist=name != "uf-noblock")
     rss_before = _peak_mib()
     cpu = time.process_time()
     t = time.perf_counter()
@@ -693,12 +719,12 @@ def contender(name: str, folder: Path) -> dict[str, object]:
         labels = run_omnicx_incremental_bulk(folder, prepared)  # type: ignore[arg-type]
     elif name == "omnicx-core":
         labels = run_omnicx_core(folder, prepared)  # type: ignore[arg-type]
-    elif name == "uf":
-        labels = run_uf(folder, blocklist=True)
-    elif name == "uf-noblock":
-        labels = run_uf(folder, blocklist=False)
+    elif name in ("uf", "uf-noblock"):
+        assert peer_input is not None
+        labels = run_uf(peer_input)
     elif name == "splink":
-        labels = run_splink(folder)
+        assert peer_input is not None
+        labels = run_splink(peer_input)
     elif written is None:
         raise SystemExit(f"unknown contender {name}")
     wall = time.perf_counter() - t
@@ -713,6 +739,7 @@ def contender(name: str, folder: Path) -> dict[str, object]:
         # with the peak of a helper process the contender forked (omnicx resolve's DuckDB engine)
         "peak_rss_mib": _peak_mib() + children.ru_maxrss / 1024.0,
         "rss_before_mib": rss_before,
+        "helper_peak_mib": children.ru_maxrss / 1024.0,  # 0: no helper process ran
         **score(labels, json.loads((folder / "truth.json").read_text())),
     }
 
