@@ -458,7 +458,8 @@ def _peer_input(folder: Path, blocklist: bool) -> Path:
     if not blocklist:
         return folder / "norm.parquet"
     out = folder / "norm_blocked.parquet"
-    if not out.exists():
+    sources = (folder / "norm.parquet", folder / "junk.txt")
+    if not out.exists() or any(f.stat().st_mtime > out.stat().st_mtime for f in sources):
         import pyarrow as pa
         import pyarrow.parquet as pq
 

@@ -40,6 +40,32 @@ def test_versions_are_consecutive_from_one() -> None:
     assert LATEST_VERSION == 4
 
 
+TOMB = "b" * 64
+
+
+def _forget_one_hash_twice(tx: Any) -> None:
+    """Before v4: a customer forgotten, back and forgotten again; the tombstone table of v2 and v3
+    kept the first erasure of the hash alone."""
+    tx.append_ledger(
+        [
+            Erasure(id="era_t0", customer_id="cus_old", tombstones=(TOMB,), at=T0),
+            Erasure(id="era_t1", customer_id="cus_back", tombstones=(TOMB,), at=T0 + timedelta(hours=1)),
+        ]
+    )
+
+
+def _every_erasure_is_found(store: Any, start: int) -> None:
+    """After v4 the store finds every erasure of a hash: those v3 dropped (recovered from the
+    ledger) and a new one."""
+    with store.transaction() as tx:
+        tx.append_ledger(
+            [Erasure(id="era_t2", customer_id="cus_again", tombstones=(TOMB,), at=T0 + timedelta(days=1))]
+        )
+    with store.snapshot() as view:
+        found = [e.id for e in view.erasures([TOMB])]
+    assert found == (["era_t0", "era_t1", "era_t2"] if start >= 2 else ["era_t2"])
+
+
 def _sqlite_schema(path: Path) -> list[tuple[Any, ...]]:
     with sqlite3.connect(path) as conn:
         rows = conn.execute(
@@ -58,8 +84,8 @@ def test_sqlite_upgrades_from_every_earlier_version(tmp_path: Path, start: int) 
         with old.transaction() as tx:
             tx.append_interactions([_message(n) for n in range(5)])
             tx.assign_customer([ANA], "cus_ana")
-            if start >= 2:  # a tombstone written before v4 keeps its erasure
-                tx.append_ledger([Erasure(id="era_0", customer_id="cus_old", tombstones=("b" * 64,), at=T0)])
+            if start >= 2:
+                _forget_one_hash_twice(tx)
     old.close()
 
     store = SQLiteStore(tmp_path / "old.db")
@@ -86,16 +112,7 @@ def test_sqlite_upgrades_from_every_earlier_version(tmp_path: Path, start: int) 
             )
         with store.snapshot() as view:
             assert view.tombstoned(["a" * 64]) == frozenset({"a" * 64})
-        with store.transaction() as tx:  # v4: a hash forgotten twice keeps both erasures
-            tx.append_ledger(
-                [
-                    Erasure(
-                        id="era_2", customer_id="cus_back", tombstones=("b" * 64,), at=T0 + timedelta(days=1)
-                    )
-                ]
-            )
-        with store.snapshot() as view:
-            assert [e.id for e in view.erasures(["b" * 64])] == ["era_0", "era_2"][start < 2 :]
+        _every_erasure_is_found(store, start)
         with store.transaction() as tx:  # v3's derived-state table is in place
             tx.put_customer_state("cus_bo", {"t@": "{}"})
         with store.snapshot() as view:
@@ -174,9 +191,13 @@ def test_postgres_upgrades_from_every_earlier_version(pg_url: str, pg_server: ob
     if start > 0:
         with old.transaction() as tx:
             tx.append_interactions([_message(n) for n in range(5)])
+            if start >= 2:
+                _forget_one_hash_twice(tx)
     old.close()
     store = PostgresStore(pg_url)
     assert store.schema_version() == LATEST_VERSION
+    if start > 0:
+        _every_erasure_is_found(store, start)
     with store.snapshot() as view:
         expected = [_message(4), _message(3)] if start > 0 else []
         assert [s.interaction for s in view.timeline([ANA], limit=2).items] == expected

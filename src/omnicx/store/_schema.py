@@ -2,8 +2,10 @@
 
 Each :class:`Migration` moves the schema one version up; the runner applies the
 missing ones in order, each in its own transaction together with its row in
-``omnicx_schema_version``. Statements use three tokens, replaced per dialect:
-``{BIGINT}``, ``{BLOB}`` and ``{SERIAL}`` (an auto-increasing primary key).
+``omnicx_schema_version``. Statements use four tokens, replaced per dialect:
+``{BIGINT}``, ``{BLOB}``, ``{SERIAL}`` (an auto-increasing primary key) and
+``{ERASURE_TOMBSTONES}`` (the tombstones of the erasure ledger entry ``l``, as a table ``t``
+of one column ``value``).
 Every table is prefixed ``omnicx_`` so the schema can share a database with the host.
 """
 
@@ -110,6 +112,10 @@ _V4 = (
         tenant TEXT NOT NULL, hash TEXT NOT NULL, erasure_id TEXT NOT NULL,
         PRIMARY KEY (tenant, hash, erasure_id))""",
     "INSERT INTO omnicx_tombstones_v4 (tenant, hash, erasure_id) SELECT tenant, hash, erasure_id FROM omnicx_tombstones",
+    # the erasures v3 dropped (after the first of each hash) are still in the ledger
+    """INSERT INTO omnicx_tombstones_v4 (tenant, hash, erasure_id)
+        SELECT l.tenant, t.value, l.id FROM omnicx_ledger l, {ERASURE_TOMBSTONES}
+        WHERE l.type = 'erasure' ON CONFLICT DO NOTHING""",
     "DROP TABLE omnicx_tombstones",
     "ALTER TABLE omnicx_tombstones_v4 RENAME TO omnicx_tombstones",
 )
@@ -123,8 +129,18 @@ MIGRATIONS: tuple[Migration, ...] = (
 LATEST_VERSION = MIGRATIONS[-1].version
 
 _TOKENS = {
-    "sqlite": {"BIGINT": "INTEGER", "BLOB": "BLOB", "SERIAL": "INTEGER PRIMARY KEY AUTOINCREMENT"},
-    "postgresql": {"BIGINT": "BIGINT", "BLOB": "BYTEA", "SERIAL": "BIGSERIAL PRIMARY KEY"},
+    "sqlite": {
+        "BIGINT": "INTEGER",
+        "BLOB": "BLOB",
+        "SERIAL": "INTEGER PRIMARY KEY AUTOINCREMENT",
+        "ERASURE_TOMBSTONES": "json_each(l.body, '$.tombstones') AS t",
+    },
+    "postgresql": {
+        "BIGINT": "BIGINT",
+        "BLOB": "BYTEA",
+        "SERIAL": "BIGSERIAL PRIMARY KEY",
+        "ERASURE_TOMBSTONES": "jsonb_array_elements_text(l.body::jsonb -> 'tombstones') AS t(value)",
+    },
 }
 
 
