@@ -392,6 +392,70 @@ def test_a_replayed_payload_of_a_forgotten_customer_does_not_bring_them_back(tmp
         assert_stored_state_is_the_full_recomputation(hub)
 
 
+@pytest.mark.parametrize(
+    ("store", "shared"), [("memory", "quarantined"), ("sqlite", "quarantined"), ("sqlite", "blocklisted")]
+)
+def test_a_replayed_call_of_a_forgotten_number_now_shared_keeps_nothing(
+    tmp_path: Path, store: str, shared: str
+) -> None:
+    # The number was a customer's own and was forgotten; later five people type it into chats
+    # (quarantined), or the host blocklists it (the hub reopened with that policy). A call from
+    # it dated before the erasure is erased, as the full path has it: the fast path for a
+    # shared identifier must not keep it.
+    number = "+15550100777"
+    phone = Identifier(kind="phone", value=number)
+    url = "memory://" if store == "memory" else f"sqlite:///{tmp_path / 'hub.db'}"
+    clock = T0 + timedelta(days=60)
+    with contextlib.ExitStack() as stack:
+        hub = stack.enter_context(Hub.open(url, channels=p.adapters(), clock=lambda: clock))
+        hub.ingest("twilio_voice", p.twilio_call(T0 + timedelta(days=1), number, "CA" + "1" * 32))
+        hub.forget(hub.customer_of(phone) or "", actor="dpo", reason="erasure request")
+        if shared == "blocklisted":
+            stack.close()
+            policy = MergePolicy(blocklist={"exact": {"phone": [number]}})
+            hub = stack.enter_context(
+                Hub.open(url, channels=p.adapters(), clock=lambda: clock, policy=policy)
+            )
+        for who in range(5 if shared == "quarantined" else 0):
+            at = T0 + timedelta(days=61, minutes=who)
+            chat = p.webchat(
+                at, f"s{who}", f"v{who}", "hi", email=f"p{who}@gmail.com", phone=number, event_id=f"w{who}"
+            )
+            hub.ingest("webchat", chat)
+        replay = hub.ingest("twilio_voice", p.twilio_call(T0 + timedelta(days=2), number, "CA" + "2" * 32))
+        assert replay.status == "erased"
+        with hub.store.snapshot() as view:
+            assert [
+                s for s in view.timeline([phone], limit=100).items if s.interaction.occurred_at < clock
+            ] == []
+            assert all(r.request.body.find(b"CA" + b"2" * 32) < 0 for r in view.raw_payloads().items)
+        assert_stored_state_is_the_full_recomputation(hub)
+
+
+@pytest.mark.parametrize("store", ["memory", "sqlite"])
+def test_a_split_rule_left_alone_by_a_forget_keeps_both_ends_customers(tmp_path: Path, store: str) -> None:
+    # Visitors v1 and v2 typed one email; a split keeps the three apart by never-link rules, and
+    # the email's customer is forgotten. The rule v1-v2 is now the only entry between them: a late
+    # chat of v1 must leave v2 its own customer, id, first sighting and assurance.
+    url = "memory://" if store == "memory" else f"sqlite:///{tmp_path / 'hub.db'}"
+    with Hub.open(url, channels=p.adapters(), clock=lambda: T0 + timedelta(days=60)) as hub:
+        email = Identifier(kind="email", value="ana@gmail.com")
+        hub.ingest("webchat", p.webchat(T0, "s1", "v1", "hi", email=email.value, event_id="e1"))
+        hub.ingest(
+            "webchat",
+            p.webchat(T0 + timedelta(minutes=5), "s2", "v2", "again", email=email.value, event_id="e2"),
+        )
+        cid = hub.customer_of(email)
+        assert cid is not None
+        v2 = next(ci.identifier for ci in hub.customer(cid).identifiers if ci.identifier.value == "v2")
+        hub.split(cid, [[email], [v2]], actor="agent", reason="three people", at=T0 + timedelta(hours=1))
+        hub.forget(hub.customer_of(email) or "", actor="dpo", reason="erasure")
+        before = hub.customer(hub.customer_of(v2) or "")
+        hub.ingest("webchat", p.webchat(T0 - timedelta(minutes=1), "s3", "v1", "late", event_id="e3"))
+        assert hub.customer(hub.customer_of(v2) or "") == before
+        assert_stored_state_is_the_full_recomputation(hub)
+
+
 def test_a_replayed_batch_keeps_the_others_messages_and_nothing_of_the_forgotten(tmp_path: Path) -> None:
     # Meta batches messages of several senders into one webhook call. Replayed after one
     # sender's erasure, the others' messages are stored; the raw payload, which holds the

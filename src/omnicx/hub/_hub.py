@@ -83,7 +83,7 @@ from omnicx.identity import (
     MergePolicy,
     observation_entries,
 )
-from omnicx.identity._core import salt_bytes
+from omnicx.identity._core import salt_bytes, tombstone
 from omnicx.metrics import ConversationRecord, records_from_threading
 from omnicx.models import (
     Assurance,
@@ -506,11 +506,17 @@ class Hub:
             )
 
         tx.lock_identifiers([o.identifier for o in observed])
-        if set(keys) == {item.endpoint.key} and (
-            self._compiled.is_blocked(
-                item.endpoint.kind, item.endpoint.key.split(":", 1)[1], item.endpoint.key
+        if (
+            set(keys) == {item.endpoint.key}
+            and (
+                self._compiled.is_blocked(
+                    item.endpoint.kind, item.endpoint.key.split(":", 1)[1], item.endpoint.key
+                )
+                or is_quarantined(tx, item.endpoint, self._fingerprint)
             )
-            or is_quarantined(tx, item.endpoint, self._fingerprint)
+            # a shared identifier once a forgotten customer's: the full path decides whether the
+            # payload was sent before the erasure (and keeps nothing of it)
+            and not tx.tombstoned([tombstone(item.endpoint.key, self._salt)])
         ):
             record()
             tx.assign_customer([item.endpoint], None)  # as the full path leaves a shared identifier

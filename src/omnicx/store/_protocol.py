@@ -141,9 +141,10 @@ class StoreReader(Protocol):
         ...
 
     def ledger_component(self, identifiers: Iterable[Identifier]) -> list[LedgerEntry]:
-        """The entries of every identifier reachable from ``identifiers`` through links.
+        """The entries of every identifier reachable from ``identifiers`` through links and
+        never-link rules.
 
-        Links are followed whatever their status, so the result is a superset of the
+        Both are followed whatever their status, so the result is a superset of the
         component an engine needs to re-evaluate those identifiers. Canonical order.
         """
         ...
