@@ -478,7 +478,7 @@ def resolve_file(
 
 
 def run(args: argparse.Namespace) -> int:
-    """The ``resolve`` command. Returns 0, or 1 when no line of the input was a record."""
+    """The ``resolve`` command. Returns 0, or 1 when the input had lines and none was a record."""
     policy = MergePolicy.from_file(args.policy) if args.policy else MergePolicy()
     region = None if str(args.region).lower() == "none" else args.region
     if region is not None:
