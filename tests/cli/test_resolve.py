@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import csv
+import io
 import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -423,3 +425,54 @@ def test_a_policy_without_a_phone_region_reads_its_national_phones_in_the_region
     # the policy's own region wins over --region: a US reading of the number is no number
     policy.write_text('version = 1\nphone_region = "US"\nhost_identifiers = ["phone:020 7946 0000"]\n')
     assert main([*args, "--region", "GB"]) != 0
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_an_error_before_the_csv_leaves_an_existing_output_as_it_was(
+    tmp_path: Path, engine: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # the policy blocklists a national number the default region cannot read: an error
+    out = tmp_path / "out.csv"
+    out.write_text("last week's results\n")
+    policy = tmp_path / "policy.json"
+    policy.write_text('{"version": 1, "blocklist": {"exact": {"phone": ["020 7946 0123"]}}}')
+    args = ["resolve", str(write(tmp_path, RECORDS)), "-o", str(out), "--quiet", "--engine", engine]
+    assert main([*args, "--policy", str(policy)]) == 1
+    assert "would block nothing" in capsys.readouterr().err
+    assert out.read_text() == "last week's results\n"
+    # and a path that cannot be written fails before any input is read
+    missing = tmp_path / "no-such-folder" / "out.csv"
+    assert main([*args[:3], str(missing), *args[4:]]) == 1
+    assert "cannot write" in capsys.readouterr().err
+    assert not missing.parent.exists()
+
+
+def test_an_unwritable_output_fails_before_standard_input_is_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    class Unread(io.BytesIO):
+        def read(self, *_: object) -> bytes:
+            raise AssertionError("the input was read")
+
+        readline = read  # type: ignore[assignment]
+
+        def __iter__(self) -> Iterator[bytes]:
+            raise AssertionError("the input was read")
+
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(Unread()))
+    assert main(["resolve", "-", "-o", str(tmp_path / "nope" / "out.csv"), "--quiet"]) == 1
+    assert "cannot write" in capsys.readouterr().err
+
+
+def test_a_reader_that_stops_early_ends_the_command_quietly(tmp_path: Path) -> None:
+    # `omnicx resolve … -o - | head -1`: standard output closes under the command
+    records = [{**RECORDS[0], "record_id": f"r{n}"} for n in range(20_000)]
+    source = write(tmp_path, records)
+    command = [sys.executable, "-m", "omnicx.cli", "resolve", str(source), "-o", "-", "--quiet"]
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as proc:
+        assert proc.stdout is not None
+        assert proc.stdout.readline() == b"record_id,customer_id\n"
+        proc.stdout.close()
+        err = proc.stderr.read() if proc.stderr is not None else b""
+    assert proc.returncode == 1
+    assert b"Traceback" not in err

@@ -516,6 +516,8 @@ class DuckDBResolver(BatchResolver):
         self._db.execute(f"SET memory_limit = '{int(memory_mib)}MB'")
         self.records = 0
         """How many records :meth:`load` read."""
+        self.python_values = 0
+        """How many distinct raw values (fold groups) SQL left to the normalizers in Python."""
         self.declined: str | None = None
         """Why :meth:`load` left the file to the batch path (None when it read it)."""
         self._labelled = False
@@ -711,14 +713,15 @@ class DuckDBResolver(BatchResolver):
         codes = [c for (c,) in db.execute("SELECT DISTINCT cc FROM trunk ORDER BY cc").fetchall()]
         answer = _trunk_sql(codes)
         if answer is not None:
-            # a region's pattern RE2 cannot read fails the update: Python answers them all
+            # a region's pattern RE2 cannot read fails the query: Python answers them all. The
+            # answers are a table first: a filter on the query itself is pushed into its nested
+            # CASEs, one regex branch per code, and copies them (gigabytes at 50 codes)
             with contextlib.suppress(duckdb.Error):
+                db.execute(f"CREATE TABLE trunk_key AS SELECT s, key FROM ({answer})")
                 db.execute(
-                    f"""
-                    UPDATE sk SET key = t.key FROM ({answer}) t
-                    WHERE sk.s = t.s AND t.key IS NOT NULL
-                    """
+                    "UPDATE sk SET key = t.key FROM trunk_key t WHERE sk.s = t.s AND t.key IS NOT NULL"
                 )
+            db.execute("DROP TABLE IF EXISTS trunk_key")
         db.execute("DROP TABLE trunk")
         db.execute("DROP TABLE cc3")
 
@@ -746,6 +749,7 @@ class DuckDBResolver(BatchResolver):
             """
         )
         rest = db.execute("SELECT g, kind, rep, wa, ascii FROM ug WHERE key IS NULL ORDER BY g").fetchall()
+        self.python_values = len(rest)
         got: list[str | None] = [None] * len(rest)
         direct = [
             i for i, (_, kind, _, _, ascii) in enumerate(rest) if ascii or kind not in ("email", "phone")

@@ -306,6 +306,21 @@ def _open_out(path: str) -> IO[str]:
         raise ConfigurationError(f"cannot write {path!r}: {exc}") from exc
 
 
+def _check_writable(path: str) -> None:
+    """Raise ConfigurationError now when ``path`` cannot be written. An existing file keeps its
+    content until the CSV is written (an error before that leaves it as it was); a file this
+    check creates is removed again."""
+    existed = os.path.lexists(path)
+    try:
+        with open(path, "a", encoding="utf-8"):
+            pass
+    except OSError as exc:
+        raise ConfigurationError(f"cannot write {path!r}: {exc}") from exc
+    if not existed:
+        with contextlib.suppress(OSError):
+            os.unlink(path)
+
+
 @contextlib.contextmanager
 def _output(path: str) -> Iterator[IO[str]]:
     """The CSV's text stream: the file ``path``, or standard output for ``-``.
@@ -431,9 +446,10 @@ def resolve_file(
         raise ConfigurationError(
             f"--output {output!r} is the input file: the CSV would overwrite the records"
         )
+    policy.compile()  # a policy that cannot be compiled fails here, before any output is touched
+    if output != "-":
+        _check_writable(output)  # fails now, not after the whole input was read
     if engine == "auto" and source != "-" and _duckdb.available() and Path(source).is_file():
-        if output != "-":
-            _open_out(output).close()  # a path that cannot be written fails here, as on the batch path
         collecting = gc.isenabled()
         gc.disable()  # millions of small objects and no reference cycles, as in resolve_stream
         try:
