@@ -516,8 +516,6 @@ class DuckDBResolver(BatchResolver):
         self._db.execute(f"SET memory_limit = '{int(memory_mib)}MB'")
         self.records = 0
         """How many records :meth:`load` read."""
-        self.python_values = 0
-        """How many distinct raw values (fold groups) SQL left to the normalizers in Python."""
         self.declined: str | None = None
         """Why :meth:`load` left the file to the batch path (None when it read it)."""
         self._labelled = False
@@ -749,7 +747,6 @@ class DuckDBResolver(BatchResolver):
             """
         )
         rest = db.execute("SELECT g, kind, rep, wa, ascii FROM ug WHERE key IS NULL ORDER BY g").fetchall()
-        self.python_values = len(rest)
         got: list[str | None] = [None] * len(rest)
         direct = [
             i for i, (_, kind, _, _, ascii) in enumerate(rest) if ascii or kind not in ("email", "phone")

@@ -26,7 +26,7 @@ from typing import Any, NamedTuple
 from omnicx.errors import IdentityError, UnknownIdentifier, ValidationError
 from omnicx.identity import _core as core
 from omnicx.identity import _explain
-from omnicx.identity._core import Core, Ev, LinkRec, NeverRec, Pair, evidence_string, salt_bytes
+from omnicx.identity._core import Core, Ev, LinkRec, NeverRec, Pair, evidence_string, link_id, salt_bytes
 from omnicx.identity._ledger import (
     Erasure,
     Evidence,
@@ -36,7 +36,7 @@ from omnicx.identity._ledger import (
     NeverLink,
     Revocation,
     Sighting,
-    entry_id,
+    sighting_id,
 )
 from omnicx.identity._policy import MergePolicy
 from omnicx.identity._results import (
@@ -148,7 +148,7 @@ def _sightings(idents: Sequence[Identifier], ranks: Sequence[int], at: datetime,
     evs = evidence_string(ev)
     return [
         Sighting(
-            id=entry_id("sig", ident.key, _BY_RANK[rank], str(at), evs),
+            id=sighting_id(ident.key, _BY_RANK[rank], at, evs),
             at=at,
             identifier=ident,
             assurance=_BY_RANK[rank],
@@ -189,14 +189,13 @@ def observation_entries(
     for ident, rank in zip(idents, ranks, strict=True):
         firsts.setdefault(ident.key, (ident, rank))
     distinct = list(firsts.values())
-    evidence, evs, stamp = _evidence(ev), evidence_string(ev), str(moment)
+    evidence = _evidence(ev)
     for i, (a, ra) in enumerate(distinct):
         for b, rb in distinct[i + 1 :]:
-            lo, hi = sorted((a.key, b.key))
             rank = min(ra, rb)
             out.append(
                 Link(
-                    id=entry_id("lnk", lo, hi, "observed", _BY_RANK[rank], stamp, evs),
+                    id=link_id(a.key, b.key, "observed", _BY_RANK[rank], moment, ev),
                     at=moment,
                     a=a,
                     b=b,

@@ -12,7 +12,7 @@ from datetime import datetime
 from itertools import pairwise
 
 from omnicx.identity import _core as core
-from omnicx.identity._core import Core, Ev
+from omnicx.identity._core import Core, Ev, LinkRec, NeverRec
 from omnicx.identity._ledger import Evidence, LinkKind
 from omnicx.identity._results import EvidenceStep, Explanation, HistoryEvent
 from omnicx.models import Assurance, Identifier
@@ -77,6 +77,23 @@ def history(c: Core, ident: Callable[[int], Identifier], root: int) -> tuple[His
     parent = {m: m for m in members}
     canon = {m: m for m in members}
 
+    def revoked(entry: LinkRec | NeverRec, reason: str) -> None:
+        """The ``revoked`` event of a link or rule a revocation lifted (none while it holds)."""
+        if entry.active or entry.revoked_at is None:
+            return
+        assert entry.revoked_ev is not None
+        assert entry.revoked_by is not None
+        event = HistoryEvent(
+            type="revoked",
+            at=entry.revoked_at,
+            customer_id=current,
+            identifiers=(ident(entry.a), ident(entry.b)),
+            link_id=entry.id,
+            reason=reason,
+            evidence=evidence(entry.revoked_ev),
+        )
+        events.append(((entry.revoked_at, entry.revoked_by), event))
+
     def find(v: int) -> int:
         while parent[v] != v:
             parent[v] = parent[parent[v]]
@@ -115,25 +132,8 @@ def history(c: Core, ident: Callable[[int], Identifier], root: int) -> tuple[His
     for p in pairs:
         for i in p.links:
             link = c.links[i]
-            if link is None:
-                continue
-            if not link.active and link.revoked_at is not None:
-                assert link.revoked_ev is not None
-                assert link.revoked_by is not None
-                events.append(
-                    (
-                        (link.revoked_at, link.revoked_by),
-                        HistoryEvent(
-                            type="revoked",
-                            at=link.revoked_at,
-                            customer_id=current,
-                            identifiers=(ident(link.a), ident(link.b)),
-                            link_id=link.id,
-                            reason="link revoked",
-                            evidence=evidence(link.revoked_ev),
-                        ),
-                    )
-                )
+            if link is not None:
+                revoked(link, "link revoked")
         if p.status in core.REFUSED and p.key is not None:
             status, detail = c.verdict(p)
             rec = p.key[1]
@@ -154,23 +154,7 @@ def history(c: Core, ident: Callable[[int], Identifier], root: int) -> tuple[His
     for rule in c.never_ids.values():
         if not (rule.a in inside or rule.b in inside):
             continue
-        if not rule.active and rule.revoked_at is not None:
-            assert rule.revoked_ev is not None
-            assert rule.revoked_by is not None
-            events.append(
-                (
-                    (rule.revoked_at, rule.revoked_by),
-                    HistoryEvent(
-                        type="revoked",
-                        at=rule.revoked_at,
-                        customer_id=current,
-                        identifiers=(ident(rule.a), ident(rule.b)),
-                        link_id=rule.id,
-                        reason="never-link rule revoked",
-                        evidence=evidence(rule.revoked_ev),
-                    ),
-                )
-            )
+        revoked(rule, "never-link rule revoked")
         if rule.active:
             events.append(
                 (

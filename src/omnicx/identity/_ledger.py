@@ -126,6 +126,12 @@ def _ev(data: dict[str, Any]) -> str:
     return evidence_text(ev.get(k) for k in ("channel", "dedupe_key", "actor", "reason"))
 
 
+def sighting_id(key: str, assurance: str, at: object, evidence: str) -> str:
+    """The id of a sighting of the identifier keyed ``key`` at ``at`` (a UTC datetime; its ``str``
+    is hashed) with ``evidence`` (:func:`evidence_text`)."""
+    return entry_id("sig", key, assurance, str(at), evidence)
+
+
 class Sighting(_Entry):
     """An identifier was seen (alone or with others): it exists from ``at`` on."""
 
@@ -135,8 +141,9 @@ class Sighting(_Entry):
 
     @classmethod
     def _stable_id(cls, data: dict[str, Any]) -> str:
-        assurance = str(data.get("assurance"))
-        return entry_id("sig", _key(data.get("identifier")), assurance, str(data.get("at")), _ev(data))
+        return sighting_id(
+            _key(data.get("identifier")), str(data.get("assurance")), data.get("at"), _ev(data)
+        )
 
 
 class Link(_Entry):
